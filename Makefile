@@ -1,0 +1,61 @@
+.DEFAULT_GOAL := help
+SHELL := /bin/bash
+UV := $(shell command -v uv 2>/dev/null || echo "python3 -m uv")
+RUN := $(UV) run --no-sync
+LOCAL := .local
+
+.PHONY: help
+help: ## List the targets
+	@grep -hE '^[a-zA-Z_-]+:.*?## ' $(MAKEFILE_LIST) | awk 'BEGIN {FS = ":.*?## "}; {printf "  \033[36m%-16s\033[0m %s\n", $$1, $$2}'
+
+.PHONY: install
+install: ## Install uv and the locked Python workspace if missing
+	@deploy/local/bootstrap.sh
+
+.PHONY: infra-up
+infra-up: install ## Start PostgreSQL, Kafka and Redis (installing them first if needed)
+	@deploy/local/infra.sh up
+
+.PHONY: infra-down
+infra-down: ## Stop the local infrastructure
+	@deploy/local/infra.sh down
+
+.PHONY: infra-status
+infra-status: ## Say what of the local infrastructure runs
+	@deploy/local/infra.sh status
+
+.PHONY: dev
+dev: infra-up ## Bring the platform up and print where things are
+	@deploy/local/dev.sh
+
+.PHONY: down
+down: infra-down ## Stop everything `make dev` started
+
+.PHONY: test
+test: infra-up ## Install what is missing, start the infrastructure, run every test
+	@$(RUN) pytest
+
+.PHONY: test-unit
+test-unit: install ## Run the tests that need nothing running
+	@$(RUN) pytest -m "not integration and not e2e"
+
+.PHONY: lint
+lint: install ## ruff, mypy (strict on libs), import-linter contracts
+	@$(RUN) ruff check .
+	@$(RUN) ruff format --check .
+	@$(RUN) mypy libs/*/src
+	@mkdir -p $(LOCAL) && $(RUN) python tools/import_contracts.py $(LOCAL)/importlinter.ini
+	@$(RUN) lint-imports --config $(LOCAL)/importlinter.ini
+
+.PHONY: format
+format: install ## Format and autofix with ruff
+	@$(RUN) ruff format .
+	@$(RUN) ruff check --fix .
+
+.PHONY: bench-outbox
+bench-outbox: infra-up ## Raw Kafka produce vs outbox relay: events/s and commit→published latency
+	@$(RUN) python bench/outbox.py
+
+.PHONY: dlq-replay
+dlq-replay: install ## Put dead letters back on their topic: make dlq-replay TOPIC=<topic>.dlq
+	@$(RUN) python -m mandi_messaging.dead_letters replay --dlq-topic "$(TOPIC)"

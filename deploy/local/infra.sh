@@ -1,0 +1,43 @@
+#!/usr/bin/env bash
+# Starts, stops or reports the local infrastructure: PostgreSQL, Apache Kafka, Redis.
+# Usage: infra.sh up|down|status [postgres] [kafka] [redis]    (all three when none is named)
+# `up` also provisions one database per service and writes .local/infra.env for tests and services.
+source "$(dirname "${BASH_SOURCE[0]}")/lib.sh"
+
+ACTION="${1:-}"; shift || true
+COMPONENTS=("$@"); [ ${#COMPONENTS[@]} -eq 0 ] && COMPONENTS=(postgres kafka redis)
+UV="${UV:-$(command -v uv 2>/dev/null || echo "python3 -m uv")}"
+
+write_infra_env() {
+  (umask 077; cat > "$LOCAL_DIR/infra.env" <<ENV
+# Written by deploy/local/infra.sh; the admin URLs tests use to make their own databases and topics.
+DATABASE_URL=postgresql://postgres:$(cat "$SECRETS_DIR/postgres.password")@127.0.0.1:$MANDI_PG_PORT/postgres
+KAFKA_BOOTSTRAP_SERVERS=127.0.0.1:$MANDI_KAFKA_PORT
+REDIS_URL=redis://:$(cat "$SECRETS_DIR/redis.password")@127.0.0.1:$MANDI_REDIS_PORT/0
+ENV
+)
+}
+
+provision_service_databases() {
+  DATABASE_URL="postgresql://postgres:$(cat "$SECRETS_DIR/postgres.password")@127.0.0.1:$MANDI_PG_PORT/postgres" \
+    $UV run --no-sync python -m mandi_db.provisioning --services "$DEPLOY_LOCAL/services.txt" \
+      --secrets-dir "$SECRETS_DIR" --env-dir "$LOCAL_DIR/env" \
+    || die "provisioning the service databases failed"
+}
+
+case "$ACTION" in
+  up)
+    for c in "${COMPONENTS[@]}"; do "$DEPLOY_LOCAL/$c.sh" up; done
+    [[ " ${COMPONENTS[*]} " == *" postgres "* ]] && provision_service_databases
+    [ "${#COMPONENTS[@]}" -eq 3 ] && write_infra_env
+    ;;
+  down)
+    for c in "${COMPONENTS[@]}"; do "$DEPLOY_LOCAL/$c.sh" down; done
+    ;;
+  status)
+    failed=0
+    for c in "${COMPONENTS[@]}"; do "$DEPLOY_LOCAL/$c.sh" status || failed=1; done
+    exit $failed
+    ;;
+  *) die "usage: $0 up|down|status [postgres] [kafka] [redis]" ;;
+esac
