@@ -1,0 +1,43 @@
+"""The async engine and session factory every service builds once, in its bootstrap."""
+
+from __future__ import annotations
+
+from sqlalchemy.engine import URL, make_url
+from sqlalchemy.ext.asyncio import AsyncEngine, async_sessionmaker, create_async_engine
+
+from mandi_db.tenancy import TenantAwareSession
+
+__all__ = ["create_database_engine", "create_session_factory", "database_url"]
+
+
+def database_url(url: str, *, password: str | None = None) -> URL:
+    """A PostgreSQL URL for asyncpg, with the password (kept out of URLs in settings) set."""
+    parsed = make_url(url)
+    if parsed.drivername in {"postgresql", "postgres"}:
+        parsed = parsed.set(drivername="postgresql+asyncpg")
+    if password is not None:
+        parsed = parsed.set(password=password)
+    return parsed
+
+
+def create_database_engine(
+    url: str,
+    *,
+    password: str | None = None,
+    application_name: str = "mandi",
+    pool_size: int = 10,
+    max_overflow: int = 10,
+) -> AsyncEngine:
+    """An asyncpg engine whose connections name the service in pg_stat_activity."""
+    return create_async_engine(
+        database_url(url, password=password),
+        pool_size=pool_size,
+        max_overflow=max_overflow,
+        pool_pre_ping=True,
+        connect_args={"server_settings": {"application_name": application_name}},
+    )
+
+
+def create_session_factory(engine: AsyncEngine) -> async_sessionmaker[TenantAwareSession]:
+    """Sessions that set the tenant for row-level security at the start of each transaction."""
+    return async_sessionmaker(engine, class_=TenantAwareSession, expire_on_commit=False)

@@ -1,0 +1,72 @@
+"""A fresh PostgreSQL database per test module, with its own owner and application roles."""
+
+from __future__ import annotations
+
+import asyncio
+import re
+import secrets
+from collections.abc import Iterator
+from contextlib import contextmanager
+from dataclasses import dataclass
+
+import asyncpg
+from mandi_db import DatabaseSpec, drop_database, provision_database
+from sqlalchemy.engine import make_url
+
+__all__ = ["TestDatabase", "fresh_database"]
+
+
+@dataclass(frozen=True)
+class TestDatabase:
+    """URLs (with passwords) of a throwaway database: the owner runs migrations, the app role RLS."""
+
+    __test__ = False  # not a test class, despite the name
+
+    name: str
+    owner_url: str
+    app_url: str
+    owner_role: str
+    app_role: str
+
+
+def _role_url(admin_url: str, role: str, password: str, database: str) -> str:
+    url = make_url(admin_url).set(username=role, password=password, database=database)
+    return url.set(drivername="postgresql").render_as_string(hide_password=False)
+
+
+def _slug(text: str) -> str:
+    return re.sub(r"[^a-z0-9]+", "_", text.lower()).strip("_")[-24:]
+
+
+async def _drop_roles(admin_url: str, *roles: str) -> None:
+    admin = await asyncpg.connect(admin_url)
+    try:
+        for role in roles:
+            await admin.execute(f"DROP ROLE IF EXISTS {role}")
+    finally:
+        await admin.close()
+
+
+@contextmanager
+def fresh_database(admin_url: str, label: str) -> Iterator[TestDatabase]:
+    """Creates a database and its two roles, and drops all three afterwards."""
+    name = f"t_{_slug(label)}_{secrets.token_hex(3)}"
+    spec = DatabaseSpec(
+        name=name,
+        owner_role=f"{name}_owner",
+        owner_password=secrets.token_urlsafe(16),
+        app_role=f"{name}_app",
+        app_password=secrets.token_urlsafe(16),
+    )
+    asyncio.run(provision_database(admin_url, spec))
+    try:
+        yield TestDatabase(
+            name=name,
+            owner_url=_role_url(admin_url, spec.owner_role, spec.owner_password, name),
+            app_url=_role_url(admin_url, spec.app_role, spec.app_password, name),
+            owner_role=spec.owner_role,
+            app_role=spec.app_role,
+        )
+    finally:
+        asyncio.run(drop_database(admin_url, name))
+        asyncio.run(_drop_roles(admin_url, spec.app_role, spec.owner_role))
