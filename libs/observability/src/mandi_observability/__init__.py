@@ -1,6 +1,36 @@
-"""Observability for Mandi's processes: request context, JSON logs, traces, metrics."""
+"""Observability for Mandi's processes: request context, JSON logs, redaction, traces, metrics."""
 
 from mandi_observability.context import RequestContext, bound_context, current_context
+from mandi_observability.http import RequestContextMiddleware, add_metrics_route, instrument_app
+from mandi_observability.logs import configure_logging, get_logger
+from mandi_observability.redaction import REDACTED, redact, redact_text
 from mandi_observability.trace_ids import current_trace_ids
+from mandi_observability.tracing import (
+    configure_tracing,
+    context_from_traceparent,
+    current_traceparent,
+    instrument_asyncpg,
+    instrument_fastapi,
+    tracer,
+)
 
-__all__ = ["RequestContext", "bound_context", "current_context", "current_trace_ids"]
+__all__ = [
+    "REDACTED",
+    "RequestContext",
+    "RequestContextMiddleware",
+    "add_metrics_route",
+    "bound_context",
+    "configure_logging",
+    "configure_tracing",
+    "context_from_traceparent",
+    "current_context",
+    "current_trace_ids",
+    "current_traceparent",
+    "get_logger",
+    "instrument_app",
+    "instrument_asyncpg",
+    "instrument_fastapi",
+    "redact",
+    "redact_text",
+    "tracer",
+]

@@ -18,6 +18,7 @@ __all__ = ["RequestContext", "bound_context", "current_context"]
 class RequestContext:
     """Who acts, for which tenant, in which conversation."""
 
+    request_id: str | None = None
     correlation_id: str | None = None
     causation_id: str | None = None
     tenant_id: str | None = None

@@ -2,13 +2,13 @@
 
 from __future__ import annotations
 
-from collections.abc import Callable, Iterator
+from collections.abc import AsyncIterator, Awaitable, Callable, Iterator
 from contextlib import ExitStack
 
 import pytest
 
 from mandi_testing.infrastructure import Infrastructure, InfrastructureUnavailable, find_infrastructure
-from mandi_testing.kafka import temporary_topics, topic_name
+from mandi_testing.kafka import create_topics, delete_topics, topic_name
 from mandi_testing.postgres import TestDatabase, fresh_database
 
 
@@ -47,23 +47,28 @@ def database(postgres_admin_url: str, request: pytest.FixtureRequest) -> Iterato
         yield created
 
 
-TopicFactory = Callable[..., str]
+TopicFactory = Callable[..., Awaitable[str]]
 
 
 @pytest.fixture
-def make_topic(kafka_bootstrap_servers: str, request: pytest.FixtureRequest) -> Iterator[TopicFactory]:
-    """Creates topics for this test only: `make_topic(partitions=3)`; deleted afterwards."""
-    with ExitStack() as stack:
+async def make_topic(
+    kafka_bootstrap_servers: str, request: pytest.FixtureRequest
+) -> AsyncIterator[TopicFactory]:
+    """Creates topics for this test only: `await make_topic(partitions=3, name=None)`."""
+    created: list[str] = []
 
-        def create(partitions: int = 3, suffix: str = "") -> str:
-            name = topic_name(request.node.name + suffix)
-            stack.enter_context(temporary_topics(kafka_bootstrap_servers, [name], partitions))
-            return name
+    async def create(partitions: int = 3, name: str | None = None) -> str:
+        topic = name or topic_name(request.node.name)
+        await create_topics(kafka_bootstrap_servers, [topic], partitions)
+        created.append(topic)
+        return topic
 
-        yield create
+    yield create
+    if created:
+        await delete_topics(kafka_bootstrap_servers, created)
 
 
 @pytest.fixture
-def topic(make_topic: TopicFactory) -> str:
+async def topic(make_topic: TopicFactory) -> str:
     """One topic of three partitions for this test only."""
-    return make_topic()
+    return await make_topic()

@@ -1,0 +1,277 @@
+"""Outbox benchmark: raw Kafka produce against the transactional outbox relayed to Kafka, in one run.
+
+On the local Kafka and PostgreSQL (deploy/local/infra.sh), with events of about 500 bytes:
+
+  raw      N events produced straight to Kafka by the same batch publisher the relay uses
+           (and, for context, by aiokafka's per-message send()).
+  relay    the same N events committed to the outbox beforehand, then relayed: from the relay's
+           start until Kafka has acknowledged the last one and the rows are deleted.
+  latency  one transaction per event at a steady rate (1,000/s); for each event, the time from
+           its commit returning to Kafka acknowledging it, recorded by a relay in its own process.
+
+Prints the figures beside their targets and saves bench/results/outbox.json.
+Run: make bench-outbox   (or: uv run python bench/outbox.py --events 200000)
+"""
+
+from __future__ import annotations
+
+import argparse
+import asyncio
+import json
+import subprocess
+import sys
+import tempfile
+import time
+import uuid
+from contextlib import ExitStack
+from datetime import UTC, datetime
+from pathlib import Path
+
+import asyncpg
+from aiokafka import AIOKafkaProducer
+from mandi_db import UnitOfWork, create_database_engine, create_session_factory
+from mandi_messaging import (
+    BatchPublisher,
+    Envelope,
+    Event,
+    EventRegistry,
+    OutboxRelay,
+    OutboxWriter,
+    OutgoingMessage,
+    create_messaging_tables,
+    create_producer,
+)
+from mandi_observability.metrics import OUTBOX_PUBLISHED
+from mandi_testing import find_infrastructure, fresh_database, temporary_topics, topic_name
+
+from benchlib import percentile, save
+
+PAYLOAD_BYTES = 500
+PARTITIONS = 6
+BENCH_EVENTS = EventRegistry()
+TARGETS = {
+    "relay_events_per_s": (">=", 25_000),
+    "relay_to_raw_ratio": (">=", 0.60),
+    "latency_p99_ms": ("<=", 20.0),
+}
+
+
+@BENCH_EVENTS.event("mandi.bench.lot_listed", 1)
+class LotListed(Event):
+    """A sample event padded to the benchmark's payload size."""
+
+    lot_id: str
+    quantity_kg: int
+    note: str
+
+
+def sample_event(n: int) -> LotListed:
+    """Event number n, with a JSON encoding of PAYLOAD_BYTES bytes."""
+    bare = LotListed(lot_id=f"lot-{n:08d}", quantity_kg=n % 10_000, note="")
+    padding = PAYLOAD_BYTES - len(bare.model_dump_json())
+    return bare.model_copy(update={"note": "x" * padding})
+
+
+def sample_envelope(n: int) -> Envelope:
+    """The envelope the outbox writer would make for event n."""
+    return Envelope(
+        id=str(uuid.uuid4()),
+        source="mandi/bench",
+        type=LotListed.event_type,
+        subject=f"lot-{n % 1000}",
+        data=sample_event(n).model_dump_json().encode(),
+        tenant_id="00000000-0000-4000-8000-000000000001",
+        correlation_id=str(uuid.uuid4()),
+    )
+
+
+async def started_producer(bootstrap: str, topic: str) -> AIOKafkaProducer:
+    """A producer with the topic's metadata already fetched, so no phase pays for it."""
+    producer = create_producer(bootstrap, client_id="bench-outbox")
+    await producer.start()
+    await producer.partitions_for(topic)
+    return producer
+
+
+async def measure_raw(bootstrap: str, topic: str, events: int) -> tuple[float, float]:
+    """Events/s of raw produce: through the batch publisher, and through per-message send()."""
+    envelopes = [sample_envelope(n) for n in range(events)]
+    messages = [
+        OutgoingMessage(topic, e.subject.encode(), e.data, e.kafka_headers()) for e in envelopes
+    ]
+    producer = await started_producer(bootstrap, topic)
+    try:
+        started = time.perf_counter()
+        await BatchPublisher(producer).publish(messages)
+        batched = events / (time.perf_counter() - started)
+        started = time.perf_counter()
+        acknowledgements = [
+            await producer.send(m.topic, value=m.value, key=m.key, headers=m.headers) for m in messages
+        ]
+        await asyncio.gather(*acknowledgements)
+        per_message = events / (time.perf_counter() - started)
+    finally:
+        await producer.stop()
+    return batched, per_message
+
+
+def _outbox_row(envelope: Envelope, topic: str) -> tuple[object, ...]:
+    return (
+        uuid.UUID(envelope.id), topic, envelope.subject, envelope.type, envelope.source,
+        envelope.time, envelope.tenant_id, envelope.correlation_id, None, None, envelope.data,
+    )
+
+
+async def fill_outbox(app_url: str, topic: str, events: int) -> None:
+    """Commits N events to the outbox in bulk (the write path is not what this phase measures)."""
+    columns = [
+        "event_id", "topic", "message_key", "event_type", "source", "occurred_at",
+        "tenant_id", "correlation_id", "causation_id", "traceparent", "payload",
+    ]
+    connection = await asyncpg.connect(app_url)
+    try:
+        rows = [_outbox_row(sample_envelope(n), topic) for n in range(events)]
+        await connection.copy_records_to_table("outbox", records=rows, columns=columns)
+        await connection.execute("VACUUM ANALYZE outbox")
+    finally:
+        await connection.close()
+
+
+def _published(service: str) -> float:
+    return OUTBOX_PUBLISHED.labels(service)._value.get()  # noqa: SLF001 - read our own counter
+
+
+async def measure_relay(app_url: str, bootstrap: str, topic: str, events: int, batch_size: int) -> float:
+    """Events/s of the relay draining N committed events to Kafka."""
+    await fill_outbox(app_url, topic, events)
+    producer = await started_producer(bootstrap, topic)
+    relay = OutboxRelay(dsn=app_url, producer=producer, service="bench", batch_size=batch_size)
+    before = _published("bench")
+    try:
+        started = time.perf_counter()
+        task = asyncio.create_task(relay.run())
+        while _published("bench") - before < events:
+            await asyncio.sleep(0.005)
+        elapsed = time.perf_counter() - started
+        task.cancel()
+    finally:
+        await producer.stop()
+    return events / elapsed
+
+
+RELAY_PROBE = Path(__file__).with_name("outbox_relay_probe.py")
+
+
+async def write_steadily(app_url: str, topic: str, rate: int, seconds: float) -> dict[str, float]:
+    """One transaction per event at `rate` events/s; returns each event's commit time."""
+    engine = create_database_engine(app_url, pool_size=16, max_overflow=0)
+    sessions = create_session_factory(engine)
+    committed: dict[str, float] = {}
+    total, writers = int(rate * seconds), 16
+    start = time.monotonic() + 0.2
+
+    async def writer(first: int) -> None:
+        for n in range(first, total, writers):
+            await asyncio.sleep(max(0.0, start + n / rate - time.monotonic()))
+            async with UnitOfWork(sessions) as uow:
+                outbox = OutboxWriter(uow.session, BENCH_EVENTS, source="mandi/bench", topic=topic)
+                envelope = await outbox.add(sample_event(n), subject=f"lot-{n % 1000}")
+                await uow.commit()
+            committed[envelope.id] = time.time()
+
+    try:
+        await asyncio.gather(*(writer(k) for k in range(writers)))
+    finally:
+        await engine.dispose()
+    return committed
+
+
+async def measure_latency(app_url: str, bootstrap: str, topic: str, rate: int, seconds: float) -> dict[str, float]:
+    """Commit→published latency (ms) at a steady rate; the relay runs in a process of its own."""
+    with tempfile.NamedTemporaryFile(suffix=".json") as acks_file:
+        probe = subprocess.Popen(  # noqa: ASYNC220 - started once, read when done
+            [sys.executable, str(RELAY_PROBE), app_url, bootstrap, acks_file.name, str(int(rate * seconds))],
+            stdout=subprocess.PIPE,
+            text=True,
+        )
+        assert probe.stdout is not None
+        await asyncio.to_thread(probe.stdout.readline)  # "ready": it leads and its producer is up
+        committed = await write_steadily(app_url, topic, rate, seconds)
+        await asyncio.to_thread(probe.wait, 60)
+        acknowledged: dict[str, float] = json.loads(Path(acks_file.name).read_text())
+    warm = sorted(committed, key=committed.__getitem__)[int(rate * 1.0):]  # skip the first second
+    latencies = [(acknowledged[event] - committed[event]) * 1000 for event in warm if event in acknowledged]
+    elapsed_rate = len(committed) / (max(committed.values()) - min(committed.values()))
+    return {
+        "latency_p50_ms": round(percentile(latencies, 0.50), 2),
+        "latency_p99_ms": round(percentile(latencies, 0.99), 2),
+        "latency_max_ms": round(max(latencies), 2),
+        "steady_rate_events_per_s": round(elapsed_rate, 1),
+        "latency_samples": len(latencies),
+        "latency_missing": len(warm) - len(latencies),
+    }
+
+
+async def apply_schema(owner_url: str) -> None:
+    """The outbox and inbox tables, as a service's first migration makes them."""
+    connection = await asyncpg.connect(owner_url)
+    try:
+        for statement in create_messaging_tables():
+            await connection.execute(statement)
+    finally:
+        await connection.close()
+
+
+async def run_phases(args: argparse.Namespace, app_url: str, owner_url: str, bootstrap: str, topics: list[str]) -> dict[str, float]:
+    """Runs every phase on its own topic and gathers the figures."""
+    await apply_schema(owner_url)
+    raw, raw_send = await measure_raw(bootstrap, topics[0], args.events)
+    relay = await measure_relay(app_url, bootstrap, topics[1], args.events, args.batch_size)
+    latency = await measure_latency(app_url, bootstrap, topics[2], args.rate, args.seconds)
+    return {
+        "raw_events_per_s": round(raw),
+        "relay_events_per_s": round(relay),
+        "relay_to_raw_ratio": round(relay / raw, 3),
+        **latency,
+        "raw_send_events_per_s": round(raw_send),
+        "events": args.events,
+        "payload_bytes": PAYLOAD_BYTES,
+        "relay_batch_size": args.batch_size,
+    }
+
+
+def report(figures: dict[str, float]) -> None:
+    """Prints the figures, each required one beside its target."""
+    print(f"\noutbox benchmark, {figures['events']:,} events of {PAYLOAD_BYTES} bytes, {datetime.now(UTC):%Y-%m-%d %H:%M} UTC")
+    for name, value in figures.items():
+        target = TARGETS.get(name)
+        verdict = ""
+        if target:
+            op, bound = target
+            met = value >= bound if op == ">=" else value <= bound
+            verdict = f"   target {op} {bound:,}: {'met' if met else 'MISSED'}"
+        print(f"  {name:28} {value:>14,}{verdict}")
+
+
+def main() -> None:
+    """Sets up a database and topics of the benchmark's own, measures, prints, saves."""
+    parser = argparse.ArgumentParser(description="Raw Kafka produce vs the outbox relay.")
+    parser.add_argument("--events", type=int, default=200_000)
+    parser.add_argument("--batch-size", type=int, default=2000)
+    parser.add_argument("--rate", type=int, default=1000)
+    parser.add_argument("--seconds", type=float, default=12.0)
+    args = parser.parse_args()
+    with ExitStack() as stack:
+        infrastructure = find_infrastructure(stack)
+        database = stack.enter_context(fresh_database(infrastructure.postgres_admin_url, "bench outbox"))
+        bootstrap = infrastructure.kafka_bootstrap_servers
+        topics = [topic_name(f"bench-outbox-{phase}") for phase in ("raw", "relay", "latency")]
+        stack.enter_context(temporary_topics(bootstrap, topics, partitions=PARTITIONS))
+        figures = asyncio.run(run_phases(args, database.app_url, database.owner_url, bootstrap, topics))
+    report(figures)
+    path = save("outbox", figures, kafka="3.9.2 (KRaft, single node)", postgres="15")
+    print(f"\nsaved {path}")
+
+
+if __name__ == "__main__":
+    main()

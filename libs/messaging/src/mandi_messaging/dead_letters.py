@@ -1,0 +1,219 @@
+"""Dead letters: a message a consumer gave up on goes to `<topic>.dlq` with why; replay puts it back.
+
+The dead letter is the original message (value, key, headers) plus `x-dlq-*` headers naming the
+reason, the consumer group, the original position and the attempts. Replaying republishes it
+to its original topic with the same CloudEvents id, so an inbox still recognises it.
+
+Command line:
+    python -m mandi_messaging.dead_letters list   --dlq-topic mandi.partners.events.dlq
+    python -m mandi_messaging.dead_letters replay --dlq-topic mandi.partners.events.dlq [--limit N]
+Kafka's address comes from --bootstrap-servers or KAFKA_BOOTSTRAP_SERVERS.
+"""
+
+from __future__ import annotations
+
+import argparse
+import asyncio
+import json
+import os
+from collections.abc import Sequence
+from dataclasses import asdict, dataclass
+from datetime import UTC, datetime
+
+from aiokafka import AIOKafkaConsumer, AIOKafkaProducer, ConsumerRecord, TopicPartition
+from mandi_config import StartupError, run_or_exit
+from mandi_observability.metrics import DEAD_LETTERS
+from mandi_observability.redaction import redact_text
+
+from mandi_messaging.producer import create_producer, start_producer
+from mandi_messaging.topics import DLQ_SUFFIX, dead_letter_topic, topic_partitions
+
+__all__ = [
+    "REPLAY_GROUP",
+    "DeadLetter",
+    "DeadLetterPublisher",
+    "list_dead_letters",
+    "replay_dead_letters",
+]
+
+REPLAY_GROUP = "mandi-dlq-replay"
+_PREFIX = "x-dlq-"
+_REPLAYS = "x-mandi-replays"
+_REASON_LIMIT = 1000
+Headers = Sequence[tuple[str, bytes]]
+
+
+def _reason(error: BaseException) -> str:
+    # Exception texts can quote the data that failed: redact before it leaves the process.
+    return redact_text(f"{type(error).__name__}: {error}")[:_REASON_LIMIT]
+
+
+class DeadLetterPublisher:
+    """Sends messages a consumer group gave up on to their dead-letter topic."""
+
+    def __init__(self, producer: AIOKafkaProducer, *, group: str) -> None:
+        self._producer = producer
+        self._group = group
+
+    async def publish(self, record: ConsumerRecord, error: BaseException, *, attempts: int) -> None:
+        """Publishes and waits for Kafka's acknowledgement; raises if it cannot, so nothing is lost."""
+        headers = [*_without_dlq_headers(record.headers), *self._error_headers(record, error, attempts)]
+        acknowledgement = await self._producer.send(
+            dead_letter_topic(record.topic), value=record.value, key=record.key, headers=headers
+        )
+        await acknowledgement
+        DEAD_LETTERS.labels(self._group, record.topic).inc()
+
+    def _error_headers(
+        self, record: ConsumerRecord, error: BaseException, attempts: int
+    ) -> list[tuple[str, bytes]]:
+        values = {
+            "reason": _reason(error),
+            "error-type": type(error).__name__,
+            "original-topic": record.topic,
+            "original-partition": str(record.partition),
+            "original-offset": str(record.offset),
+            "consumer-group": self._group,
+            "attempts": str(attempts),
+            "failed-at": datetime.now(UTC).isoformat(),
+        }
+        return [(_PREFIX + name, value.encode()) for name, value in values.items()]
+
+
+def _without_dlq_headers(headers: Headers) -> list[tuple[str, bytes]]:
+    return [(name, value) for name, value in headers if not name.startswith(_PREFIX)]
+
+
+def _header(headers: Headers, name: str) -> str | None:
+    for key, value in headers:
+        if key == name:
+            return value.decode(errors="replace")
+    return None
+
+
+@dataclass(frozen=True)
+class DeadLetter:
+    """What an operator needs to decide about a dead letter (never its payload, which may be PII)."""
+
+    partition: int
+    offset: int
+    event_id: str | None
+    event_type: str | None
+    original_topic: str | None
+    consumer_group: str | None
+    reason: str | None
+    attempts: int
+    failed_at: str | None
+
+    @classmethod
+    def from_record(cls, record: ConsumerRecord) -> DeadLetter:
+        """Reads the x-dlq-* headers of a dead-letter message."""
+        headers = record.headers
+        return cls(
+            partition=record.partition,
+            offset=record.offset,
+            event_id=_header(headers, "ce_id"),
+            event_type=_header(headers, "ce_type"),
+            original_topic=_header(headers, _PREFIX + "original-topic"),
+            consumer_group=_header(headers, _PREFIX + "consumer-group"),
+            reason=_header(headers, _PREFIX + "reason"),
+            attempts=int(_header(headers, _PREFIX + "attempts") or 0),
+            failed_at=_header(headers, _PREFIX + "failed-at"),
+        )
+
+
+async def _assigned_consumer(bootstrap: str, dlq_topic: str, group: str | None) -> AIOKafkaConsumer:
+    partitions = await topic_partitions(bootstrap, dlq_topic)
+    if not partitions:
+        raise StartupError(f"no topic named {dlq_topic}")
+    consumer = AIOKafkaConsumer(
+        bootstrap_servers=bootstrap,
+        group_id=group,
+        enable_auto_commit=False,
+        auto_offset_reset="earliest",
+    )
+    await consumer.start()
+    consumer.assign([TopicPartition(dlq_topic, partition) for partition in partitions])
+    return consumer
+
+
+async def _behind(consumer: AIOKafkaConsumer, ends: dict[TopicPartition, int]) -> bool:
+    for partition, end in ends.items():
+        if await consumer.position(partition) < end:
+            return True
+    return False
+
+
+async def _records_until_end(consumer: AIOKafkaConsumer, limit: int | None) -> list[ConsumerRecord]:
+    """Reads from each partition's current position to the end it had when reading began."""
+    ends = await consumer.end_offsets(list(consumer.assignment()))
+    records: list[ConsumerRecord] = []
+    while await _behind(consumer, ends):
+        batch = await consumer.getmany(timeout_ms=1000)
+        for tp, received in batch.items():
+            records += [record for record in received if record.offset < ends[tp]]
+        if limit is not None and len(records) >= limit:
+            return records[:limit]
+    return records
+
+
+async def list_dead_letters(bootstrap: str, dlq_topic: str) -> list[DeadLetter]:
+    """Every message in a dead-letter topic, without consuming it."""
+    consumer = await _assigned_consumer(bootstrap, dlq_topic, group=None)
+    try:
+        await consumer.seek_to_beginning()
+        return [DeadLetter.from_record(record) for record in await _records_until_end(consumer, None)]
+    finally:
+        await consumer.stop()
+
+
+async def replay_dead_letters(
+    bootstrap: str, dlq_topic: str, *, limit: int | None = None, group: str = REPLAY_GROUP
+) -> int:
+    """Republishes dead letters not yet replayed to their original topics; returns how many."""
+    consumer = await _assigned_consumer(bootstrap, dlq_topic, group=group)
+    producer = create_producer(bootstrap, client_id=group)
+    try:
+        await start_producer(producer, bootstrap)
+        records = await _records_until_end(consumer, limit)
+        for record in records:
+            await _republish(producer, record, dlq_topic)
+            tp = TopicPartition(record.topic, record.partition)
+            await consumer.commit({tp: record.offset + 1})
+        return len(records)
+    finally:
+        await producer.stop()
+        await consumer.stop()
+
+
+async def _republish(producer: AIOKafkaProducer, record: ConsumerRecord, dlq_topic: str) -> None:
+    original = _header(record.headers, _PREFIX + "original-topic") or dlq_topic.removesuffix(DLQ_SUFFIX)
+    replays = int(_header(record.headers, _REPLAYS) or 0) + 1
+    headers = [(k, v) for k, v in _without_dlq_headers(record.headers) if k != _REPLAYS]
+    headers.append((_REPLAYS, str(replays).encode()))
+    await (await producer.send(original, value=record.value, key=record.key, headers=headers))
+
+
+def _arguments() -> argparse.Namespace:
+    parser = argparse.ArgumentParser(description="List or replay dead letters.")
+    parser.add_argument("command", choices=["list", "replay"])
+    parser.add_argument("--dlq-topic", required=True)
+    parser.add_argument("--limit", type=int, default=None)
+    parser.add_argument("--bootstrap-servers", default=os.environ.get("KAFKA_BOOTSTRAP_SERVERS"))
+    return parser.parse_args()
+
+
+async def _main() -> None:
+    args = _arguments()
+    if not args.bootstrap_servers:
+        raise StartupError("set --bootstrap-servers or KAFKA_BOOTSTRAP_SERVERS")
+    if args.command == "list":
+        for letter in await list_dead_letters(args.bootstrap_servers, args.dlq_topic):
+            print(json.dumps(asdict(letter)))  # noqa: T201 - the command's output
+        return
+    replayed = await replay_dead_letters(args.bootstrap_servers, args.dlq_topic, limit=args.limit)
+    print(f"replayed {replayed} message(s) from {args.dlq_topic}")  # noqa: T201
+
+
+if __name__ == "__main__":
+    run_or_exit(_main)

@@ -1,0 +1,99 @@
+"""CloudEvents 1.0 in Kafka binary mode: attributes in `ce_` headers, the JSON data as the value.
+
+Extensions carry the tenant, the correlation and causation ids; `traceparent` is the plain W3C
+header that OpenTelemetry's Kafka propagation reads. Any CloudEvents SDK can read these messages.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from dataclasses import dataclass, field
+from datetime import UTC, datetime
+
+__all__ = ["CONTENT_TYPE", "Envelope", "MalformedEnvelope"]
+
+CONTENT_TYPE = "application/json"
+_SPEC_VERSION = "1.0"
+_REQUIRED = ("ce_id", "ce_source", "ce_type", "ce_specversion")
+
+
+class MalformedEnvelope(ValueError):
+    """A Kafka message that is not a CloudEvent of ours; it can never succeed, so it is not retried."""
+
+
+@dataclass(frozen=True, slots=True)
+class Envelope:
+    """One event as it travels: CloudEvents attributes, Mandi's extensions, the encoded data."""
+
+    id: str
+    source: str
+    type: str
+    subject: str
+    data: bytes
+    time: datetime = field(default_factory=lambda: datetime.now(UTC))
+    tenant_id: str | None = None
+    correlation_id: str | None = None
+    causation_id: str | None = None
+    traceparent: str | None = None
+
+    def kafka_headers(self) -> list[tuple[str, bytes]]:
+        """The message headers, in binary content mode."""
+        headers = [
+            ("ce_specversion", b"1.0"),
+            ("ce_id", self.id.encode()),
+            ("ce_source", self.source.encode()),
+            ("ce_type", self.type.encode()),
+            ("ce_time", _format_time(self.time).encode()),
+            ("ce_subject", self.subject.encode()),
+            ("content-type", CONTENT_TYPE.encode()),
+        ]
+        optional = (
+            ("ce_tenantid", self.tenant_id),
+            ("ce_correlationid", self.correlation_id),
+            ("ce_causationid", self.causation_id),
+            ("traceparent", self.traceparent),
+        )
+        headers += [(name, value.encode()) for name, value in optional if value]
+        return headers
+
+    @classmethod
+    def from_kafka(cls, headers: Sequence[tuple[str, bytes]], value: bytes | None) -> Envelope:
+        """Reads a message written by `kafka_headers`; raises MalformedEnvelope otherwise."""
+        attributes = _decoded(headers)
+        missing = [name for name in _REQUIRED if name not in attributes]
+        if missing:
+            raise MalformedEnvelope(f"not a CloudEvent: missing {', '.join(missing)}")
+        if attributes["ce_specversion"] != _SPEC_VERSION:
+            raise MalformedEnvelope(f"unsupported specversion {attributes['ce_specversion']!r}")
+        return cls(
+            id=attributes["ce_id"],
+            source=attributes["ce_source"],
+            type=attributes["ce_type"],
+            subject=attributes.get("ce_subject", ""),
+            data=value or b"",
+            time=_parse_time(attributes.get("ce_time")),
+            tenant_id=attributes.get("ce_tenantid"),
+            correlation_id=attributes.get("ce_correlationid"),
+            causation_id=attributes.get("ce_causationid"),
+            traceparent=attributes.get("traceparent"),
+        )
+
+
+def _decoded(headers: Sequence[tuple[str, bytes]]) -> dict[str, str]:
+    try:
+        return {name: value.decode() for name, value in headers if value is not None}
+    except UnicodeDecodeError as error:
+        raise MalformedEnvelope("a header is not UTF-8") from error
+
+
+def _format_time(moment: datetime) -> str:
+    return moment.astimezone(UTC).isoformat(timespec="microseconds").replace("+00:00", "Z")
+
+
+def _parse_time(text: str | None) -> datetime:
+    if not text:
+        return datetime.now(UTC)
+    try:
+        return datetime.fromisoformat(text)
+    except ValueError as error:
+        raise MalformedEnvelope(f"ce_time is not RFC 3339: {text!r}") from error

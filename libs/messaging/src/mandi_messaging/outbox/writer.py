@@ -1,0 +1,75 @@
+"""Adds events to the outbox inside the caller's transaction, so they commit with the state change."""
+
+from __future__ import annotations
+
+import uuid
+
+from mandi_observability import current_context
+from mandi_observability.tracing import current_traceparent
+from sqlalchemy import text
+from sqlmodel.ext.asyncio.session import AsyncSession
+
+from mandi_messaging.envelope import Envelope
+from mandi_messaging.registry import Event, EventRegistry
+
+__all__ = ["OutboxWriter"]
+
+# The advisory lock on (topic, key) is held until commit, so a second writer of the same key
+# inserts only after the first has committed: per key, id order is commit order, and the relay,
+# which publishes in id order, publishes each aggregate's events in the order they committed.
+_INSERT = text("""
+    INSERT INTO outbox (event_id, topic, message_key, event_type, source, occurred_at,
+                        tenant_id, correlation_id, causation_id, traceparent, payload)
+    SELECT :event_id, :topic, :message_key, :event_type, :source, :occurred_at,
+           :tenant_id, :correlation_id, :causation_id, :traceparent, :payload
+    FROM (SELECT pg_advisory_xact_lock(hashtextextended(:topic || '/' || :message_key, 0)))
+         AS per_key_commit_order
+""")
+
+
+class OutboxWriter:
+    """Writes a service's events to its outbox; the ids of the context travel with them."""
+
+    def __init__(
+        self, session: AsyncSession, registry: EventRegistry, *, source: str, topic: str
+    ) -> None:
+        self._session = session
+        self._registry = registry
+        self._source = source
+        self._topic = topic
+
+    async def add(self, event: Event, *, subject: str, topic: str | None = None) -> Envelope:
+        """Queues one event about aggregate `subject` (the Kafka key) on the service's topic."""
+        envelope = self._envelope(event, subject)
+        await self._session.exec(_INSERT, params=self._row(envelope, topic or self._topic))
+        return envelope
+
+    def _envelope(self, event: Event, subject: str) -> Envelope:
+        context = current_context()
+        return Envelope(
+            id=str(uuid.uuid4()),
+            source=self._source,
+            type=self._registry.type_name(event),
+            subject=subject,
+            data=event.model_dump_json().encode(),
+            tenant_id=context.tenant_id,
+            correlation_id=context.correlation_id,
+            causation_id=context.causation_id,
+            traceparent=current_traceparent(),
+        )
+
+    @staticmethod
+    def _row(envelope: Envelope, topic: str) -> dict[str, object]:
+        return {
+            "event_id": uuid.UUID(envelope.id),
+            "topic": topic,
+            "message_key": envelope.subject,
+            "event_type": envelope.type,
+            "source": envelope.source,
+            "occurred_at": envelope.time,
+            "tenant_id": envelope.tenant_id,
+            "correlation_id": envelope.correlation_id,
+            "causation_id": envelope.causation_id,
+            "traceparent": envelope.traceparent,
+            "payload": envelope.data,
+        }

@@ -1,0 +1,146 @@
+"""The transactional outbox against the real PostgreSQL and Kafka."""
+
+from __future__ import annotations
+
+import asyncio
+import json
+import random
+from collections.abc import Awaitable, Callable
+
+import pytest
+from cloudevents.core.bindings.kafka import KafkaMessage, from_binary_event
+from mandi_db import UnitOfWork
+from mandi_messaging import OutboxRelay, OutboxWriter
+from mandi_observability import bound_context
+from mandi_testing import read_topic
+from mandi_testing.messaging import TEST_EVENTS, Noted, running, write_events
+from opentelemetry.sdk.trace import TracerProvider
+from sqlalchemy.ext.asyncio import async_sessionmaker
+
+
+pytestmark = pytest.mark.integration
+
+
+def _bodies(records: list) -> list[str]:
+    return [json.loads(record.value)["body"] for record in records]
+
+
+async def test_a_rolled_back_transaction_publishes_nothing(
+    sessions: async_sessionmaker,
+    make_relay: Callable[..., OutboxRelay],
+    topic: str,
+    kafka_bootstrap_servers: str,
+    count_rows: Callable[[str], Awaitable[int]],
+) -> None:
+    async with UnitOfWork(sessions) as uow:
+        writer = OutboxWriter(uow.session, TEST_EVENTS, source="mandi/tests", topic=topic)
+        await writer.add(Noted(body="rolled back"), subject="lot-1")
+        await uow.rollback()
+    await write_events(sessions, topic, [("lot-1", Noted(body="committed"))])
+
+    async with running(make_relay()):
+        records = await read_topic(kafka_bootstrap_servers, topic, expected=2, timeout=5)
+
+    assert _bodies(records) == ["committed"]
+    assert await count_rows("outbox") == 0
+
+
+async def test_events_of_one_key_arrive_in_commit_order_under_concurrent_writers(
+    sessions: async_sessionmaker,
+    make_relay: Callable[..., OutboxRelay],
+    topic: str,
+    kafka_bootstrap_servers: str,
+) -> None:
+    commit_order: list[int] = []
+
+    async def write(seq: int) -> None:
+        async with UnitOfWork(sessions) as uow:
+            writer = OutboxWriter(uow.session, TEST_EVENTS, source="mandi/tests", topic=topic)
+            await writer.add(Noted(body=f"write {seq}", seq=seq), subject="hot-lot")
+            # Held open so transactions overlap and commit in an order unlike their inserts'.
+            await asyncio.sleep(random.uniform(0.005, 0.03))
+            await uow.commit()
+        commit_order.append(seq)
+
+    async with running(make_relay(poll_interval=0.05)):
+        await asyncio.gather(*(write(seq) for seq in range(40)))
+        records = await read_topic(kafka_bootstrap_servers, topic, expected=40)
+
+    assert [json.loads(record.value)["seq"] for record in records] == commit_order
+
+
+async def test_only_one_relay_publishes_so_nothing_is_published_twice(
+    sessions: async_sessionmaker,
+    make_relay: Callable[..., OutboxRelay],
+    topic: str,
+    kafka_bootstrap_servers: str,
+) -> None:
+    events = [(f"lot-{n % 7}", Noted(body=f"event {n}", seq=n)) for n in range(300)]
+    await write_events(sessions, topic, events)
+
+    async with running(make_relay(batch_size=20)), running(make_relay(batch_size=20)):
+        records = await read_topic(kafka_bootstrap_servers, topic, expected=301, timeout=6)
+
+    assert sorted(_bodies(records)) == sorted(event.body for _, event in events)
+
+
+async def test_a_standby_relay_takes_over_when_the_leader_stops(
+    sessions: async_sessionmaker,
+    make_relay: Callable[..., OutboxRelay],
+    topic: str,
+    kafka_bootstrap_servers: str,
+) -> None:
+    leader = make_relay()
+    async with running(leader) as leading:
+        await write_events(sessions, topic, [("lot-1", Noted(body="before"))])
+        await read_topic(kafka_bootstrap_servers, topic, expected=1)  # the only relay leads
+        async with running(make_relay()):
+            leader.stop()
+            await leading
+            await write_events(sessions, topic, [("lot-1", Noted(body="after"))])
+            records = await read_topic(kafka_bootstrap_servers, topic, expected=3, timeout=3)
+
+    assert _bodies(records) == ["before", "after"]
+
+
+async def test_the_trace_and_the_request_ids_survive_the_relay(
+    sessions: async_sessionmaker,
+    make_relay: Callable[..., OutboxRelay],
+    topic: str,
+    kafka_bootstrap_servers: str,
+) -> None:
+    tracer = TracerProvider().get_tracer("tests")
+    with tracer.start_as_current_span("request") as span, bound_context(
+        tenant_id="tenant-9", correlation_id="corr-9"
+    ):
+        await write_events(sessions, topic, [("lot-1", Noted(body="traced"))])
+        trace_id = format(span.get_span_context().trace_id, "032x")
+
+    async with running(make_relay()):
+        [record] = await read_topic(kafka_bootstrap_servers, topic, expected=1)
+
+    headers = dict(record.headers)
+    assert headers["traceparent"].decode().split("-")[1] == trace_id
+    assert headers["ce_tenantid"] == b"tenant-9"
+    assert headers["ce_correlationid"] == b"corr-9"
+
+
+async def test_the_cloudevents_sdk_reads_what_the_relay_published(
+    sessions: async_sessionmaker,
+    make_relay: Callable[..., OutboxRelay],
+    topic: str,
+    kafka_bootstrap_servers: str,
+) -> None:
+    with bound_context(tenant_id="tenant-3"):
+        await write_events(sessions, topic, [("lot-77", Noted(body="read me", seq=7))])
+
+    async with running(make_relay()):
+        [record] = await read_topic(kafka_bootstrap_servers, topic, expected=1)
+
+    event = from_binary_event(KafkaMessage(headers=dict(record.headers), key=record.key, value=record.value))
+    assert event.get_type() == "mandi.test.noted.v1"
+    assert event.get_source() == "mandi/tests"
+    assert event.get_subject() == "lot-77"
+    assert event.get_extension("tenantid") == "tenant-3"
+    assert event.get_data() == {"body": "read me", "seq": 7}
+    assert record.key == b"lot-77"

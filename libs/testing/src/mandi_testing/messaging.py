@@ -1,0 +1,55 @@
+"""Helpers for tests of anything built on the outbox: a sample event, a relay in the background."""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+from collections.abc import AsyncIterator, Sequence
+
+from mandi_db import UnitOfWork
+from mandi_db.tenancy import TenantAwareSession
+from mandi_messaging import Event, EventRegistry, OutboxRelay, OutboxWriter
+from sqlalchemy.ext.asyncio import async_sessionmaker
+
+__all__ = ["TEST_EVENTS", "Noted", "running", "write_events"]
+
+TEST_EVENTS = EventRegistry()
+
+
+@TEST_EVENTS.event("mandi.test.noted", 1)
+class Noted(Event):
+    """A sample event: a body and a sequence number."""
+
+    body: str
+    seq: int = 0
+
+
+@contextlib.asynccontextmanager
+async def running(relay: OutboxRelay) -> AsyncIterator[asyncio.Task[None]]:
+    """Runs a relay as a background task for the duration of a block, then stops it gracefully."""
+    task = asyncio.create_task(relay.run())
+    try:
+        yield task
+    finally:
+        relay.stop()
+        try:
+            await asyncio.wait_for(task, timeout=10)
+        except TimeoutError:
+            task.cancel()
+            with contextlib.suppress(asyncio.CancelledError):
+                await task
+
+
+async def write_events(
+    sessions: async_sessionmaker[TenantAwareSession],
+    topic: str,
+    events: Sequence[tuple[str, Event]],
+    *,
+    registry: EventRegistry = TEST_EVENTS,
+) -> None:
+    """Commits each (key, event) to the outbox in a transaction of its own."""
+    for key, event in events:
+        async with UnitOfWork(sessions) as uow:
+            writer = OutboxWriter(uow.session, registry, source="mandi/tests", topic=topic)
+            await writer.add(event, subject=key)
+            await uow.commit()
