@@ -1,7 +1,9 @@
-"""Configuration for Mandi's services: settings per env prefix, secrets from files, fail-fast start."""
+"""Settings for Mandi's services: an env prefix each, secrets from files, one-line start errors."""
 
-from mandi_config.secrets import ConfigurationError, SecretFileSource
-from mandi_config.settings import ServiceSettings, load_settings
+from mandi_config.errors import ConfigurationError
+from mandi_config.loading import load_settings
+from mandi_config.secret_files import SecretFileSource
+from mandi_config.settings import ServiceSettings
 from mandi_config.startup import EXIT_STARTUP_FAILURE, StartupError, run_or_exit
 
 __all__ = [

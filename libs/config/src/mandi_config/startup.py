@@ -6,8 +6,9 @@ import asyncio
 import inspect
 import sys
 from collections.abc import Awaitable, Callable
+from typing import NoReturn
 
-from mandi_config.secrets import ConfigurationError
+from mandi_config.errors import ConfigurationError
 
 __all__ = ["EXIT_STARTUP_FAILURE", "StartupError", "run_or_exit"]
 
@@ -15,17 +16,44 @@ EXIT_STARTUP_FAILURE = 2
 
 
 class StartupError(Exception):
-    """The process cannot start (Kafka unreachable, port taken, …); the message says why, in one line."""
+    """The process cannot start (Kafka unreachable, port taken, …); the message says why."""
+
+
+_FAILURES = (ConfigurationError, StartupError)
 
 
 def run_or_exit(main: Callable[[], Awaitable[None]] | Callable[[], None]) -> None:
-    """Runs the process's main; known start-up failures print `error: …` and exit with status 2."""
+    """Runs main (awaiting it if async); a start-up failure prints `error: …` and exits with 2."""
     try:
-        if inspect.iscoroutinefunction(main):
-            asyncio.run(main())
-        else:
-            main()
-    except (ConfigurationError, StartupError) as error:
-        message = " ".join(str(error).split())  # one line, whatever the exception held
-        print(f"error: {message}", file=sys.stderr)  # noqa: T201 - the one line an operator reads
-        raise SystemExit(EXIT_STARTUP_FAILURE) from None
+        _run(main)
+    except _FAILURES as error:
+        _exit_with(error)
+    except ExceptionGroup as group:
+        # A task group starting several components wraps their failures in a group.
+        failures, others = group.split(_FAILURES)
+        if failures is None or others is not None:
+            raise
+        _exit_with(_first_leaf(failures))
+
+
+def _run(main: Callable[[], Awaitable[None]] | Callable[[], None]) -> None:
+    outcome = main()
+    if inspect.isawaitable(outcome):
+        asyncio.run(_wait_for(outcome))
+
+
+async def _wait_for(outcome: Awaitable[None]) -> None:
+    await outcome
+
+
+def _first_leaf(group: BaseExceptionGroup[Exception]) -> Exception:
+    first = group.exceptions[0]
+    return _first_leaf(first) if isinstance(first, BaseExceptionGroup) else first
+
+
+def _exit_with(error: Exception) -> NoReturn:
+    # No traceback: an operator reads this line, and a stack says nothing about what to set.
+    message = " ".join(str(error).split())
+    sys.stderr.write(f"error: {message}\n")
+    sys.stderr.flush()
+    raise SystemExit(EXIT_STARTUP_FAILURE) from None
