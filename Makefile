@@ -26,10 +26,12 @@ infra-status: ## Say what of the local infrastructure runs
 
 .PHONY: dev
 dev: infra-up ## Bring the platform up and print where things are
-	@deploy/local/dev.sh
+	@deploy/local/dev.sh up
 
 .PHONY: down
-down: infra-down ## Stop everything `make dev` started
+down: ## Stop everything `make dev` started
+	@deploy/local/dev.sh down
+	@deploy/local/infra.sh down
 
 .PHONY: test
 test: infra-up ## Install what is missing, start the infrastructure, run every test

@@ -16,7 +16,11 @@ RESULTS = Path(__file__).parent / "results"
 def machine(**extra: Any) -> dict[str, Any]:
     """CPUs, memory, OS and Python of this machine, plus what the benchmark adds."""
     memory_kib = next(
-        (int(line.split()[1]) for line in Path("/proc/meminfo").read_text().splitlines() if line.startswith("MemTotal")),
+        (
+            int(line.split()[1])
+            for line in Path("/proc/meminfo").read_text().splitlines()
+            if line.startswith("MemTotal")
+        ),
         0,
     )
     return {
@@ -30,7 +34,9 @@ def machine(**extra: Any) -> dict[str, Any]:
 
 
 def _git_commit() -> str | None:
-    result = subprocess.run(["git", "rev-parse", "--short", "HEAD"], capture_output=True, text=True, check=False)
+    result = subprocess.run(
+        ["git", "rev-parse", "--short", "HEAD"], capture_output=True, text=True, check=False
+    )
     return result.stdout.strip() or None
 
 

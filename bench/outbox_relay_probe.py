@@ -1,4 +1,4 @@
-"""A relay in a process of its own that records when Kafka acknowledged each event (bench/outbox.py).
+"""A relay in a process of its own, noting when Kafka acknowledged each event (bench/outbox.py).
 
 Arguments: database URL, Kafka bootstrap, output file, number of events to wait for.
 Prints "ready" once its producer is up, writes {event_id: unix time of acknowledgement} at the end.
@@ -13,35 +13,30 @@ import time
 from collections.abc import Sequence
 from pathlib import Path
 
-import asyncpg
-from mandi_messaging import OutboxRelay, create_producer
-
-
-class AcknowledgementRecordingRelay(OutboxRelay):
-    """The production relay, noting the moment each batch was acknowledged."""
-
-    acknowledged: dict[str, float] = {}
-
-    async def _send(self, rows: Sequence[asyncpg.Record]) -> None:
-        await super()._send(rows)
-        now = time.time()
-        for row in rows:
-            self.acknowledged[str(row["event_id"])] = now
+from mandi_messaging import OutboxRelay, OutgoingMessage, create_producer
 
 
 async def main(dsn: str, bootstrap: str, output: str, expected: int) -> None:
     """Relays until `expected` events were acknowledged (or two minutes passed)."""
+    acknowledged: dict[str, float] = {}
+
+    def record(messages: Sequence[OutgoingMessage]) -> None:
+        now = time.time()
+        for message in messages:
+            acknowledged[dict(message.headers)["ce_id"].decode()] = now
+
     producer = create_producer(bootstrap, client_id="bench-outbox-probe")
     await producer.start()
-    relay = AcknowledgementRecordingRelay(dsn=dsn, producer=producer, service="bench-probe")
+    relay = OutboxRelay(dsn=dsn, producer=producer, service="bench-probe", on_acknowledged=record)
     task = asyncio.create_task(relay.run())
     print("ready", flush=True)
     deadline = time.monotonic() + 120
-    while len(relay.acknowledged) < expected and time.monotonic() < deadline:
+    while len(acknowledged) < expected and time.monotonic() < deadline:
         await asyncio.sleep(0.05)
-    task.cancel()
+    relay.stop()
+    await task
     await producer.stop()
-    Path(output).write_text(json.dumps(relay.acknowledged))
+    await asyncio.to_thread(Path(output).write_text, json.dumps(acknowledged))
 
 
 if __name__ == "__main__":

@@ -18,7 +18,8 @@ LIBRARY_LAYERS = (
     "mandi_testing",
     "mandi_messaging",
     "mandi_db",
-    "mandi_errors | mandi_resilience",
+    "mandi_resilience",
+    "mandi_errors",
     "mandi_observability",
     "mandi_config",
 )
@@ -48,7 +49,9 @@ def discover(root: Path) -> Workspace:
     """Finds each package under libs/*/src and services/*/src."""
 
     def packages(group: str) -> tuple[str, ...]:
-        found = (p.name for p in root.glob(f"{group}/*/src/mandi_*") if (p / "__init__.py").exists())
+        found = (
+            p.name for p in root.glob(f"{group}/*/src/mandi_*") if (p / "__init__.py").exists()
+        )
         return tuple(sorted(found))
 
     return Workspace(libraries=packages("libs"), services=packages("services"))

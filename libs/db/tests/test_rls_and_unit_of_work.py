@@ -9,12 +9,13 @@ from pathlib import Path
 
 import asyncpg
 import pytest
+from sqlalchemy import text
+from sqlalchemy.exc import DBAPIError
+
 from mandi_db import UnitOfWork, create_database_engine, create_session_factory
 from mandi_db.migrations import alembic_config, downgrade, upgrade
 from mandi_observability import bound_context
 from mandi_testing import TestDatabase
-from sqlalchemy import text
-from sqlalchemy.exc import DBAPIError
 
 pytestmark = pytest.mark.integration
 
@@ -92,12 +93,10 @@ async def test_two_tenants_cannot_see_each_others_rows(sessions: object) -> None
 
 
 async def test_a_tenant_cannot_write_a_row_for_another(sessions: object) -> None:
+    forged = text("INSERT INTO notes (id, tenant_id, body) VALUES (:id, :tenant, 'forged')")
     async with UnitOfWork(sessions, tenant_id=TENANT_A) as uow:  # type: ignore[arg-type]
         with pytest.raises(DBAPIError, match="row-level security"):
-            await uow.session.exec(
-                text("INSERT INTO notes (id, tenant_id, body) VALUES (:id, :tenant, 'forged')"),
-                params={"id": uuid.uuid4(), "tenant": TENANT_B},
-            )
+            await uow.session.exec(forged, params={"id": uuid.uuid4(), "tenant": TENANT_B})
 
 
 async def test_tenant_comes_from_the_request_context(sessions: object) -> None:
@@ -118,19 +117,21 @@ async def test_tenant_holds_for_every_transaction_of_the_unit(sessions: object) 
 
 
 async def test_leaving_without_commit_rolls_back(sessions: object) -> None:
-    with pytest.raises(RuntimeError):
+    async def failing_use_case() -> None:
         async with UnitOfWork(sessions, tenant_id=TENANT_A) as uow:  # type: ignore[arg-type]
             await uow.session.exec(
                 text("INSERT INTO notes (id, tenant_id, body) VALUES (:id, :tenant, 'lost')"),
                 params={"id": uuid.uuid4(), "tenant": TENANT_A},
             )
             raise RuntimeError("use case failed")
+
+    with pytest.raises(RuntimeError):
+        await failing_use_case()
     assert "lost" not in await _bodies(sessions, TENANT_A)
 
 
-async def test_the_application_role_cannot_change_the_schema(
-    sessions: object, database: TestDatabase
-) -> None:
+@pytest.mark.usefixtures("sessions")  # the migrated schema
+async def test_the_application_role_cannot_change_the_schema(database: TestDatabase) -> None:
     connection = await asyncpg.connect(database.app_url)
     try:
         with pytest.raises(asyncpg.InsufficientPrivilegeError):

@@ -8,10 +8,11 @@ from collections.abc import AsyncIterator, Callable
 import asyncpg
 import pytest
 from aiokafka import AIOKafkaProducer
+from sqlalchemy.ext.asyncio import async_sessionmaker
+
 from mandi_db import TenantAwareSession, create_database_engine, create_session_factory
 from mandi_messaging import OutboxRelay, create_messaging_tables, create_producer
 from mandi_testing import TestDatabase
-from sqlalchemy.ext.asyncio import async_sessionmaker
 
 # What the tests' handlers do, so a test can count effects applied exactly once.
 EFFECTS_TABLE = """

@@ -11,13 +11,17 @@ from typing import Any
 
 import pytest
 from aiokafka import AIOKafkaProducer, ConsumerRecord
+from prometheus_client import REGISTRY
+from sqlalchemy import text
+from sqlalchemy.ext.asyncio import async_sessionmaker
+
 from mandi_db import TenantAwareSession, UnitOfWork
 from mandi_messaging import (
     DeadLetterPublisher,
     Envelope,
     EventConsumer,
-    Outcome,
     OutboxRelay,
+    Outcome,
     RetryPolicy,
     create_broker,
     dead_letter_topic,
@@ -28,9 +32,6 @@ from mandi_messaging import (
 )
 from mandi_testing import TestDatabase, eventually, read_topic
 from mandi_testing.messaging import TEST_EVENTS, Noted, running, write_events
-from prometheus_client import REGISTRY
-from sqlalchemy import text
-from sqlalchemy.ext.asyncio import async_sessionmaker
 
 pytestmark = pytest.mark.integration
 
@@ -110,19 +111,23 @@ CRASHING_RELAY = """
 import asyncio, os, sys
 from mandi_messaging import OutboxRelay, create_producer
 
-class CrashingRelay(OutboxRelay):
-    '''Dies as a killed process would, after Kafka acknowledged batch N and before the delete.'''
-    sent = 0
-    async def _send(self, rows):
-        await super()._send(rows)
-        CrashingRelay.sent += 1
-        if CrashingRelay.sent == int(sys.argv[3]):
-            os._exit(17)
+acknowledged_batches = 0
+
+def die_after_batch_n(messages):
+    # Exits as a killed process would: Kafka has batch N, its rows are not deleted.
+    global acknowledged_batches
+    acknowledged_batches += 1
+    if acknowledged_batches == int(sys.argv[3]):
+        os._exit(17)
 
 async def main():
     producer = create_producer(sys.argv[2], client_id="crashing-relay")
     await producer.start()
-    await CrashingRelay(dsn=sys.argv[1], producer=producer, service="crash", batch_size=500).run()
+    relay = OutboxRelay(
+        dsn=sys.argv[1], producer=producer, service="crash", batch_size=500,
+        on_acknowledged=die_after_batch_n,
+    )
+    await relay.run()
 
 asyncio.run(main())
 """
@@ -143,7 +148,14 @@ async def test_a_relay_killed_mid_batch_loses_nothing_and_the_inbox_absorbs_dupl
 
     crashed = await asyncio.to_thread(
         subprocess.run,
-        [sys.executable, "-c", CRASHING_RELAY, messaging_database.app_url, kafka_bootstrap_servers, "3"],
+        [
+            sys.executable,
+            "-c",
+            CRASHING_RELAY,
+            messaging_database.app_url,
+            kafka_bootstrap_servers,
+            "3",
+        ],
         capture_output=True,
         timeout=60,
         check=False,
@@ -180,7 +192,9 @@ async def test_a_message_that_always_fails_is_dead_lettered_with_its_reason_and_
     handler.poisonous.add("poison")
     dlq = await make_topic(partitions=1, name=dead_letter_topic(topic))
     effects_before = await count_rows("effects")
-    await write_events(sessions, topic, [("lot-1", Noted(body="poison")), ("lot-1", Noted(body="fine"))])
+    await write_events(
+        sessions, topic, [("lot-1", Noted(body="poison")), ("lot-1", Noted(body="fine"))]
+    )
 
     consumer = _consumer(sessions, producer, handler, group="dlq-test")
     async with running(make_relay()), consuming(kafka_bootstrap_servers, consumer, topic):

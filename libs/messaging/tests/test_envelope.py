@@ -6,6 +6,7 @@ from datetime import UTC, datetime
 
 import pytest
 from cloudevents.core.bindings.kafka import KafkaMessage, from_binary_event
+
 from mandi_messaging import Envelope, MalformedEnvelope
 
 ENVELOPE = Envelope(
@@ -42,7 +43,9 @@ def test_absent_extensions_are_not_sent() -> None:
 
 
 def test_the_cloudevents_sdk_reads_the_headers() -> None:
-    message = KafkaMessage(headers=dict(ENVELOPE.kafka_headers()), key=b"partner-42", value=ENVELOPE.data)
+    message = KafkaMessage(
+        headers=dict(ENVELOPE.kafka_headers()), key=b"partner-42", value=ENVELOPE.data
+    )
     event = from_binary_event(message)
     assert event.get_id() == ENVELOPE.id
     assert event.get_type() == "mandi.partner.registered.v1"
@@ -67,6 +70,8 @@ def test_the_cloudevents_sdk_reads_the_headers() -> None:
         ],
     ],
 )
-def test_messages_that_are_not_our_cloudevents_are_refused(headers: list[tuple[str, bytes]]) -> None:
+def test_messages_that_are_not_our_cloudevents_are_refused(
+    headers: list[tuple[str, bytes]],
+) -> None:
     with pytest.raises(MalformedEnvelope):
         Envelope.from_kafka(headers, b"{}")

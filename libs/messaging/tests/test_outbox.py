@@ -9,14 +9,14 @@ from collections.abc import Awaitable, Callable
 
 import pytest
 from cloudevents.core.bindings.kafka import KafkaMessage, from_binary_event
+from opentelemetry.sdk.trace import TracerProvider
+from sqlalchemy.ext.asyncio import async_sessionmaker
+
 from mandi_db import UnitOfWork
 from mandi_messaging import OutboxRelay, OutboxWriter
 from mandi_observability import bound_context
 from mandi_testing import read_topic
 from mandi_testing.messaging import TEST_EVENTS, Noted, running, write_events
-from opentelemetry.sdk.trace import TracerProvider
-from sqlalchemy.ext.asyncio import async_sessionmaker
-
 
 pytestmark = pytest.mark.integration
 
@@ -110,8 +110,9 @@ async def test_the_trace_and_the_request_ids_survive_the_relay(
     kafka_bootstrap_servers: str,
 ) -> None:
     tracer = TracerProvider().get_tracer("tests")
-    with tracer.start_as_current_span("request") as span, bound_context(
-        tenant_id="tenant-9", correlation_id="corr-9"
+    with (
+        tracer.start_as_current_span("request") as span,
+        bound_context(tenant_id="tenant-9", correlation_id="corr-9"),
     ):
         await write_events(sessions, topic, [("lot-1", Noted(body="traced"))])
         trace_id = format(span.get_span_context().trace_id, "032x")
@@ -137,7 +138,9 @@ async def test_the_cloudevents_sdk_reads_what_the_relay_published(
     async with running(make_relay()):
         [record] = await read_topic(kafka_bootstrap_servers, topic, expected=1)
 
-    event = from_binary_event(KafkaMessage(headers=dict(record.headers), key=record.key, value=record.value))
+    event = from_binary_event(
+        KafkaMessage(headers=dict(record.headers), key=record.key, value=record.value)
+    )
     assert event.get_type() == "mandi.test.noted.v1"
     assert event.get_source() == "mandi/tests"
     assert event.get_subject() == "lot-77"

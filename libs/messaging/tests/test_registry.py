@@ -5,6 +5,7 @@ from __future__ import annotations
 from typing import Any
 
 import pytest
+
 from mandi_messaging import Event, EventRegistry, UndecodableEvent, UnknownEventType
 
 registry = EventRegistry()
@@ -29,7 +30,9 @@ def _rupees_to_paise(data: dict[str, Any]) -> dict[str, Any]:
 
 
 def test_the_newest_version_decodes_as_itself() -> None:
-    event = registry.decode("mandi.lot.priced.v2", b'{"lot_id": "L1", "price_minor": 5, "currency": "INR"}')
+    event = registry.decode(
+        "mandi.lot.priced.v2", b'{"lot_id": "L1", "price_minor": 5, "currency": "INR"}'
+    )
     assert event == LotPriced(lot_id="L1", price_minor=5, currency="INR")
 
 
@@ -39,22 +42,32 @@ def test_an_old_version_is_upcast_to_the_newest() -> None:
 
 
 def test_the_wire_type_names_name_and_version() -> None:
-    assert registry.type_name(LotPriced(lot_id="L", price_minor=1, currency="INR")) == "mandi.lot.priced.v2"
+    assert (
+        registry.type_name(LotPriced(lot_id="L", price_minor=1, currency="INR"))
+        == "mandi.lot.priced.v2"
+    )
     assert registry.type_name(LotPricedV1(lot_id="L", price=1.0)) == "mandi.lot.priced.v1"
 
 
 def test_unknown_fields_are_ignored_so_producers_can_add_them() -> None:
     data = b'{"lot_id": "L1", "price_minor": 5, "currency": "INR", "grade": "A"}'
-    assert registry.decode("mandi.lot.priced.v2", data) == LotPriced(lot_id="L1", price_minor=5, currency="INR")
+    assert registry.decode("mandi.lot.priced.v2", data) == LotPriced(
+        lot_id="L1", price_minor=5, currency="INR"
+    )
 
 
-@pytest.mark.parametrize("type_name", ["mandi.lot.priced.v3", "mandi.lot.sold.v1", "lot-priced", "mandi.lot.priced.v0"])
+@pytest.mark.parametrize(
+    "type_name", ["mandi.lot.priced.v3", "mandi.lot.sold.v1", "lot-priced", "mandi.lot.priced.v0"]
+)
 def test_types_this_reader_does_not_know_are_refused(type_name: str) -> None:
     with pytest.raises(UnknownEventType):
         registry.decode(type_name, b"{}")
 
 
-@pytest.mark.parametrize("data", [b"not json", b'{"lot_id": "L1"}', b'{"lot_id": 1, "price_minor": "x", "currency": "INR"}'])
+@pytest.mark.parametrize(
+    "data",
+    [b"not json", b'{"lot_id": "L1"}', b'{"lot_id": 1, "price_minor": "x", "currency": "INR"}'],
+)
 def test_data_that_does_not_fit_is_undecodable(data: bytes) -> None:
     with pytest.raises(UndecodableEvent):
         registry.decode("mandi.lot.priced.v2", data)

@@ -137,33 +137,34 @@ def _service_env(service: str, admin_dsn: str, spec: DatabaseSpec, files: tuple[
     )
 
 
-async def _provision_services(args: argparse.Namespace, admin_dsn: str) -> None:
-    services = [
-        line.strip()
-        for line in Path(args.services).read_text().splitlines()
-        if line.strip() and not line.startswith("#")
-    ]
-    secrets_dir, env_dir = Path(args.secrets_dir), Path(args.env_dir)
-    secrets_dir.mkdir(mode=0o700, parents=True, exist_ok=True)
-    env_dir.mkdir(mode=0o700, parents=True, exist_ok=True)
-    for service in services:
-        spec, owner_file, app_file = _service_spec(service, secrets_dir)
+def _service_names(path: Path) -> list[str]:
+    lines = (line.strip() for line in path.read_text().splitlines())
+    return [line for line in lines if line and not line.startswith("#")]
+
+
+async def _provision_all(admin_dsn: str, specs: list[DatabaseSpec]) -> None:
+    for spec in specs:
         await provision_database(admin_dsn, spec)
-        env = _service_env(service, admin_dsn, spec, (owner_file, app_file))
-        (env_dir / f"{service}.env").write_text(env)
 
 
 def main() -> None:
-    """Provisions every service named in a file, one per line."""
+    """Provisions every service named in a file, one per line, and writes its env file."""
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    parser.add_argument("--services", required=True)
-    parser.add_argument("--secrets-dir", required=True)
-    parser.add_argument("--env-dir", required=True)
+    parser.add_argument("--services", required=True, type=Path)
+    parser.add_argument("--secrets-dir", required=True, type=Path)
+    parser.add_argument("--env-dir", required=True, type=Path)
     args = parser.parse_args()
     admin_dsn = os.environ.get("DATABASE_URL")
     if not admin_dsn:
         raise SystemExit("error: DATABASE_URL (a superuser's URL) is not set")
-    asyncio.run(_provision_services(args, admin_dsn))
+    args.secrets_dir.mkdir(mode=0o700, parents=True, exist_ok=True)
+    args.env_dir.mkdir(mode=0o700, parents=True, exist_ok=True)
+    services = _service_names(args.services)
+    prepared = [_service_spec(service, args.secrets_dir) for service in services]
+    asyncio.run(_provision_all(admin_dsn, [spec for spec, _, _ in prepared]))
+    for service, (spec, owner_file, app_file) in zip(services, prepared, strict=True):
+        env = _service_env(service, admin_dsn, spec, (owner_file, app_file))
+        (args.env_dir / f"{service}.env").write_text(env)
 
 
 if __name__ == "__main__":

@@ -23,14 +23,16 @@ def _checked(*identifiers: str) -> None:
 
 
 def enable_tenant_isolation(table: str, *, column: str = "tenant_id") -> list[str]:
-    """Statements that confine `table` to the rows whose `column` equals the transaction's tenant."""
+    """Statements that confine `table` to the rows whose `column` is the transaction's tenant."""
     _checked(table, column)
     tenant = f"NULLIF(current_setting('{TENANT_SETTING}', true), '')::uuid"
     return [
         f"ALTER TABLE {table} ENABLE ROW LEVEL SECURITY",
         f"ALTER TABLE {table} FORCE ROW LEVEL SECURITY",
-        f"CREATE POLICY {_POLICY} ON {table} USING ({column} = {tenant}) "
-        f"WITH CHECK ({column} = {tenant})",
+        (
+            f"CREATE POLICY {_POLICY} ON {table} USING ({column} = {tenant}) "
+            f"WITH CHECK ({column} = {tenant})"
+        ),
     ]
 
 

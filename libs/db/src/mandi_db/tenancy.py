@@ -32,7 +32,9 @@ class TenantAwareSession(AsyncSession):
 
 
 @event.listens_for(_TenantAwareSyncSession, "after_begin")
-def _apply_tenant(session: Session, _transaction: SessionTransaction, connection: Connection) -> Any:
+def _apply_tenant(
+    session: Session, _transaction: SessionTransaction, connection: Connection
+) -> Any:
     tenant_id = session.info.get("tenant_id")
     if tenant_id is not None:
         connection.execute(_SET_TENANT, {"tenant_id": str(tenant_id)})

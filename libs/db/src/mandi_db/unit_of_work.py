@@ -6,10 +6,10 @@ from types import TracebackType
 from typing import Self
 from uuid import UUID
 
-from mandi_observability import current_context
 from sqlalchemy.ext.asyncio import async_sessionmaker
 
 from mandi_db.tenancy import TenantAwareSession
+from mandi_observability import current_context
 
 __all__ = ["UnitOfWork"]
 

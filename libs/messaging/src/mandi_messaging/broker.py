@@ -1,4 +1,4 @@
-"""The FastStream Kafka broker every service builds in its bootstrap, and how consumers attach to it.
+"""The FastStream Kafka broker each service builds in its bootstrap, and how consumers attach.
 
 Subscribers ack manually, after the database transaction has committed (FastStream's default
 acks first, which is at-most-once); they wait at most a few milliseconds for data, since every
@@ -15,11 +15,11 @@ from faststream import AckPolicy
 from faststream.kafka import KafkaBroker
 from faststream.kafka.annotations import Consumer, KafkaMessage
 from faststream.kafka.prometheus import KafkaPrometheusMiddleware
-from mandi_config import StartupError
-from mandi_observability.metrics import CONSUMER_LAG
 from prometheus_client import REGISTRY
 
+from mandi_config import StartupError
 from mandi_messaging.consumer import EventConsumer
+from mandi_observability.metrics import CONSUMER_LAG
 
 __all__ = ["FETCH_MAX_WAIT_MS", "create_broker", "start_broker", "subscribe"]
 
@@ -57,7 +57,7 @@ def subscribe(broker: KafkaBroker, consumer: EventConsumer, *topics: str, **opti
         **options,
     }
 
-    @broker.subscriber(*topics, **settings)
+    @broker.subscriber(*topics, **settings)  # type: ignore[untyped-decorator]  # options as **kwargs
     async def deliver(message: KafkaMessage, kafka: Consumer) -> None:
         record = message.raw_message
         assert isinstance(record, ConsumerRecord)  # noqa: S101 - single-record subscriber

@@ -16,17 +16,17 @@ from enum import StrEnum
 from typing import Any
 
 from aiokafka import ConsumerRecord
-from mandi_db import UnitOfWork
-from mandi_observability import bound_context
-from mandi_observability.metrics import CONSUMER_HANDLER_OUTCOMES
-from mandi_observability.tracing import context_from_traceparent, tracer
 from opentelemetry.trace import SpanKind
 
+from mandi_db import UnitOfWork
 from mandi_messaging.dead_letters import DeadLetterPublisher
 from mandi_messaging.envelope import Envelope, MalformedEnvelope
 from mandi_messaging.inbox import claim_message
 from mandi_messaging.registry import Event, EventRegistry, UndecodableEvent, UnknownEventType
 from mandi_messaging.retry import PermanentFailure, RetryPolicy
+from mandi_observability import bound_context
+from mandi_observability.metrics import CONSUMER_HANDLER_OUTCOMES
+from mandi_observability.tracing import context_from_traceparent, tracer
 
 __all__ = ["EventConsumer", "Handler", "Outcome", "UnitOfWorkFactory"]
 
@@ -66,7 +66,7 @@ class EventConsumer:
         self._retry = retry or RetryPolicy()
 
     async def handle(self, record: ConsumerRecord) -> Outcome:
-        """Handles one Kafka record; raises only when even the dead-letter topic cannot be written."""
+        """Handles one record; raises only when even the dead-letter topic cannot be written."""
         outcome = await self._decode_and_apply(record)
         CONSUMER_HANDLER_OUTCOMES.labels(self.group, record.topic, outcome.value).inc()
         return outcome
@@ -109,7 +109,9 @@ class EventConsumer:
             await uow.commit()
         return Outcome.PROCESSED
 
-    async def _dead_letter(self, record: ConsumerRecord, error: BaseException, *, attempts: int) -> Outcome:
+    async def _dead_letter(
+        self, record: ConsumerRecord, error: BaseException, *, attempts: int
+    ) -> Outcome:
         await self._dead_letters.publish(record, error, attempts=attempts)
         _log.error("message dead-lettered after %d attempt(s): %s", attempts, type(error).__name__)
         return Outcome.DEAD_LETTERED

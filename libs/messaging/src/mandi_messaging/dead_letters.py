@@ -1,4 +1,4 @@
-"""Dead letters: a message a consumer gave up on goes to `<topic>.dlq` with why; replay puts it back.
+"""Dead letters: what a consumer gave up on goes to `<topic>.dlq` with why; replay puts it back.
 
 The dead letter is the original message (value, key, headers) plus `x-dlq-*` headers naming the
 reason, the consumer group, the original position and the attempts. Replaying republishes it
@@ -13,7 +13,6 @@ Kafka's address comes from --bootstrap-servers or KAFKA_BOOTSTRAP_SERVERS.
 from __future__ import annotations
 
 import argparse
-import asyncio
 import json
 import os
 from collections.abc import Sequence
@@ -21,12 +20,12 @@ from dataclasses import asdict, dataclass
 from datetime import UTC, datetime
 
 from aiokafka import AIOKafkaConsumer, AIOKafkaProducer, ConsumerRecord, TopicPartition
-from mandi_config import StartupError, run_or_exit
-from mandi_observability.metrics import DEAD_LETTERS
-from mandi_observability.redaction import redact_text
 
+from mandi_config import StartupError, run_or_exit
 from mandi_messaging.producer import create_producer, start_producer
 from mandi_messaging.topics import DLQ_SUFFIX, dead_letter_topic, topic_partitions
+from mandi_observability.metrics import DEAD_LETTERS
+from mandi_observability.redaction import redact_text
 
 __all__ = [
     "REPLAY_GROUP",
@@ -56,8 +55,11 @@ class DeadLetterPublisher:
         self._group = group
 
     async def publish(self, record: ConsumerRecord, error: BaseException, *, attempts: int) -> None:
-        """Publishes and waits for Kafka's acknowledgement; raises if it cannot, so nothing is lost."""
-        headers = [*_without_dlq_headers(record.headers), *self._error_headers(record, error, attempts)]
+        """Publishes and awaits Kafka's acknowledgement; raises if it cannot, so nothing is lost."""
+        headers = [
+            *_without_dlq_headers(record.headers),
+            *self._error_headers(record, error, attempts),
+        ]
         acknowledgement = await self._producer.send(
             dead_letter_topic(record.topic), value=record.value, key=record.key, headers=headers
         )
@@ -93,7 +95,7 @@ def _header(headers: Headers, name: str) -> str | None:
 
 @dataclass(frozen=True)
 class DeadLetter:
-    """What an operator needs to decide about a dead letter (never its payload, which may be PII)."""
+    """What an operator needs to judge a dead letter (never its payload, which may hold PII)."""
 
     partition: int
     offset: int
@@ -162,7 +164,9 @@ async def list_dead_letters(bootstrap: str, dlq_topic: str) -> list[DeadLetter]:
     consumer = await _assigned_consumer(bootstrap, dlq_topic, group=None)
     try:
         await consumer.seek_to_beginning()
-        return [DeadLetter.from_record(record) for record in await _records_until_end(consumer, None)]
+        return [
+            DeadLetter.from_record(record) for record in await _records_until_end(consumer, None)
+        ]
     finally:
         await consumer.stop()
 
@@ -187,7 +191,9 @@ async def replay_dead_letters(
 
 
 async def _republish(producer: AIOKafkaProducer, record: ConsumerRecord, dlq_topic: str) -> None:
-    original = _header(record.headers, _PREFIX + "original-topic") or dlq_topic.removesuffix(DLQ_SUFFIX)
+    original = _header(record.headers, _PREFIX + "original-topic") or dlq_topic.removesuffix(
+        DLQ_SUFFIX
+    )
     replays = int(_header(record.headers, _REPLAYS) or 0) + 1
     headers = [(k, v) for k, v in _without_dlq_headers(record.headers) if k != _REPLAYS]
     headers.append((_REPLAYS, str(replays).encode()))

@@ -10,7 +10,15 @@ from collections.abc import Sequence
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
 
-__all__ = ["CONTENT_TYPE", "Envelope", "MalformedEnvelope"]
+__all__ = [
+    "CONTENT_TYPE",
+    "FIXED_HEADERS",
+    "HEADER_NAMES",
+    "Envelope",
+    "MalformedEnvelope",
+    "format_time",
+    "kafka_headers",
+]
 
 CONTENT_TYPE = "application/json"
 _SPEC_VERSION = "1.0"
@@ -18,7 +26,7 @@ _REQUIRED = ("ce_id", "ce_source", "ce_type", "ce_specversion")
 
 
 class MalformedEnvelope(ValueError):
-    """A Kafka message that is not a CloudEvent of ours; it can never succeed, so it is not retried."""
+    """A message that is not a CloudEvent of ours; it can never succeed, so it is not retried."""
 
 
 @dataclass(frozen=True, slots=True)
@@ -38,23 +46,18 @@ class Envelope:
 
     def kafka_headers(self) -> list[tuple[str, bytes]]:
         """The message headers, in binary content mode."""
-        headers = [
-            ("ce_specversion", b"1.0"),
-            ("ce_id", self.id.encode()),
-            ("ce_source", self.source.encode()),
-            ("ce_type", self.type.encode()),
-            ("ce_time", _format_time(self.time).encode()),
-            ("ce_subject", self.subject.encode()),
-            ("content-type", CONTENT_TYPE.encode()),
-        ]
-        optional = (
-            ("ce_tenantid", self.tenant_id),
-            ("ce_correlationid", self.correlation_id),
-            ("ce_causationid", self.causation_id),
-            ("traceparent", self.traceparent),
+        values = (
+            self.id,
+            self.source,
+            self.type,
+            format_time(self.time),
+            self.subject,
+            self.tenant_id,
+            self.correlation_id,
+            self.causation_id,
+            self.traceparent,
         )
-        headers += [(name, value.encode()) for name, value in optional if value]
-        return headers
+        return kafka_headers([value.encode() if value else None for value in values])
 
     @classmethod
     def from_kafka(cls, headers: Sequence[tuple[str, bytes]], value: bytes | None) -> Envelope:
@@ -86,8 +89,33 @@ def _decoded(headers: Sequence[tuple[str, bytes]]) -> dict[str, str]:
         raise MalformedEnvelope("a header is not UTF-8") from error
 
 
-def _format_time(moment: datetime) -> str:
+def format_time(moment: datetime) -> str:
+    """RFC 3339 in UTC with microseconds, as ce_time carries it."""
     return moment.astimezone(UTC).isoformat(timespec="microseconds").replace("+00:00", "Z")
+
+
+# The attribute headers in a fixed order; the last four are optional extensions. The outbox
+# relay has PostgreSQL return their values as bytes in this order (outbox/relay.py).
+HEADER_NAMES = (
+    "ce_id",
+    "ce_source",
+    "ce_type",
+    "ce_time",
+    "ce_subject",
+    "ce_tenantid",
+    "ce_correlationid",
+    "ce_causationid",
+    "traceparent",
+)
+FIXED_HEADERS = (
+    ("ce_specversion", _SPEC_VERSION.encode()),
+    ("content-type", CONTENT_TYPE.encode()),
+)
+
+
+def kafka_headers(values: Sequence[bytes | None]) -> list[tuple[str, bytes]]:
+    """Binary-mode headers from values in HEADER_NAMES order; absent extensions are left out."""
+    return [*FIXED_HEADERS, *((n, v) for n, v in zip(HEADER_NAMES, values, strict=True) if v)]
 
 
 def _parse_time(text: str | None) -> datetime:

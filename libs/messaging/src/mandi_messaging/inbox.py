@@ -1,4 +1,4 @@
-"""The inbox: the ids of messages a consumer has applied, written in the same transaction as the effects."""
+"""The inbox: ids of the messages a consumer applied, written in the transaction of the effects."""
 
 from __future__ import annotations
 
@@ -19,5 +19,6 @@ async def claim_message(session: AsyncSession, consumer: str, message_id: str) -
     A concurrent claim of the same id waits on the primary key until the other transaction ends,
     so two deliveries of one message can never both apply their effects.
     """
-    result = await session.exec(_CLAIM, params={"consumer": consumer, "message_id": message_id})
+    connection = await session.connection()  # the session's transaction; exec() takes no text()
+    result = await connection.execute(_CLAIM, {"consumer": consumer, "message_id": message_id})
     return result.first() is not None

@@ -9,17 +9,19 @@ from __future__ import annotations
 
 import asyncio
 from collections.abc import Iterable
-from dataclasses import dataclass
+from typing import NamedTuple
 
 from aiokafka import AIOKafkaProducer
 from aiokafka.errors import KafkaConnectionError
 from aiokafka.partitioner import DefaultPartitioner
 from aiokafka.producer.message_accumulator import BatchBuilder
+
 from mandi_config import StartupError
 
 __all__ = ["BatchPublisher", "OutgoingMessage", "create_producer", "start_producer"]
 
 Headers = list[tuple[str, bytes]]
+_PARTITION_CACHE_SIZE = 100_000
 
 
 def create_producer(
@@ -45,9 +47,8 @@ async def start_producer(producer: AIOKafkaProducer, bootstrap_servers: str) -> 
         raise StartupError(f"Kafka is unreachable at {bootstrap_servers}: {error}") from error
 
 
-@dataclass(frozen=True, slots=True)
-class OutgoingMessage:
-    """One message to publish: where, under which key, with which headers."""
+class OutgoingMessage(NamedTuple):
+    """One message to publish: where, under which key, with which headers (a tuple: it is cheap)."""
 
     topic: str
     key: bytes
@@ -61,13 +62,24 @@ class BatchPublisher:
     def __init__(self, producer: AIOKafkaProducer) -> None:
         self._producer = producer
         self._partitioner = DefaultPartitioner()
+        # aiokafka's murmur2 is pure Python; aggregates publish many events, so keys repeat.
+        self._partition_cache: dict[tuple[bytes, int], int] = {}
 
     async def publish(self, messages: Iterable[OutgoingMessage]) -> None:
         """Sends every message; raises if Kafka does not acknowledge one of them."""
+        await (await self.send(messages))
+
+    async def send(self, messages: Iterable[OutgoingMessage]) -> asyncio.Future[list[object]]:
+        """Hands every message to the producer; the future completes when Kafka acknowledged all."""
         open_batches: dict[tuple[str, int], BatchBuilder] = {}
         acknowledgements: list[asyncio.Future[object]] = []
+        partitions: dict[str, list[int]] = {}
         for message in messages:
-            partition = await self._partition_of(message)
+            if message.topic not in partitions:
+                partitions[message.topic] = sorted(
+                    await self._producer.partitions_for(message.topic)
+                )
+            partition = self._partition_of(message.key, partitions[message.topic])
             target = (message.topic, partition)
             batch = open_batches.get(target)
             if batch is None:
@@ -83,11 +95,16 @@ class BatchPublisher:
             open_batches[target] = batch
         for target, batch in open_batches.items():
             acknowledgements.append(await self._send(batch, target))
-        await asyncio.gather(*acknowledgements)
+        return asyncio.gather(*acknowledgements)
 
-    async def _partition_of(self, message: OutgoingMessage) -> int:
-        partitions = sorted(await self._producer.partitions_for(message.topic))
-        return int(self._partitioner(message.key, partitions, partitions))
+    def _partition_of(self, key: bytes, partitions: list[int]) -> int:
+        cached = self._partition_cache.get((key, len(partitions)))
+        if cached is None:
+            if len(self._partition_cache) >= _PARTITION_CACHE_SIZE:
+                self._partition_cache.clear()
+            cached = int(self._partitioner(key, partitions, partitions))
+            self._partition_cache[(key, len(partitions))] = cached
+        return cached
 
     @staticmethod
     def _append(batch: BatchBuilder, message: OutgoingMessage) -> bool:
@@ -98,13 +115,17 @@ class BatchPublisher:
 
     async def _send(self, batch: BatchBuilder, target: tuple[str, int]) -> asyncio.Future[object]:
         topic, partition = target
-        return await self._producer.send_batch(batch, topic, partition=partition)
+        acknowledgement: asyncio.Future[object] = await self._producer.send_batch(
+            batch, topic, partition=partition
+        )
+        return acknowledgement
 
     async def _send_alone(self, message: OutgoingMessage, partition: int) -> asyncio.Future[object]:
-        return await self._producer.send(
+        acknowledgement: asyncio.Future[object] = await self._producer.send(
             message.topic,
             value=message.value,
             key=message.key,
             partition=partition,
             headers=message.headers,
         )
+        return acknowledgement

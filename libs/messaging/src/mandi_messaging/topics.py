@@ -2,9 +2,10 @@
 
 from __future__ import annotations
 
+import contextlib
+
 from aiokafka.admin import AIOKafkaAdminClient, NewTopic
 from aiokafka.errors import TopicAlreadyExistsError
-
 
 __all__ = ["DLQ_SUFFIX", "dead_letter_topic", "ensure_topics", "events_topic", "topic_partitions"]
 
@@ -31,12 +32,13 @@ async def ensure_topics(
         existing = set(await admin.list_topics())
         wanted = {name for topic in topics for name in (topic, dead_letter_topic(topic))}
         missing = sorted(wanted - existing)
-        new = [NewTopic(name, num_partitions=partitions, replication_factor=replication) for name in missing]
+        new = [
+            NewTopic(name, num_partitions=partitions, replication_factor=replication)
+            for name in missing
+        ]
         if new:
-            try:
+            with contextlib.suppress(TopicAlreadyExistsError):  # another replica was first
                 await admin.create_topics(new)
-            except TopicAlreadyExistsError:
-                pass  # another replica created them first
     finally:
         await admin.close()
 

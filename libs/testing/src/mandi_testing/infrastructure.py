@@ -92,7 +92,9 @@ def find_infrastructure(stack: ExitStack) -> Infrastructure:
     values = {name: os.environ[name] for name in _VARIABLES if os.environ.get(name)}
     if _missing_from_environment():
         values = {**_provide(stack), **values}
-    return Infrastructure(values["DATABASE_URL"], values["KAFKA_BOOTSTRAP_SERVERS"], values["REDIS_URL"])
+    return Infrastructure(
+        values["DATABASE_URL"], values["KAFKA_BOOTSTRAP_SERVERS"], values["REDIS_URL"]
+    )
 
 
 def _provide(stack: ExitStack) -> dict[str, str]:

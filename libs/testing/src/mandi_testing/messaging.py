@@ -6,10 +6,11 @@ import asyncio
 import contextlib
 from collections.abc import AsyncIterator, Sequence
 
+from sqlalchemy.ext.asyncio import async_sessionmaker
+
 from mandi_db import UnitOfWork
 from mandi_db.tenancy import TenantAwareSession
 from mandi_messaging import Event, EventRegistry, OutboxRelay, OutboxWriter
-from sqlalchemy.ext.asyncio import async_sessionmaker
 
 __all__ = ["TEST_EVENTS", "Noted", "running", "write_events"]
 

@@ -7,7 +7,11 @@ from contextlib import ExitStack
 
 import pytest
 
-from mandi_testing.infrastructure import Infrastructure, InfrastructureUnavailable, find_infrastructure
+from mandi_testing.infrastructure import (
+    Infrastructure,
+    InfrastructureUnavailable,
+    find_infrastructure,
+)
 from mandi_testing.kafka import create_topics, delete_topics, topic_name
 from mandi_testing.postgres import TestDatabase, fresh_database
 

@@ -10,15 +10,16 @@ from contextlib import contextmanager
 from dataclasses import dataclass
 
 import asyncpg
-from mandi_db import DatabaseSpec, drop_database, provision_database
 from sqlalchemy.engine import make_url
+
+from mandi_db import DatabaseSpec, drop_database, provision_database
 
 __all__ = ["TestDatabase", "fresh_database"]
 
 
 @dataclass(frozen=True)
 class TestDatabase:
-    """URLs (with passwords) of a throwaway database: the owner runs migrations, the app role RLS."""
+    """URLs (with passwords) of a throwaway database: owner for migrations, app role under RLS."""
 
     __test__ = False  # not a test class, despite the name
 

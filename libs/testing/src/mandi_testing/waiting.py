@@ -10,7 +10,9 @@ from collections.abc import Awaitable, Callable
 __all__ = ["eventually"]
 
 
-async def eventually(check: Callable[[], object | Awaitable[object]], *, timeout: float = 20.0) -> None:
+async def eventually(
+    check: Callable[[], object | Awaitable[object]], *, timeout: float = 20.0
+) -> None:
     """Polls a check (plain or async) until it is truthy; AssertionError after `timeout` seconds."""
     deadline = time.monotonic() + timeout
     while True:

@@ -6,6 +6,7 @@ Revises:
 
 import sqlalchemy as sa
 from alembic import op
+
 from mandi_db import disable_tenant_isolation, enable_tenant_isolation
 
 revision = "0001"

@@ -12,12 +12,18 @@ import asyncio
 import contextlib
 import logging
 import time
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
+from dataclasses import dataclass
 from datetime import timedelta
 
 import asyncpg
 from aiokafka import AIOKafkaProducer
 from aiokafka.errors import KafkaError
+
+from mandi_messaging.envelope import HEADER_NAMES, kafka_headers  # noqa: F401 - order documented
+from mandi_messaging.outbox.housekeeping import prune_inbox
+from mandi_messaging.producer import BatchPublisher, OutgoingMessage
+from mandi_messaging.schema import NOTIFY_CHANNEL
 from mandi_observability.metrics import (
     OUTBOX_BACKLOG,
     OUTBOX_OLDEST_AGE,
@@ -25,20 +31,31 @@ from mandi_observability.metrics import (
     OUTBOX_PUBLISHED,
 )
 
-from mandi_messaging.envelope import Envelope
-from mandi_messaging.outbox.housekeeping import prune_inbox
-from mandi_messaging.producer import BatchPublisher, OutgoingMessage
-from mandi_messaging.schema import NOTIFY_CHANNEL
-
 __all__ = ["OutboxRelay"]
 
 _log = logging.getLogger(__name__)
 # Two-key advisory locks do not share a key space with the writers' one-key locks.
 _LEADER_LOCK = (0x4D414E44, 1)  # "MAND", relay
-_SELECT_BATCH = """
-    SELECT id, event_id, topic, message_key, event_type, source, occurred_at, tenant_id,
-           correlation_id, causation_id, traceparent, payload
-    FROM outbox ORDER BY id LIMIT $1
+# One round trip per batch: delete what Kafka acknowledged and read the next rows, skipping the
+# rows still in Kafka's hands. The SELECT sees the snapshot before the DELETE, so it skips the
+# deleted ids too. The header values come back as bytes in HEADER_NAMES order: encoding them
+# here runs on the database's core, leaving the relay's to Kafka.
+_DELETE_AND_SELECT = """
+    WITH published AS (DELETE FROM outbox WHERE id = ANY($1::bigint[]))
+    SELECT id, topic, convert_to(message_key, 'UTF8'), payload, ARRAY[
+        convert_to(event_id::text, 'UTF8'),
+        convert_to(source, 'UTF8'),
+        convert_to(event_type, 'UTF8'),
+        convert_to(
+            to_char(occurred_at AT TIME ZONE 'UTC', 'YYYY-MM-DD"T"HH24:MI:SS.US"Z"'), 'UTF8'
+        ),
+        convert_to(message_key, 'UTF8'),
+        convert_to(tenant_id, 'UTF8'),
+        convert_to(correlation_id, 'UTF8'),
+        convert_to(causation_id, 'UTF8'),
+        convert_to(traceparent, 'UTF8')
+    ]
+    FROM outbox WHERE id NOT IN (SELECT unnest($2::bigint[])) ORDER BY id LIMIT $3
 """
 _DELETE_PUBLISHED = "DELETE FROM outbox WHERE id = ANY($1::bigint[])"
 _BACKLOG = """
@@ -48,28 +65,26 @@ _BACKLOG = """
 
 
 def _message(row: asyncpg.Record) -> OutgoingMessage:
-    envelope = Envelope(
-        id=str(row["event_id"]),
-        source=row["source"],
-        type=row["event_type"],
-        subject=row["message_key"],
-        data=row["payload"],
-        time=row["occurred_at"],
-        tenant_id=row["tenant_id"],
-        correlation_id=row["correlation_id"],
-        causation_id=row["causation_id"],
-        traceparent=row["traceparent"],
-    )
-    return OutgoingMessage(
-        topic=row["topic"],
-        key=envelope.subject.encode(),
-        value=envelope.data,
-        headers=envelope.kafka_headers(),
-    )
+    _, topic, key, payload, header_values = row  # the id stays with the batch, in _send
+    return OutgoingMessage(topic, key, payload, kafka_headers(header_values))
+
+
+@dataclass(frozen=True, slots=True)
+class _InFlight:
+    """A batch handed to Kafka and not yet acknowledged."""
+
+    ids: list[int]
+    messages: list[OutgoingMessage]
+    acknowledgement: asyncio.Future[list[object]]
+    sent_at: float
 
 
 class OutboxRelay:
-    """Moves one database's outbox to Kafka; run it as a task for the life of the process."""
+    """Moves one database's outbox to Kafka; run it as a task for the life of the process.
+
+    `on_acknowledged` is called with each batch once Kafka has acknowledged it and before its
+    rows are deleted: the moment an event counts as published.
+    """
 
     def __init__(
         self,
@@ -78,12 +93,13 @@ class OutboxRelay:
         producer: AIOKafkaProducer,
         service: str,
         password: str | None = None,
-        batch_size: int = 2000,
+        batch_size: int = 1000,
         poll_interval: float = 1.0,
         standby_interval: float = 2.0,
         report_interval: float = 5.0,
         inbox_retention: timedelta = timedelta(days=14),
         housekeeping_interval: float = 3600.0,
+        on_acknowledged: Callable[[Sequence[OutgoingMessage]], None] | None = None,
     ) -> None:
         self._dsn, self._password = dsn, password
         self._publisher = BatchPublisher(producer)
@@ -94,6 +110,7 @@ class OutboxRelay:
         self._report_interval = report_interval
         self._inbox_retention = inbox_retention
         self._housekeeping_interval = housekeeping_interval
+        self._on_acknowledged = on_acknowledged
         self._wake = asyncio.Event()
         self._stopping = asyncio.Event()
         self._next_report = 0.0
@@ -133,40 +150,66 @@ class OutboxRelay:
         self._wake.set()
 
     async def _publish_forever(self, connection: asyncpg.Connection) -> None:
+        # Pipelined: while Kafka acknowledges one batch, the next is read and encoded. It is sent
+        # only after that acknowledgement, so a failed batch is never overtaken by the next one.
+        acknowledged: list[int] = []  # acknowledged by Kafka, deleted by the next round trip
+        in_flight: _InFlight | None = None
         while not self._stopping.is_set():
             self._wake.clear()  # before reading, so a commit during the batch is not missed
-            published = await self.publish_batch(connection)
-            await self._chores(connection)
-            if published < self._batch_size:
+            skipped = acknowledged + (in_flight.ids if in_flight else [])
+            rows = await connection.fetch(
+                _DELETE_AND_SELECT, acknowledged, skipped, self._batch_size
+            )
+            messages = [_message(row) for row in rows]
+            acknowledged = await self._settle(in_flight)
+            in_flight = await self._send(rows, messages) if rows else None
+            if len(rows) < self._batch_size:  # caught up: settle everything, then wait
+                await self._delete(connection, acknowledged + await self._settle(in_flight))
+                acknowledged, in_flight = [], None
+                await self._chores(connection)
                 await self._sleep_until_woken()
+        await self._delete(connection, acknowledged + await self._settle(in_flight))
+
+    async def _send(
+        self, rows: Sequence[asyncpg.Record], messages: list[OutgoingMessage]
+    ) -> _InFlight:
+        """Hands a batch to Kafka; its acknowledgement is awaited by `_settle`."""
+        acknowledgement = await self._publisher.send(messages)
+        return _InFlight(
+            [row["id"] for row in rows], messages, acknowledgement, time.perf_counter()
+        )
+
+    async def _settle(self, in_flight: _InFlight | None) -> list[int]:
+        """Waits for a batch's acknowledgement; returns its ids, now safe to delete."""
+        if in_flight is None:
+            return []
+        await in_flight.acknowledgement
+        if self._on_acknowledged is not None:
+            self._on_acknowledged(in_flight.messages)
+        OUTBOX_PUBLISHED.labels(self._service).inc(len(in_flight.ids))
+        OUTBOX_PUBLISH_DURATION.labels(self._service).observe(
+            time.perf_counter() - in_flight.sent_at
+        )
+        return in_flight.ids
+
+    @staticmethod
+    async def _delete(connection: asyncpg.Connection, ids: list[int]) -> None:
+        if ids:
+            await connection.execute(_DELETE_PUBLISHED, ids)
 
     async def _sleep_until_woken(self) -> None:
         # Polling as well: a lost notification delays events by one interval, never more.
         with contextlib.suppress(TimeoutError):
             await asyncio.wait_for(self._wake.wait(), timeout=self._poll_interval)
 
-    async def publish_batch(self, connection: asyncpg.Connection) -> int:
-        """Publishes the oldest rows, waits for Kafka's acknowledgement, deletes them."""
-        started = time.perf_counter()
-        rows = await connection.fetch(_SELECT_BATCH, self._batch_size)
-        if not rows:
-            return 0
-        await self._send(rows)
-        await connection.execute(_DELETE_PUBLISHED, [row["id"] for row in rows])
-        OUTBOX_PUBLISHED.labels(self._service).inc(len(rows))
-        OUTBOX_PUBLISH_DURATION.labels(self._service).observe(time.perf_counter() - started)
-        return len(rows)
-
-    async def _send(self, rows: Sequence[asyncpg.Record]) -> None:
-        await self._publisher.publish(_message(row) for row in rows)
-
     async def _chores(self, connection: asyncpg.Connection) -> None:
         now = time.monotonic()
         if now >= self._next_report:
             self._next_report = now + self._report_interval
-            backlog, oldest_age = await connection.fetchrow(_BACKLOG)
-            OUTBOX_BACKLOG.labels(self._service).set(backlog)
-            OUTBOX_OLDEST_AGE.labels(self._service).set(float(oldest_age))
+            backlog = await connection.fetchrow(_BACKLOG)  # an aggregate: always one row
+            if backlog is not None:
+                OUTBOX_BACKLOG.labels(self._service).set(backlog[0])
+                OUTBOX_OLDEST_AGE.labels(self._service).set(float(backlog[1]))
         if now >= self._next_housekeeping:
             self._next_housekeeping = now + self._housekeeping_interval
             pruned = await prune_inbox(connection, self._inbox_retention)

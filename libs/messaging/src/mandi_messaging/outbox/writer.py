@@ -1,16 +1,16 @@
-"""Adds events to the outbox inside the caller's transaction, so they commit with the state change."""
+"""Adds events to the outbox in the caller's transaction, so they commit with the state change."""
 
 from __future__ import annotations
 
 import uuid
 
-from mandi_observability import current_context
-from mandi_observability.tracing import current_traceparent
 from sqlalchemy import text
 from sqlmodel.ext.asyncio.session import AsyncSession
 
 from mandi_messaging.envelope import Envelope
 from mandi_messaging.registry import Event, EventRegistry
+from mandi_observability import current_context
+from mandi_observability.tracing import current_traceparent
 
 __all__ = ["OutboxWriter"]
 
@@ -41,7 +41,8 @@ class OutboxWriter:
     async def add(self, event: Event, *, subject: str, topic: str | None = None) -> Envelope:
         """Queues one event about aggregate `subject` (the Kafka key) on the service's topic."""
         envelope = self._envelope(event, subject)
-        await self._session.exec(_INSERT, params=self._row(envelope, topic or self._topic))
+        connection = await self._session.connection()  # the caller's transaction
+        await connection.execute(_INSERT, self._row(envelope, topic or self._topic))
         return envelope
 
     def _envelope(self, event: Event, subject: str) -> Envelope:
