@@ -60,4 +60,4 @@ bench-outbox: infra-up ## Raw Kafka produce vs outbox relay: events/s and commit
 
 .PHONY: dlq-replay
 dlq-replay: install ## Put dead letters back on their topic: make dlq-replay TOPIC=<topic>.dlq
-	@$(RUN) python -m mandi_messaging.dead_letters replay --dlq-topic "$(TOPIC)"
+	@$(RUN) python -m mandi_messaging.dlq replay --dlq-topic "$(TOPIC)"

@@ -3,25 +3,18 @@
 The dead letter is the original message (value, key, headers) plus `x-dlq-*` headers naming the
 reason, the consumer group, the original position and the attempts. Replaying republishes it
 to its original topic with the same CloudEvents id, so an inbox still recognises it.
-
-Command line:
-    python -m mandi_messaging.dead_letters list   --dlq-topic mandi.partners.events.dlq
-    python -m mandi_messaging.dead_letters replay --dlq-topic mandi.partners.events.dlq [--limit N]
-Kafka's address comes from --bootstrap-servers or KAFKA_BOOTSTRAP_SERVERS.
+The command `python -m mandi_messaging.dlq` lists and replays them.
 """
 
 from __future__ import annotations
 
-import argparse
-import json
-import os
 from collections.abc import Sequence
-from dataclasses import asdict, dataclass
+from dataclasses import dataclass
 from datetime import UTC, datetime
 
 from aiokafka import AIOKafkaConsumer, AIOKafkaProducer, ConsumerRecord, TopicPartition
 
-from mandi_config import StartupError, run_or_exit
+from mandi_config import StartupError
 from mandi_messaging.producer import create_producer, start_producer
 from mandi_messaging.topics import DLQ_SUFFIX, dead_letter_topic, topic_partitions
 from mandi_observability.metrics import DEAD_LETTERS
@@ -198,28 +191,3 @@ async def _republish(producer: AIOKafkaProducer, record: ConsumerRecord, dlq_top
     headers = [(k, v) for k, v in _without_dlq_headers(record.headers) if k != _REPLAYS]
     headers.append((_REPLAYS, str(replays).encode()))
     await (await producer.send(original, value=record.value, key=record.key, headers=headers))
-
-
-def _arguments() -> argparse.Namespace:
-    parser = argparse.ArgumentParser(description="List or replay dead letters.")
-    parser.add_argument("command", choices=["list", "replay"])
-    parser.add_argument("--dlq-topic", required=True)
-    parser.add_argument("--limit", type=int, default=None)
-    parser.add_argument("--bootstrap-servers", default=os.environ.get("KAFKA_BOOTSTRAP_SERVERS"))
-    return parser.parse_args()
-
-
-async def _main() -> None:
-    args = _arguments()
-    if not args.bootstrap_servers:
-        raise StartupError("set --bootstrap-servers or KAFKA_BOOTSTRAP_SERVERS")
-    if args.command == "list":
-        for letter in await list_dead_letters(args.bootstrap_servers, args.dlq_topic):
-            print(json.dumps(asdict(letter)))  # noqa: T201 - the command's output
-        return
-    replayed = await replay_dead_letters(args.bootstrap_servers, args.dlq_topic, limit=args.limit)
-    print(f"replayed {replayed} message(s) from {args.dlq_topic}")  # noqa: T201
-
-
-if __name__ == "__main__":
-    run_or_exit(_main)
