@@ -10,7 +10,7 @@ from pathlib import Path
 import pytest
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
-from import_contracts import discover, render  # noqa: E402 - the tool is a script, not a package
+from import_contracts import discover, render  # the tool is a script, not a package
 
 LAYERS = ("entrypoints", "bootstrap", "config", "adapters", "service_layer", "domain")
 
@@ -28,7 +28,7 @@ def _workspace(root: Path, *, extra: dict[tuple[str, str], str] | None = None) -
     _package(root, "libs", "mandi_config", {"settings": ""})
     _package(root, "libs", "mandi_db", {"engine": "import mandi_config.settings\n"})
     for service in ("mandi_alpha", "mandi_beta"):
-        bodies = {layer: "" for layer in LAYERS}
+        bodies = dict.fromkeys(LAYERS, "")
         bodies["entrypoints"] = f"import {service}.bootstrap\n"
         bodies["adapters"] = f"import {service}.domain\nimport mandi_db.engine\n"
         _package(root, "services", service, bodies)
@@ -92,4 +92,5 @@ def test_each_violation_breaks_its_contract(
     place, source = violation
     result = _lint(_workspace(tmp_path, extra={place: source}))
     assert result.returncode != 0
-    assert f"{broken}" in result.stdout and "BROKEN" in result.stdout, result.stdout
+    assert f"{broken}" in result.stdout, result.stdout
+    assert "BROKEN" in result.stdout

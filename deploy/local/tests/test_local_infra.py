@@ -38,10 +38,11 @@ def test_a_taken_port_stops_the_script_with_one_line(
         [str(SCRIPTS / script), "up"], capture_output=True, text=True, env=environment, check=False
     )
     assert result.returncode == 1
-    assert result.stderr.strip().splitlines() == [
+    expected = (
         f"error: port {taken_port} for {what} is taken by pytest (pid {os.getpid()}); "
         f"stop it or set {variable} to a free port"
-    ]
+    )
+    assert result.stderr.strip().splitlines() == [expected]
 
 
 def test_an_unknown_command_is_refused_with_its_usage() -> None:
