@@ -34,7 +34,7 @@ SERVICE_WITHOUT_KAFKA = """
 
 def run_script(source: str, **environment: str) -> subprocess.CompletedProcess[str]:
     clean = {name: value for name, value in os.environ.items() if not name.startswith("MANDI_")}
-    return subprocess.run(  # noqa: S603 - our own interpreter running our own script
+    return subprocess.run(
         [sys.executable, "-c", textwrap.dedent(source)],
         env={**clean, **environment},
         capture_output=True,

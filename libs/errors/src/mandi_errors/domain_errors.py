@@ -6,7 +6,6 @@ them as `application/problem+json`.
 
 # The names say the outcome a client sees (NotFound, Conflict), as HTTP's own names do;
 # an "Error" suffix on each would add nothing.
-# ruff: noqa: N818
 
 from __future__ import annotations
 

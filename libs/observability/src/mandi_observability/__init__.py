@@ -1,9 +1,20 @@
 """Observability for Mandi's processes: request context, JSON logs, redaction, traces, metrics."""
 
 from mandi_observability.context import RequestContext, bound_context, current_context
-from mandi_observability.http import RequestContextMiddleware, add_metrics_route, instrument_app
+from mandi_observability.http import (
+    RequestContextMiddleware,
+    add_metrics_route,
+    instrument_app,
+    metrics_endpoint,
+)
 from mandi_observability.logs import configure_logging, get_logger
-from mandi_observability.redaction import REDACTED, redact, redact_text
+from mandi_observability.redaction import (
+    REDACTED,
+    is_sensitive_key,
+    redact,
+    redact_event,
+    redact_text,
+)
 from mandi_observability.trace_ids import current_trace_ids
 from mandi_observability.tracing import (
     configure_tracing,
@@ -30,7 +41,10 @@ __all__ = [
     "instrument_app",
     "instrument_asyncpg",
     "instrument_fastapi",
+    "is_sensitive_key",
+    "metrics_endpoint",
     "redact",
+    "redact_event",
     "redact_text",
     "tracer",
 ]

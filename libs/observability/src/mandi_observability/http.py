@@ -5,35 +5,39 @@ from __future__ import annotations
 import re
 import time
 import uuid
+from collections.abc import Callable
+from dataclasses import dataclass, field
 
 from fastapi import FastAPI
-from prometheus_client import CONTENT_TYPE_LATEST, REGISTRY, generate_latest
+from prometheus_client import REGISTRY, CollectorRegistry
+from prometheus_client.exposition import choose_encoder
+from starlette.applications import Starlette
 from starlette.datastructures import Headers, MutableHeaders
 from starlette.requests import Request
 from starlette.responses import Response
+from starlette.routing import Mount
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
 from mandi_observability.context import bound_context
 from mandi_observability.logs import get_logger
 from mandi_observability.metrics import HTTP_REQUEST_DURATION
-from mandi_observability.tracing import instrument_fastapi
+from mandi_observability.trace_ids import current_trace_ids
+from mandi_observability.tracing import configure_tracing, instrument_fastapi
 
-__all__ = ["RequestContextMiddleware", "add_metrics_route", "instrument_app"]
+__all__ = [
+    "RequestContextMiddleware",
+    "add_metrics_route",
+    "instrument_app",
+    "metrics_endpoint",
+]
 
 # Ids from clients are echoed into logs and headers: only short, plain tokens are taken.
-_ACCEPTABLE_ID = re.compile(r"^[A-Za-z0-9._:-]{1,128}$")
+_ACCEPTABLE_ID = re.compile(r"[A-Za-z0-9._:-]{1,128}")
 _UNMATCHED = "unmatched"
+_SERVER_ERROR = 500
+# Any other method a client invents shares one label, so the series stay bounded.
+_KNOWN_METHODS = frozenset({"GET", "HEAD", "POST", "PUT", "PATCH", "DELETE", "OPTIONS"})
 _access_log = get_logger("mandi.access")
-
-
-def _acceptable(value: str | None) -> str | None:
-    return value if value is not None and _ACCEPTABLE_ID.match(value) else None
-
-
-def _route_template(scope: Scope) -> str:
-    route = scope.get("route")
-    path = getattr(route, "path_format", None) or getattr(route, "path", None)
-    return str(path) if path else _UNMATCHED
 
 
 class RequestContextMiddleware:
@@ -47,52 +51,158 @@ class RequestContextMiddleware:
         if scope["type"] != "http":
             await self.app(scope, receive, send)
             return
+        exchange = _Exchange.begin(scope)
+        with bound_context(**exchange.ids):
+            try:
+                await self.app(scope, receive, exchange.sender(send))
+            except Exception:
+                self._finish(scope, exchange, failed=True)
+                raise
+            self._finish(scope, exchange, failed=False)
+
+    def _finish(self, scope: Scope, exchange: _Exchange, *, failed: bool) -> None:
+        route = _route_template(scope, exchange.root_path)
+        method = scope["method"] if scope["method"] in _KNOWN_METHODS else "_OTHER"
+        seconds = time.perf_counter() - exchange.started
+        labels = (self.service, method, route, str(exchange.status))
+        HTTP_REQUEST_DURATION.labels(*labels).observe(seconds)
+        _log_access(exchange, method, route, seconds, failed=failed)
+
+
+def _log_access(
+    exchange: _Exchange, method: str, route: str, seconds: float, *, failed: bool
+) -> None:
+    server_error = failed or exchange.status >= _SERVER_ERROR
+    write = _access_log.error if server_error else _access_log.info
+    write(
+        "request",
+        method=method,
+        route=route,
+        status=exchange.status,
+        duration_ms=round(seconds * 1000, 2),
+        exc_info=failed,  # called inside the except block, so this is the request's error
+        **exchange.trace_ids,
+    )
+
+
+@dataclass
+class _Exchange:
+    """What the middleware knows about one request, learnt as it is answered."""
+
+    request_id: str
+    correlation_id: str
+    tenant_id: str | None
+    principal_id: str | None
+    root_path: str
+    started: float = field(default_factory=time.perf_counter)
+    status: int = _SERVER_ERROR  # what the client sees if the app fails before answering
+    trace_ids: dict[str, str] = field(default_factory=dict)
+
+    @classmethod
+    def begin(cls, scope: Scope) -> _Exchange:
+        """Reads the ids a request brings, making a request id when it has no usable one."""
         headers = Headers(scope=scope)
         request_id = _acceptable(headers.get("x-request-id")) or str(uuid.uuid4())
-        correlation_id = _acceptable(headers.get("x-correlation-id")) or request_id
-        status = 500  # what the client sees if the app fails before answering
-        started = time.perf_counter()
-
-        async def send_with_ids(message: Message) -> None:
-            nonlocal status
-            if message["type"] == "http.response.start":
-                status = message["status"]
-                response_headers = MutableHeaders(scope=message)
-                response_headers["x-request-id"] = request_id
-                response_headers["x-correlation-id"] = correlation_id
-            await send(message)
-
-        with bound_context(
+        return cls(
             request_id=request_id,
-            correlation_id=correlation_id,
+            correlation_id=_acceptable(headers.get("x-correlation-id")) or request_id,
+            # Set by the gateway after authentication; the gateway drops what clients send.
             tenant_id=_acceptable(headers.get("x-tenant-id")),
             principal_id=_acceptable(headers.get("x-principal-id")),
-        ):
-            try:
-                await self.app(scope, receive, send_with_ids)
-            finally:
-                self._record(scope, status, time.perf_counter() - started)
-
-    def _record(self, scope: Scope, status: int, seconds: float) -> None:
-        route = _route_template(scope)
-        method = scope["method"]
-        HTTP_REQUEST_DURATION.labels(self.service, method, route, str(status)).observe(seconds)
-        _access_log.info(
-            "request", method=method, route=route, status=status, duration_ms=round(seconds * 1000, 2)
+            root_path=str(scope.get("root_path", "")),
         )
 
+    @property
+    def ids(self) -> dict[str, str | None]:
+        """The ids to bind while the request is handled."""
+        return {
+            "request_id": self.request_id,
+            "correlation_id": self.correlation_id,
+            "tenant_id": self.tenant_id,
+            "principal_id": self.principal_id,
+        }
 
-async def _metrics(_request: Request) -> Response:
-    return Response(generate_latest(REGISTRY), media_type=CONTENT_TYPE_LATEST)
+    def sender(self, send: Send) -> Send:
+        """`send`, noting the status and echoing the ids on the response."""
+
+        async def send_with_ids(message: Message) -> None:
+            if message["type"] == "http.response.start":
+                self._answering(message)
+            await send(message)
+
+        return send_with_ids
+
+    def _answering(self, message: Message) -> None:
+        self.status = message["status"]
+        headers = MutableHeaders(scope=message)
+        headers["x-request-id"] = self.request_id
+        headers["x-correlation-id"] = self.correlation_id
+        # The server span is current while the app answers and has ended by the access line.
+        trace_id, span_id = current_trace_ids()
+        if trace_id and span_id:
+            self.trace_ids = {"trace_id": trace_id, "span_id": span_id}
 
 
-def add_metrics_route(app: FastAPI, path: str = "/metrics") -> None:
+def _acceptable(value: str | None) -> str | None:
+    return value if value is not None and _ACCEPTABLE_ID.fullmatch(value) else None
+
+
+def _route_template(scope: Scope, root_path: str) -> str:
+    """The matched route's path template with any mount prefix; never the raw path."""
+    route = scope.get("route")
+    if route is None:
+        return _UNMATCHED
+    mount_prefix = str(scope.get("root_path", "")).removeprefix(root_path)
+    if isinstance(route, Mount):  # a mounted app that matched nothing inside, or static files
+        return mount_prefix + "/{path}"
+    return mount_prefix + _path_format(scope, route)
+
+
+def _path_format(scope: Scope, route: object) -> str:
+    # FastAPI keeps a nested router's routes unprefixed and records the full path beside them.
+    fastapi_scope = scope.get("fastapi")
+    effective = (
+        fastapi_scope.get("effective_route_context") if isinstance(fastapi_scope, dict) else None
+    )
+    template = effective if getattr(effective, "original_route", None) is route else route
+    return str(getattr(template, "path_format", "") or _UNMATCHED)
+
+
+def metrics_endpoint(registry: CollectorRegistry = REGISTRY) -> Callable[[Request], Response]:
+    """A Starlette endpoint serving the registry in Prometheus's text format (or OpenMetrics)."""
+
+    def serve_metrics(request: Request) -> Response:
+        # Synchronous on purpose: Starlette runs it in a thread, off the event loop.
+        encode, content_type = choose_encoder(request.headers.get("accept", ""))
+        return Response(encode(registry), media_type=content_type)
+
+    return serve_metrics
+
+
+def add_metrics_route(app: Starlette, path: str = "/metrics") -> None:
     """Serves Prometheus's text format at `path`, outside the OpenAPI schema."""
-    app.add_route(path, _metrics, include_in_schema=False)
+    app.add_route(path, metrics_endpoint(), include_in_schema=False)
 
 
-def instrument_app(app: FastAPI, service: str) -> None:
-    """Request ids, latency metrics, access logs, /metrics and a server span per request."""
-    app.add_middleware(RequestContextMiddleware, service=service)
+def instrument_app(app: FastAPI, service: str, *, otlp_endpoint: str | None = None) -> None:
+    """Request ids, latency metrics, access logs, /metrics and a server span per request.
+
+    Call it before the app serves; logging is configured apart, with configure_logging.
+    """
+    configure_tracing(service, otlp_endpoint=otlp_endpoint)
     add_metrics_route(app)
-    instrument_fastapi(app)
+    instrument_fastapi(app)  # first: it expects Starlette's own stack underneath it
+    _wrap_outermost(app, service)
+
+
+def _wrap_outermost(app: FastAPI, service: str) -> None:
+    # Outside Starlette's error middleware, a 500 it answers still carries the ids, and the
+    # app's exception handlers run while the request's ids are bound, to put them in problems.
+    if app.middleware_stack is not None:
+        raise RuntimeError("instrument_app must run before the app serves its first request")
+    build_stack = app.build_middleware_stack
+
+    def build_with_context() -> ASGIApp:
+        return RequestContextMiddleware(build_stack(), service)
+
+    app.build_middleware_stack = build_with_context  # type: ignore[method-assign]

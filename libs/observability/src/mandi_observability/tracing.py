@@ -28,20 +28,23 @@ __all__ = [
 ]
 
 _PROPAGATOR = TraceContextTextMapPropagator()
-_UNTRACED_URLS = "metrics,healthz,readyz"
+_TRACES_PATH = "/v1/traces"
+# Anchored: the instrumentation searches these in the full URL, and /metrics-report is a route.
+_UNTRACED_URLS = "/metrics$,/healthz$,/readyz$"
 
 
 def configure_tracing(
     service: str, *, otlp_endpoint: str | None = None, sample_ratio: float = 1.0
 ) -> TracerProvider:
-    """Installs the process's tracer provider (once per process, as OpenTelemetry requires)."""
-    provider = TracerProvider(
-        resource=Resource.create({"service.name": service}),
-        sampler=ParentBased(TraceIdRatioBased(sample_ratio)),
-    )
-    if otlp_endpoint:
-        exporter = OTLPSpanExporter(endpoint=f"{otlp_endpoint.rstrip('/')}/v1/traces")
-        provider.add_span_processor(BatchSpanProcessor(exporter))
+    """Installs the process's tracer provider; later calls return the one installed first.
+
+    OpenTelemetry refuses to replace a global provider, so a second provider would silently
+    trace nothing; handing back the installed one keeps every caller on the same pipeline.
+    """
+    installed = trace.get_tracer_provider()
+    if isinstance(installed, TracerProvider):
+        return installed
+    provider = _build_provider(service, otlp_endpoint=otlp_endpoint, sample_ratio=sample_ratio)
     trace.set_tracer_provider(provider)
     return provider
 
@@ -53,12 +56,17 @@ def tracer(name: str) -> trace.Tracer:
 
 def instrument_fastapi(app: FastAPI) -> None:
     """A server span per request, except for probes and metrics scrapes."""
-    FastAPIInstrumentor.instrument_app(app, excluded_urls=_UNTRACED_URLS)
+    # Send and receive spans would triple the spans of every request and say little.
+    FastAPIInstrumentor.instrument_app(
+        app, excluded_urls=_UNTRACED_URLS, exclude_spans=["receive", "send"]
+    )
 
 
 def instrument_asyncpg() -> None:
-    """A client span per PostgreSQL query."""
-    AsyncPGInstrumentor().instrument()
+    """A client span per PostgreSQL query (once per process; later calls do nothing)."""
+    instrumentor = AsyncPGInstrumentor()  # type: ignore[no-untyped-call]  # untyped upstream
+    if not instrumentor.is_instrumented_by_opentelemetry:
+        instrumentor.instrument()
 
 
 def current_traceparent() -> str | None:
@@ -71,3 +79,21 @@ def current_traceparent() -> str | None:
 def context_from_traceparent(traceparent: str | None) -> Context:
     """A context whose parent is the span a traceparent names (empty when there is none)."""
     return _PROPAGATOR.extract({"traceparent": traceparent} if traceparent else {})
+
+
+def _build_provider(
+    service: str, *, otlp_endpoint: str | None, sample_ratio: float
+) -> TracerProvider:
+    provider = TracerProvider(
+        resource=Resource.create({"service.name": service}),
+        sampler=ParentBased(TraceIdRatioBased(sample_ratio)),
+    )
+    if otlp_endpoint:
+        exporter = OTLPSpanExporter(endpoint=_traces_url(otlp_endpoint))
+        provider.add_span_processor(BatchSpanProcessor(exporter))
+    return provider
+
+
+def _traces_url(endpoint: str) -> str:
+    base = endpoint.rstrip("/")
+    return base if base.endswith(_TRACES_PATH) else base + _TRACES_PATH
