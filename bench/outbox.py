@@ -2,13 +2,17 @@
 
 On the local Kafka and PostgreSQL (deploy/local/infra.sh), with events of about 500 bytes:
 
-  raw      N events produced straight to Kafka by the same batch publisher the relay uses
-           (and, for context, by aiokafka's per-message send()).
+  raw      N events produced straight to Kafka by the batch publisher the relay uses; for
+           context also by aiokafka's per-message send() (raw_send_events_per_s).
   relay    the same N events committed to the outbox beforehand, then relayed: from the relay's
-           start until Kafka has acknowledged the last one and the rows are deleted.
-  latency  one transaction per event at a steady rate (1,000/s, from two writer processes); for
-           each event, the time from its COMMIT being sent to Kafka acknowledging it, recorded by
-           a relay in its own process (an upper bound of commit→published).
+           start until Kafka has acknowledged the last one.
+  latency  one transaction per event at a steady 1,000/s; for each event, the time from its
+           COMMIT being sent to Kafka acknowledging it, recorded by a relay in its own process
+           (so an upper bound of commit→published). The writer commits the outbox writer's own
+           statement and row through asyncpg, which leaves the relay its share of the two cores.
+  orm      the same with a service's write path (unit of work + OutboxWriter on SQLAlchemy) in
+           two processes: about a core of this machine, so relay latency then includes waiting
+           for CPU (orm_writer_* figures, context only).
 
 Prints the figures beside their targets and saves bench/results/outbox.json.
 Run: make bench-outbox   (or: uv run python bench/outbox.py --events 200000)
@@ -19,12 +23,15 @@ from __future__ import annotations
 import argparse
 import asyncio
 import json
+import re
 import subprocess
 import sys
 import tempfile
 import time
 import uuid
+from collections.abc import Awaitable, Callable
 from contextlib import ExitStack
+from dataclasses import asdict, dataclass
 from datetime import UTC, datetime
 from pathlib import Path
 
@@ -44,8 +51,15 @@ from mandi_messaging import (
     create_messaging_tables,
     create_producer,
 )
+from mandi_messaging.outbox.writer import INSERT_EVENT, outbox_row
 from mandi_observability.metrics import OUTBOX_PUBLISHED
-from mandi_testing import find_infrastructure, fresh_database, temporary_topics, topic_name
+from mandi_testing import (
+    TestDatabase,
+    find_infrastructure,
+    fresh_database,
+    temporary_topics,
+    topic_name,
+)
 
 PAYLOAD_BYTES = 500
 PARTITIONS = 6
@@ -175,56 +189,107 @@ async def measure_relay(
         while _published("bench") - before < events:  # acknowledged by Kafka
             await asyncio.sleep(0.005)
         elapsed = time.perf_counter() - started
-        task.cancel()
+        relay.stop()
+        await task
     finally:
         await producer.stop()
     return events / elapsed
 
 
 RELAY_PROBE = Path(__file__).with_name("outbox_relay_probe.py")
-WRITERS = 2
+WRITER_START_SECONDS = 5.0
 
 
-async def write_steadily(
-    app_url: str, topic: str, rate: float, seconds: float, start_at: float
-) -> dict[str, float]:
-    """One transaction per event at `rate` events/s from `start_at` (unix time); commit times."""
+def _positional(sql: str) -> tuple[str, list[str]]:
+    """The writer's `:name` SQL with asyncpg's `$n` placeholders, and the names in order."""
+    names: list[str] = []
+
+    def number(match: re.Match[str]) -> str:
+        if match[1] not in names:
+            names.append(match[1])
+        return f"${names.index(match[1]) + 1}"
+
+    return re.sub(r"(?<!:):(\w+)", number, sql), names
+
+
+async def _commit_lightly(app_url: str, topic: str, schedule: Schedule) -> dict[str, float]:
+    """The outbox writer's own statement and row, committed through asyncpg, one per event."""
+    sql, names = _positional(INSERT_EVENT)
+    pool = await asyncpg.create_pool(app_url, min_size=8, max_size=8)
+    committed: dict[str, float] = {}
+
+    async def write(n: int) -> None:
+        envelope = sample_envelope(n)
+        row = outbox_row(envelope, topic)
+        async with pool.acquire() as connection, connection.transaction():
+            await connection.execute(sql, *(row[name] for name in names))
+            committed[envelope.id] = time.time()  # before COMMIT: an upper bound, never late
+
+    try:
+        await schedule.run(write, tasks=8)
+    finally:
+        await pool.close()
+    return committed
+
+
+async def _commit_through_the_orm(app_url: str, topic: str, schedule: Schedule) -> dict[str, float]:
+    """A service's write path: a unit of work and the outbox writer, one event per transaction."""
     engine = create_database_engine(app_url, pool_size=16, max_overflow=0)
     sessions = create_session_factory(engine)
     committed: dict[str, float] = {}
-    total, tasks = int(rate * seconds), 16
 
-    async def write(first: int) -> None:
-        for n in range(first, total, tasks):
-            await asyncio.sleep(max(0.0, start_at + n / rate - time.time()))
-            async with UnitOfWork(sessions) as uow:
-                outbox = OutboxWriter(uow.session, BENCH_EVENTS, source="mandi/bench", topic=topic)
-                envelope = await outbox.add(sample_event(n), subject=f"lot-{n % 1000}")
-                # Taken before COMMIT is sent: a starved writer that notes the time late would
-                # otherwise shorten the figure; this way it can only be an upper bound.
-                committed[envelope.id] = time.time()
-                await uow.commit()
+    async def write(n: int) -> None:
+        async with UnitOfWork(sessions) as uow:
+            outbox = OutboxWriter(uow.session, BENCH_EVENTS, source="mandi/bench", topic=topic)
+            envelope = await outbox.add(sample_event(n), subject=f"lot-{n % 1000}")
+            committed[envelope.id] = time.time()  # before COMMIT: an upper bound, never late
+            await uow.commit()
 
     try:
-        await asyncio.gather(*(write(k) for k in range(tasks)))
+        await schedule.run(write, tasks=16)
     finally:
         await engine.dispose()
     return committed
 
 
+@dataclass(frozen=True)
+class Schedule:
+    """Events n = first, first + step, … at `rate` per second of the whole run, from `start_at`."""
+
+    rate: float
+    seconds: float
+    start_at: float
+    first: int = 0
+    step: int = 1
+
+    async def run(self, write: Callable[[int], Awaitable[None]], *, tasks: int) -> None:
+        """Calls write(n) for each event on time, from `tasks` concurrent tasks."""
+        mine = list(range(self.first, int(self.rate * self.seconds), self.step))
+
+        async def task(k: int) -> None:
+            for n in mine[k::tasks]:
+                await asyncio.sleep(max(0.0, self.start_at + n / self.rate - time.time()))
+                await write(n)
+
+        await asyncio.gather(*(task(k) for k in range(tasks)))
+
+
+WRITERS = {"light": (_commit_lightly, 1), "orm": (_commit_through_the_orm, 2)}
+
+
 def _writer_process(
-    app_url: str, topic: str, rate: float, seconds: float, *, start_at: float, output: Path
+    app_url: str, topic: str, mode: str, schedule: Schedule, output: Path
 ) -> subprocess.Popen[str]:
-    arguments = [app_url, topic, str(rate), str(seconds), str(start_at), str(output)]
+    arguments = [app_url, topic, mode, json.dumps(asdict(schedule)), str(output)]
     return subprocess.Popen([sys.executable, __file__, "--write-steadily", *arguments], text=True)
 
 
 async def measure_latency(
-    app_url: str, bootstrap: str, topic: str, rate: int, seconds: float
+    app_url: str, bootstrap: str, topic: str, *, rate: int, seconds: float, mode: str
 ) -> dict[str, float]:
-    """Commit→published latency (ms) at a steady rate, written by two processes (two replicas'
-    worth: one Python process commits ~700 single-event transactions/s on this machine) and
-    relayed by a third, which records when Kafka acknowledged each event."""
+    """Commit→published latency (ms) at a steady rate; the relay runs in a process of its own
+    and records when Kafka acknowledged each event, the writers in processes of theirs."""
+    processes = WRITERS[mode][1]
     with tempfile.TemporaryDirectory() as scratch:
         folder = Path(scratch)
         probe = subprocess.Popen(  # noqa: ASYNC220 - started once, read when done
@@ -242,18 +307,24 @@ async def measure_latency(
         if probe.stdout is None:
             raise RuntimeError("the relay probe has no stdout")
         await asyncio.to_thread(probe.stdout.readline)  # "ready": its producer is up
-        start_at = time.time() + 1.0
+        # Writer processes take about two seconds to import: all of them must be up before the
+        # first event is due, or each would start with a burst to catch up with its schedule.
+        start_at = time.time() + WRITER_START_SECONDS
         writers = [
             _writer_process(
-                app_url, topic, rate / WRITERS, seconds, start_at, folder / f"commits-{k}.json"
+                app_url,
+                topic,
+                mode,
+                Schedule(rate, seconds, start_at, first=k, step=processes),
+                folder / f"commits-{k}.json",
             )
-            for k in range(WRITERS)
+            for k in range(processes)
         ]
         for writer in writers:
             await asyncio.to_thread(writer.wait)
         await asyncio.to_thread(probe.wait, 120)
         committed: dict[str, float] = {}
-        for k in range(WRITERS):
+        for k in range(processes):
             committed.update(json.loads((folder / f"commits-{k}.json").read_text()))
         acknowledged: dict[str, float] = json.loads((folder / "acks.json").read_text())
     return _latency_figures(committed, acknowledged, rate)
@@ -288,19 +359,28 @@ async def apply_schema(owner_url: str) -> None:
 
 
 async def run_phases(
-    args: argparse.Namespace, app_url: str, owner_url: str, bootstrap: str, topics: list[str]
+    args: argparse.Namespace, database: TestDatabase, bootstrap: str, topics: list[str]
 ) -> dict[str, float]:
     """Runs every phase on its own topic and gathers the figures."""
-    await apply_schema(owner_url)
+    await apply_schema(database.owner_url)
+    # Latency first: the throughput phases leave autovacuum and checkpoint work behind them.
+    steady = {"rate": args.rate, "seconds": args.seconds}
+    latency = await measure_latency(database.app_url, bootstrap, topics[2], mode="light", **steady)
+    orm = await measure_latency(database.app_url, bootstrap, topics[3], mode="orm", **steady)
     raw, raw_send = await measure_raw(bootstrap, topics[0], args.events)
-    relay = await measure_relay(app_url, bootstrap, topics[1], args.events, args.batch_size)
-    latency = await measure_latency(app_url, bootstrap, topics[2], args.rate, args.seconds)
+    relay = await measure_relay(
+        database.app_url, bootstrap, topics[1], args.events, args.batch_size
+    )
     return {
         "raw_events_per_s": round(raw),
         "relay_events_per_s": round(relay),
         "relay_to_raw_ratio": round(relay / raw, 3),
         **latency,
         "raw_send_events_per_s": round(raw_send),
+        "relay_to_raw_send_ratio": round(relay / raw_send, 3),
+        "orm_writer_latency_p50_ms": orm["latency_p50_ms"],
+        "orm_writer_latency_p99_ms": orm["latency_p99_ms"],
+        "orm_writer_steady_rate_events_per_s": orm["steady_rate_events_per_s"],
         "events": args.events,
         "payload_bytes": PAYLOAD_BYTES,
         "relay_batch_size": args.batch_size,
@@ -324,10 +404,9 @@ def report(figures: dict[str, float]) -> None:
 
 
 def _write_steadily_and_save(arguments: list[str]) -> None:
-    app_url, topic, rate, seconds, start_at, output = arguments
-    committed = asyncio.run(
-        write_steadily(app_url, topic, float(rate), float(seconds), float(start_at))
-    )
+    app_url, topic, mode, schedule, output = arguments
+    commit = WRITERS[mode][0]
+    committed = asyncio.run(commit(app_url, topic, Schedule(**json.loads(schedule))))
     Path(output).write_text(json.dumps(committed))
 
 
@@ -340,7 +419,7 @@ def main() -> None:
     parser.add_argument("--events", type=int, default=200_000)
     parser.add_argument("--batch-size", type=int, default=1000)
     parser.add_argument("--rate", type=int, default=1000)
-    parser.add_argument("--seconds", type=float, default=12.0)
+    parser.add_argument("--seconds", type=float, default=30.0)
     args = parser.parse_args()
     with ExitStack() as stack:
         infrastructure = find_infrastructure(stack)
@@ -348,11 +427,10 @@ def main() -> None:
             fresh_database(infrastructure.postgres_admin_url, "bench outbox")
         )
         bootstrap = infrastructure.kafka_bootstrap_servers
-        topics = [topic_name(f"bench-outbox-{phase}") for phase in ("raw", "relay", "latency")]
+        phases = ("raw", "relay", "latency", "orm-latency")
+        topics = [topic_name(f"bench-outbox-{phase}") for phase in phases]
         stack.enter_context(temporary_topics(bootstrap, topics, partitions=PARTITIONS))
-        figures = asyncio.run(
-            run_phases(args, database.app_url, database.owner_url, bootstrap, topics)
-        )
+        figures = asyncio.run(run_phases(args, database, bootstrap, topics))
     report(figures)
     path = save("outbox", figures, kafka="3.9.2 (KRaft, single node)", postgres="15")
     print(f"\nsaved {path}")

@@ -11,4 +11,4 @@ if ! command -v uv >/dev/null 2>&1 && ! python3 -m uv --version >/dev/null 2>&1;
 fi
 UV="$(command -v uv 2>/dev/null || echo "python3 -m uv")"
 cd "$PROJECT_ROOT"
-$UV sync --locked --quiet || die "uv sync --locked failed (is uv.lock in step with the pyproject files?)"
+$UV sync --locked --quiet --compile-bytecode || die "uv sync --locked failed (is uv.lock in step with the pyproject files?)"

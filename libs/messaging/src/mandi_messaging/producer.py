@@ -25,9 +25,13 @@ _PARTITION_CACHE_SIZE = 100_000
 
 
 def create_producer(
-    bootstrap_servers: str, *, client_id: str, linger_ms: int = 2, max_batch_size: int = 512 * 1024
+    bootstrap_servers: str, *, client_id: str, linger_ms: int = 0, max_batch_size: int = 512 * 1024
 ) -> AIOKafkaProducer:
-    """An idempotent producer (acks=all): retries neither duplicate nor reorder a partition."""
+    """An idempotent producer (acks=all): retries neither duplicate nor reorder a partition.
+
+    No linger by default: BatchPublisher hands Kafka whole batches, so waiting to fill them
+    would only add latency.
+    """
     return AIOKafkaProducer(
         bootstrap_servers=bootstrap_servers,
         client_id=client_id,
@@ -72,30 +76,37 @@ class BatchPublisher:
     async def send(self, messages: Iterable[OutgoingMessage]) -> asyncio.Future[list[object]]:
         """Hands every message to the producer; the future completes when Kafka acknowledged all."""
         open_batches: dict[tuple[str, int], BatchBuilder] = {}
-        acknowledgements: list[asyncio.Future[object]] = []
         partitions: dict[str, list[int]] = {}
+        acknowledgements: list[asyncio.Future[object]] = []
         for message in messages:
             if message.topic not in partitions:
                 partitions[message.topic] = sorted(
                     await self._producer.partitions_for(message.topic)
                 )
-            partition = self._partition_of(message.key, partitions[message.topic])
-            target = (message.topic, partition)
-            batch = open_batches.get(target)
-            if batch is None:
-                batch = self._producer.create_batch()
-            if not self._append(batch, message):
-                if batch.record_count():
-                    acknowledgements.append(await self._send(batch, target))
-                batch = self._producer.create_batch()
-                if not self._append(batch, message):  # larger than a batch: send it alone
-                    acknowledgements.append(await self._send_alone(message, partition))
-                    open_batches.pop(target, None)
-                    continue
-            open_batches[target] = batch
+            target = (message.topic, self._partition_of(message.key, partitions[message.topic]))
+            acknowledgements += await self._add(open_batches, target, message)
         for target, batch in open_batches.items():
             acknowledgements.append(await self._send(batch, target))
         return asyncio.gather(*acknowledgements)
+
+    async def _add(
+        self,
+        open_batches: dict[tuple[str, int], BatchBuilder],
+        target: tuple[str, int],
+        message: OutgoingMessage,
+    ) -> list[asyncio.Future[object]]:
+        """Appends to the target's open batch; sends a batch that filled up, in order."""
+        batch = open_batches.get(target) or self._producer.create_batch()
+        if self._append(batch, message):
+            open_batches[target] = batch
+            return []
+        sent = [await self._send(batch, target)] if batch.record_count() else []
+        fresh = self._producer.create_batch()
+        if self._append(fresh, message):
+            open_batches[target] = fresh
+            return sent
+        open_batches.pop(target, None)  # larger than a batch: it goes alone, after the others
+        return [*sent, await self._send_alone(message, target[1])]
 
     def _partition_of(self, key: bytes, partitions: list[int]) -> int:
         cached = self._partition_cache.get((key, len(partitions)))

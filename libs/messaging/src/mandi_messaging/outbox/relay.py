@@ -163,11 +163,14 @@ class OutboxRelay:
             messages = [_message(row) for row in rows]
             acknowledged = await self._settle(in_flight)
             in_flight = await self._send(rows, messages) if rows else None
-            if len(rows) < self._batch_size:  # caught up: settle everything, then wait
-                await self._delete(connection, acknowledged + await self._settle(in_flight))
-                acknowledged, in_flight = [], None
-                await self._chores(connection)
-                await self._sleep_until_woken()
+            await self._chores(connection)  # due at most every few seconds, busy or not
+            if len(rows) < self._batch_size:  # caught up: settle now rather than a cycle later
+                acknowledged += await self._settle(in_flight)
+                in_flight = None
+                if not self._wake.is_set():  # nothing committed meanwhile: tidy up, then wait
+                    await self._delete(connection, acknowledged)
+                    acknowledged = []
+                    await self._sleep_until_woken()
         await self._delete(connection, acknowledged + await self._settle(in_flight))
 
     async def _send(

@@ -12,19 +12,20 @@ from mandi_messaging.registry import Event, EventRegistry
 from mandi_observability import current_context
 from mandi_observability.tracing import current_traceparent
 
-__all__ = ["OutboxWriter"]
+__all__ = ["INSERT_EVENT", "OutboxWriter", "outbox_row"]
 
 # The advisory lock on (topic, key) is held until commit, so a second writer of the same key
 # inserts only after the first has committed: per key, id order is commit order, and the relay,
 # which publishes in id order, publishes each aggregate's events in the order they committed.
-_INSERT = text("""
+INSERT_EVENT = """
     INSERT INTO outbox (event_id, topic, message_key, event_type, source, occurred_at,
                         tenant_id, correlation_id, causation_id, traceparent, payload)
     SELECT :event_id, :topic, :message_key, :event_type, :source, :occurred_at,
            :tenant_id, :correlation_id, :causation_id, :traceparent, :payload
     FROM (SELECT pg_advisory_xact_lock(hashtextextended(:topic || '/' || :message_key, 0)))
          AS per_key_commit_order
-""")
+"""
+_INSERT = text(INSERT_EVENT)
 
 
 class OutboxWriter:
@@ -42,7 +43,7 @@ class OutboxWriter:
         """Queues one event about aggregate `subject` (the Kafka key) on the service's topic."""
         envelope = self._envelope(event, subject)
         connection = await self._session.connection()  # the caller's transaction
-        await connection.execute(_INSERT, self._row(envelope, topic or self._topic))
+        await connection.execute(_INSERT, outbox_row(envelope, topic or self._topic))
         return envelope
 
     def _envelope(self, event: Event, subject: str) -> Envelope:
@@ -59,18 +60,19 @@ class OutboxWriter:
             traceparent=current_traceparent(),
         )
 
-    @staticmethod
-    def _row(envelope: Envelope, topic: str) -> dict[str, object]:
-        return {
-            "event_id": uuid.UUID(envelope.id),
-            "topic": topic,
-            "message_key": envelope.subject,
-            "event_type": envelope.type,
-            "source": envelope.source,
-            "occurred_at": envelope.time,
-            "tenant_id": envelope.tenant_id,
-            "correlation_id": envelope.correlation_id,
-            "causation_id": envelope.causation_id,
-            "traceparent": envelope.traceparent,
-            "payload": envelope.data,
-        }
+
+def outbox_row(envelope: Envelope, topic: str) -> dict[str, object]:
+    """The parameters of INSERT_EVENT for one envelope."""
+    return {
+        "event_id": uuid.UUID(envelope.id),
+        "topic": topic,
+        "message_key": envelope.subject,
+        "event_type": envelope.type,
+        "source": envelope.source,
+        "occurred_at": envelope.time,
+        "tenant_id": envelope.tenant_id,
+        "correlation_id": envelope.correlation_id,
+        "causation_id": envelope.causation_id,
+        "traceparent": envelope.traceparent,
+        "payload": envelope.data,
+    }
