@@ -20,7 +20,7 @@ ENV
 
 provision_service_databases() {
   DATABASE_URL="postgresql://postgres:$(cat "$SECRETS_DIR/postgres.password")@127.0.0.1:$MANDI_PG_PORT/postgres" \
-    $UV run --no-sync python -m mandi_db.provisioning --services "$DEPLOY_LOCAL/services.txt" \
+    $UV run --no-sync python -m mandi_db.service_databases --services "$DEPLOY_LOCAL/services.txt" \
       --secrets-dir "$SECRETS_DIR" --env-dir "$LOCAL_DIR/env" \
     || die "provisioning the service databases failed"
 }

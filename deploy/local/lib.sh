@@ -37,9 +37,11 @@ ensure_apt_packages() {
   [ ${#missing[@]} -eq 0 ] && return 0
   require_command apt-get "this script installs from Debian's packages; install ${missing[*]} by hand"
   say "installing ${missing[*]} from Debian's packages"
-  as_root apt-get update -qq >/dev/null || die "apt-get update failed (is the Debian mirror reachable?)"
-  DEBIAN_FRONTEND=noninteractive as_root apt-get install -y -qq --no-install-recommends "${missing[@]}" >/dev/null \
-    || die "apt-get install ${missing[*]} failed"
+  mkdir -p "$LOCAL_DIR"
+  local log="$LOCAL_DIR/apt.log"
+  as_root apt-get update -qq >"$log" 2>&1 || die "apt-get update failed (is the Debian mirror reachable?), see $log"
+  DEBIAN_FRONTEND=noninteractive as_root apt-get install -y -qq --no-install-recommends "${missing[@]}" >>"$log" 2>&1 \
+    || die "apt-get install ${missing[*]} failed, see $log"
 }
 
 port_is_listening() { # port

@@ -1,0 +1,84 @@
+"""Provisions one database per service and writes each service's env file (deploy/local/infra.sh).
+
+    python -m mandi_db.service_databases --services services.txt --secrets-dir DIR --env-dir DIR
+
+with a superuser's URL in DATABASE_URL. Passwords are generated once into the secrets folder
+and kept; each env file names the URLs (without passwords) and the password files.
+"""
+
+from __future__ import annotations
+
+import argparse
+import asyncio
+import os
+import secrets
+from pathlib import Path
+
+from sqlalchemy.engine import make_url
+
+from mandi_db.provisioning import DatabaseSpec, provision_database
+
+
+def _password(secrets_dir: Path, role: str) -> tuple[str, Path]:
+    path = secrets_dir / f"{role}.password"
+    if not path.exists():
+        path.touch(mode=0o600)
+        path.write_text(secrets.token_urlsafe(24))
+    return path.read_text().strip(), path
+
+
+def _service_spec(service: str, secrets_dir: Path) -> tuple[DatabaseSpec, Path, Path]:
+    owner, app = f"mandi_{service}_owner", f"mandi_{service}_app"
+    owner_password, owner_file = _password(secrets_dir, owner)
+    app_password, app_file = _password(secrets_dir, app)
+    spec = DatabaseSpec(f"mandi_{service}", owner, owner_password, app, app_password)
+    return spec, owner_file, app_file
+
+
+def _service_env(service: str, admin_dsn: str, spec: DatabaseSpec, files: tuple[Path, Path]) -> str:
+    url = make_url(admin_dsn)
+    prefix = f"MANDI_{service.upper()}_"
+
+    def role_url(role: str) -> str:
+        return f"postgresql://{role}@{url.host}:{url.port}/{spec.name}"
+
+    return (
+        f"{prefix}DATABASE_URL={role_url(spec.app_role)}\n"
+        f"{prefix}DATABASE_PASSWORD_FILE={files[1]}\n"
+        f"{prefix}MIGRATION_DATABASE_URL={role_url(spec.owner_role)}\n"
+        f"{prefix}MIGRATION_DATABASE_PASSWORD_FILE={files[0]}\n"
+    )
+
+
+def _service_names(path: Path) -> list[str]:
+    lines = (line.strip() for line in path.read_text().splitlines())
+    return [line for line in lines if line and not line.startswith("#")]
+
+
+async def _provision_all(admin_dsn: str, specs: list[DatabaseSpec]) -> None:
+    for spec in specs:
+        await provision_database(admin_dsn, spec)
+
+
+def main() -> None:
+    """Provisions every service named in a file, one per line, and writes its env file."""
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--services", required=True, type=Path)
+    parser.add_argument("--secrets-dir", required=True, type=Path)
+    parser.add_argument("--env-dir", required=True, type=Path)
+    args = parser.parse_args()
+    admin_dsn = os.environ.get("DATABASE_URL")
+    if not admin_dsn:
+        raise SystemExit("error: DATABASE_URL (a superuser's URL) is not set")
+    args.secrets_dir.mkdir(mode=0o700, parents=True, exist_ok=True)
+    args.env_dir.mkdir(mode=0o700, parents=True, exist_ok=True)
+    services = _service_names(args.services)
+    prepared = [_service_spec(service, args.secrets_dir) for service in services]
+    asyncio.run(_provision_all(admin_dsn, [spec for spec, _, _ in prepared]))
+    for service, (spec, owner_file, app_file) in zip(services, prepared, strict=True):
+        env = _service_env(service, admin_dsn, spec, (owner_file, app_file))
+        (args.env_dir / f"{service}.env").write_text(env)
+
+
+if __name__ == "__main__":
+    main()
