@@ -5,6 +5,7 @@ import pytest
 from fastapi import FastAPI, Request
 
 from mandi_errors.http import PROBLEM_JSON, BodySizeLimitMiddleware, install_problem_handlers
+from mandi_testing.http import asgi_client
 
 LIMIT = 64
 
@@ -29,8 +30,7 @@ def build_app(**options: object) -> FastAPI:
 @pytest.fixture
 async def client() -> AsyncIterator[httpx.AsyncClient]:
     """A client of the application with the default limits."""
-    transport = httpx.ASGITransport(app=build_app())
-    async with httpx.AsyncClient(transport=transport, base_url="http://mandi.test") as http:
+    async with asgi_client(build_app()) as http:
         yield http
 
 

@@ -13,6 +13,7 @@ from starlette.types import ASGIApp, Receive, Scope, Send
 from mandi_errors import Conflict, NotFound, RateLimited
 from mandi_errors.http import PROBLEM_JSON, ProblemDetail, install_problem_handlers
 from mandi_observability.http import RequestContextMiddleware
+from mandi_testing.http import asgi_client
 
 LEAKED_SECRET = "hunter2-Qx81"
 
@@ -70,8 +71,7 @@ def build_app() -> FastAPI:
 @pytest.fixture
 async def client() -> AsyncIterator[httpx.AsyncClient]:
     """A client of the test application, in process."""
-    transport = httpx.ASGITransport(app=build_app())
-    async with httpx.AsyncClient(transport=transport, base_url="http://mandi.test") as http:
+    async with asgi_client(build_app()) as http:
         yield http
 
 

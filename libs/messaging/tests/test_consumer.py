@@ -11,6 +11,7 @@ from typing import Any
 
 import pytest
 from aiokafka import AIOKafkaProducer, ConsumerRecord
+from aiokafka.errors import KafkaConnectionError
 from prometheus_client import REGISTRY
 from sqlalchemy import text
 from sqlalchemy.ext.asyncio import async_sessionmaker
@@ -244,3 +245,60 @@ async def test_a_message_that_is_not_our_cloudevent_is_dead_lettered_at_once(
     assert headers["x-dlq-error-type"] == b"MalformedEnvelope"
     assert headers["x-dlq-attempts"] == b"1"
     assert headers["source"] == b"legacy", "the original headers travel with the dead letter"
+
+
+class FlakyDeadLetters(DeadLetterPublisher):
+    """Fails its first publish, as a Kafka briefly unreachable would, then works."""
+
+    def __init__(self, producer: AIOKafkaProducer, *, group: str) -> None:
+        super().__init__(producer, group=group)
+        self.calls = 0
+
+    async def publish(self, record: ConsumerRecord, error: BaseException, *, attempts: int) -> None:
+        self.calls += 1
+        if self.calls == 1:
+            raise KafkaConnectionError("the dead-letter topic is unreachable")
+        await super().publish(record, error, attempts=attempts)
+
+
+async def test_a_message_whose_dead_letter_cannot_be_written_is_read_again_not_lost(
+    sessions: async_sessionmaker[TenantAwareSession],
+    producer: AIOKafkaProducer,
+    make_relay: Callable[..., OutboxRelay],
+    kafka_bootstrap_servers: str,
+    make_topic: Callable[..., Awaitable[str]],
+    count_rows: CountRows,
+) -> None:
+    topic = await make_topic(partitions=1)
+    dlq = await make_topic(partitions=1, name=dead_letter_topic(topic))
+    handler = Handler()
+    handler.poisonous.add("poison")
+    group = "flaky-dlq-test"
+    dead_letters = FlakyDeadLetters(producer, group=group)
+    consumer = EventConsumer(
+        group=group,
+        registry=TEST_EVENTS,
+        unit_of_work=lambda tenant: UnitOfWork(sessions, tenant_id=tenant),
+        handler=handler,  # type: ignore[arg-type]
+        dead_letters=dead_letters,
+        retry=RetryPolicy(attempts=2, initial_backoff=0.01, max_backoff=0.02),
+    )
+    effects_before = await count_rows("effects")
+    await write_events(
+        sessions, topic, [("lot-1", Noted(body="poison")), ("lot-1", Noted(body="after"))]
+    )
+
+    async with running(make_relay()), consuming(kafka_bootstrap_servers, consumer, topic):
+
+        async def the_next_message_was_applied() -> bool:
+            return await count_rows("effects") == effects_before + 1
+
+        await eventually(the_next_message_was_applied)
+        letters = await read_topic(kafka_bootstrap_servers, dlq, expected=2, timeout=2)
+
+    assert dead_letters.calls == 2, "the failed dead-lettering was retried with the message"
+    assert len(letters) == 1
+    lag = REGISTRY.get_sample_value(
+        "mandi_consumer_lag", {"group": group, "topic": topic, "partition": "0"}
+    )
+    assert lag == 0

@@ -7,6 +7,7 @@ import json
 import random
 from collections.abc import Awaitable, Callable
 
+import asyncpg
 import pytest
 from cloudevents.core.bindings.kafka import KafkaMessage, from_binary_event
 from opentelemetry.sdk.trace import TracerProvider
@@ -14,8 +15,9 @@ from sqlalchemy.ext.asyncio import async_sessionmaker
 
 from mandi_db import UnitOfWork
 from mandi_messaging import OutboxRelay, OutboxWriter
+from mandi_messaging.outbox import measure_backlog
 from mandi_observability import bound_context
-from mandi_testing import read_topic
+from mandi_testing import TestDatabase, read_topic
 from mandi_testing.messaging import TEST_EVENTS, Noted, running, write_events
 
 pytestmark = pytest.mark.integration
@@ -147,3 +149,21 @@ async def test_the_cloudevents_sdk_reads_what_the_relay_published(
     assert event.get_extension("tenantid") == "tenant-3"
     assert event.get_data() == {"body": "read me", "seq": 7}
     assert record.key == b"lot-77"
+
+
+async def test_the_backlog_counts_waiting_events_and_ages_the_oldest(
+    sessions: async_sessionmaker, topic: str, messaging_database: TestDatabase
+) -> None:
+    connection = await asyncpg.connect(messaging_database.app_url)
+    try:
+        await connection.execute("DELETE FROM outbox")  # what earlier tests' relays left
+        assert await measure_backlog(connection) == (0, 0.0)
+        await write_events(
+            sessions, topic, [("lot-1", Noted(body=f"waiting {n}")) for n in range(3)]
+        )
+        await asyncio.sleep(0.2)
+        waiting, oldest_age = await measure_backlog(connection)
+    finally:
+        await connection.close()
+    assert waiting == 3
+    assert 0.2 <= oldest_age < 10

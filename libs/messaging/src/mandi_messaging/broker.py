@@ -10,15 +10,14 @@ from __future__ import annotations
 from typing import Any
 
 from aiokafka import AIOKafkaConsumer, ConsumerRecord, TopicPartition
-from aiokafka.errors import KafkaConnectionError
 from faststream import AckPolicy
 from faststream.kafka import KafkaBroker
 from faststream.kafka.annotations import Consumer, KafkaMessage
 from faststream.kafka.prometheus import KafkaPrometheusMiddleware
 from prometheus_client import REGISTRY
 
-from mandi_config import StartupError
 from mandi_messaging.consumer import EventConsumer
+from mandi_messaging.producer import start_or_fail
 from mandi_observability.metrics import CONSUMER_LAG
 
 __all__ = ["FETCH_MAX_WAIT_MS", "create_broker", "start_broker", "subscribe"]
@@ -40,11 +39,7 @@ def create_broker(bootstrap_servers: str, *, client_id: str) -> KafkaBroker:
 
 async def start_broker(broker: KafkaBroker, bootstrap_servers: str) -> None:
     """Starts the broker, or stops the process with one line when Kafka cannot be reached."""
-    try:
-        await broker.start()
-    except KafkaConnectionError as error:
-        await broker.stop()
-        raise StartupError(f"Kafka is unreachable at {bootstrap_servers}: {error}") from error
+    await start_or_fail(broker, bootstrap_servers)
 
 
 def subscribe(broker: KafkaBroker, consumer: EventConsumer, *topics: str, **options: Any) -> None:

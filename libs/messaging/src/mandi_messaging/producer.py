@@ -9,7 +9,7 @@ from __future__ import annotations
 
 import asyncio
 from collections.abc import Iterable
-from typing import NamedTuple
+from typing import NamedTuple, Protocol
 
 from aiokafka import AIOKafkaProducer
 from aiokafka.errors import KafkaConnectionError
@@ -18,7 +18,13 @@ from aiokafka.producer.message_accumulator import BatchBuilder
 
 from mandi_config import StartupError
 
-__all__ = ["BatchPublisher", "OutgoingMessage", "create_producer", "start_producer"]
+__all__ = [
+    "BatchPublisher",
+    "OutgoingMessage",
+    "create_producer",
+    "start_or_fail",
+    "start_producer",
+]
 
 Headers = list[tuple[str, bytes]]
 _PARTITION_CACHE_SIZE = 100_000
@@ -42,13 +48,23 @@ def create_producer(
     )
 
 
+class _KafkaClient(Protocol):
+    async def start(self) -> None: ...
+    async def stop(self) -> None: ...
+
+
+async def start_or_fail(client: _KafkaClient, bootstrap_servers: str) -> None:
+    """Starts a producer or broker, or stops the process with one line when Kafka is unreachable."""
+    try:
+        await client.start()
+    except KafkaConnectionError as error:
+        await client.stop()
+        raise StartupError(f"Kafka is unreachable at {bootstrap_servers}: {error}") from error
+
+
 async def start_producer(producer: AIOKafkaProducer, bootstrap_servers: str) -> None:
     """Starts the producer, or stops the process with one line when Kafka cannot be reached."""
-    try:
-        await producer.start()
-    except KafkaConnectionError as error:
-        await producer.stop()
-        raise StartupError(f"Kafka is unreachable at {bootstrap_servers}: {error}") from error
+    await start_or_fail(producer, bootstrap_servers)
 
 
 class OutgoingMessage(NamedTuple):

@@ -1,6 +1,7 @@
 """Test helpers for Mandi: real infrastructure found or started, isolated per module and test."""
 
 from mandi_testing.exports import assert_public_surface
+from mandi_testing.http import asgi_client
 from mandi_testing.infrastructure import (
     Infrastructure,
     InfrastructureUnavailable,
@@ -14,6 +15,7 @@ __all__ = [
     "Infrastructure",
     "InfrastructureUnavailable",
     "TestDatabase",
+    "asgi_client",
     "assert_public_surface",
     "eventually",
     "find_infrastructure",

@@ -31,7 +31,7 @@ from mandi_observability.metrics import (
     OUTBOX_PUBLISHED,
 )
 
-__all__ = ["OutboxRelay"]
+__all__ = ["OutboxRelay", "measure_backlog"]
 
 _log = logging.getLogger(__name__)
 # Two-key advisory locks do not share a key space with the writers' one-key locks.
@@ -67,6 +67,12 @@ _BACKLOG = """
 def _message(row: asyncpg.Record) -> OutgoingMessage:
     _, topic, key, payload, header_values = row  # the id stays with the batch, in _send
     return OutgoingMessage(topic, key, payload, kafka_headers(header_values))
+
+
+async def measure_backlog(connection: asyncpg.Connection) -> tuple[int, float]:
+    """Events waiting in the outbox, and the age in seconds of the oldest (0 when empty)."""
+    row = await connection.fetchrow(_BACKLOG)  # an aggregate: always exactly one row
+    return (int(row[0]), float(row[1])) if row is not None else (0, 0.0)
 
 
 @dataclass(frozen=True, slots=True)
@@ -209,10 +215,9 @@ class OutboxRelay:
         now = time.monotonic()
         if now >= self._next_report:
             self._next_report = now + self._report_interval
-            backlog = await connection.fetchrow(_BACKLOG)  # an aggregate: always one row
-            if backlog is not None:
-                OUTBOX_BACKLOG.labels(self._service).set(backlog[0])
-                OUTBOX_OLDEST_AGE.labels(self._service).set(float(backlog[1]))
+            waiting, oldest_age = await measure_backlog(connection)
+            OUTBOX_BACKLOG.labels(self._service).set(waiting)
+            OUTBOX_OLDEST_AGE.labels(self._service).set(oldest_age)
         if now >= self._next_housekeeping:
             self._next_housekeeping = now + self._housekeeping_interval
             pruned = await prune_inbox(connection, self._inbox_retention)
