@@ -16,9 +16,10 @@ ROOT = Path(__file__).resolve().parent.parent
 # Lower lines may not import higher ones; `|` separates libraries that may not import each other.
 LIBRARY_LAYERS = (
     "mandi_testing",
+    "mandi_contracts",
     "mandi_messaging",
     "mandi_db",
-    "mandi_resilience",
+    "mandi_security | mandi_resilience",
     "mandi_errors",
     "mandi_observability",
     "mandi_config",

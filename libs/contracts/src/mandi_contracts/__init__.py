@@ -1,0 +1,19 @@
+"""Mandi's cross-service events, registered in one registry."""
+
+from mandi_contracts.auth import (
+    ApiKeyIssued,
+    ApiKeyRevoked,
+    ApiKeyRotated,
+    TenantCreated,
+    UserCreated,
+)
+from mandi_contracts.registry import EVENTS
+
+__all__ = [
+    "EVENTS",
+    "ApiKeyIssued",
+    "ApiKeyRevoked",
+    "ApiKeyRotated",
+    "TenantCreated",
+    "UserCreated",
+]
