@@ -45,7 +45,7 @@ test-unit: install ## Run the tests that need nothing running
 lint: install ## ruff, mypy (strict on libs), import-linter contracts
 	@$(RUN) ruff check .
 	@$(RUN) ruff format --check .
-	@$(RUN) mypy libs/*/src
+	@$(RUN) mypy libs/*/src services/*/src
 	@mkdir -p $(LOCAL) && $(RUN) python tools/import_contracts.py $(LOCAL)/importlinter.ini
 	@$(RUN) lint-imports --config $(LOCAL)/importlinter.ini
 

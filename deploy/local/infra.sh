@@ -29,6 +29,7 @@ case "$ACTION" in
   up)
     for c in "${COMPONENTS[@]}"; do "$DEPLOY_LOCAL/$c.sh" up; done
     [[ " ${COMPONENTS[*]} " == *" postgres "* ]] && provision_service_databases
+    "$DEPLOY_LOCAL/service_env.sh"
     [ "${#COMPONENTS[@]}" -eq 3 ] && write_infra_env
     ;;
   down)

@@ -53,6 +53,11 @@ def build_app(service: str) -> FastAPI:
         return {"id": report_id}
 
     app.mount("/admin", mounted)
+
+    async def probe(request: Request) -> JSONResponse:
+        return JSONResponse({"probe": request.path_params["probe"]})
+
+    app.add_route("/health/{probe}", probe, include_in_schema=False)  # a plain Starlette route
     instrument_app(app, service)
     return app
 
@@ -122,6 +127,7 @@ async def test_the_gateways_tenant_and_principal_are_bound_for_the_handler(
         ("/partners/p-1", "/partners/{partner_id}"),
         ("/catalog/v2/items/3", "/catalog/v2/items/{item_id}"),
         ("/admin/reports/r-9", "/admin/reports/{report_id}"),
+        ("/health/live", "/health/{probe}"),
         ("/admin/nothing-here", "unmatched"),
         ("/no/such/path", "unmatched"),
     ],

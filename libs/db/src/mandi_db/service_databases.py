@@ -51,8 +51,9 @@ def _service_env(service: str, admin_dsn: str, spec: DatabaseSpec, files: tuple[
 
 
 def _service_names(path: Path) -> list[str]:
+    """The first word of each line that is not blank or a comment."""
     lines = (line.strip() for line in path.read_text().splitlines())
-    return [line for line in lines if line and not line.startswith("#")]
+    return [line.split()[0] for line in lines if line and not line.startswith("#")]
 
 
 async def _provision_all(admin_dsn: str, specs: list[DatabaseSpec]) -> None:

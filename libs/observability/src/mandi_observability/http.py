@@ -149,13 +149,21 @@ def _acceptable(value: str | None) -> str | None:
 
 def _route_template(scope: Scope, root_path: str) -> str:
     """The matched route's path template with any mount prefix; never the raw path."""
-    route = scope.get("route")
+    route = scope.get("route") or _route_of_endpoint(scope)
     if route is None:
         return _UNMATCHED
     mount_prefix = str(scope.get("root_path", "")).removeprefix(root_path)
     if isinstance(route, Mount):  # a mounted app that matched nothing inside, or static files
         return mount_prefix + "/{path}"
     return mount_prefix + _path_format(scope, route)
+
+
+def _route_of_endpoint(scope: Scope) -> object | None:
+    # FastAPI records the matched route in the scope for its own routes only; a plain Starlette
+    # route (add_route) leaves just its endpoint, so the route is found by that.
+    endpoint = scope.get("endpoint")
+    routes = getattr(scope.get("app"), "routes", ())
+    return next((route for route in routes if getattr(route, "endpoint", None) is endpoint), None)
 
 
 def _path_format(scope: Scope, route: object) -> str:

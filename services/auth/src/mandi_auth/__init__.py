@@ -1,0 +1,1 @@
+"""Mandi's auth service."""

@@ -1,0 +1,299 @@
+"""PostgreSQL repositories: rows of the tables in, domain objects out."""
+
+from __future__ import annotations
+
+from datetime import datetime
+from typing import Any
+from uuid import UUID
+
+from sqlalchemy import Executable, Result, func, insert, select, text, update
+from sqlmodel.ext.asyncio.session import AsyncSession
+
+from mandi_auth.adapters.tables import (
+    api_keys,
+    credentials,
+    refresh_tokens,
+    signing_keys,
+    tenants,
+    users,
+)
+from mandi_auth.domain.api_keys import ApiKey
+from mandi_auth.domain.identity import Tenant, TenantStatus, User, UserStatus
+from mandi_auth.domain.sessions import RefreshToken
+from mandi_auth.domain.signing_keys import SigningKey
+from mandi_security.fields import BlindIndex, FieldCipher
+from mandi_security.principal import PrincipalType
+
+__all__ = [
+    "EmailProtection",
+    "SqlApiKeys",
+    "SqlCredentials",
+    "SqlRefreshTokens",
+    "SqlSigningKeys",
+    "SqlTenants",
+    "SqlUsers",
+]
+
+_EMAIL_CONTEXT = "users.email"
+# Serializes signing-key rotation across replicas (a transaction-level advisory lock).
+_ROTATION_LOCK = text(
+    "SELECT pg_advisory_xact_lock(hashtextextended('mandi.auth.signing_keys', 0))"
+)
+
+
+class _Repository:
+    def __init__(self, session: AsyncSession) -> None:
+        self._session = session
+
+    async def _execute(self, statement: Executable) -> Result[Any]:
+        # Core statements on the session's connection: the same transaction as the session's.
+        connection = await self._session.connection()
+        return await connection.execute(statement)
+
+
+class SqlTenants(_Repository):
+    """Tenants by slug."""
+
+    async def by_slug(self, slug: str) -> Tenant | None:
+        """The tenant with this slug."""
+        result = await self._execute(select(tenants).where(tenants.c.slug == slug))
+        row = result.first()
+        return (
+            Tenant(id=row.id, slug=row.slug, name=row.name, status=TenantStatus(row.status))
+            if row
+            else None
+        )
+
+    async def add(self, tenant: Tenant) -> None:
+        """Stores a new tenant."""
+        values = {
+            "id": tenant.id,
+            "slug": tenant.slug,
+            "name": tenant.name,
+            "status": tenant.status.value,
+        }
+        await self._execute(insert(tenants).values(values))
+
+
+class EmailProtection:
+    """Seals emails and indexes them, so the table never holds one in clear."""
+
+    def __init__(self, cipher: FieldCipher, index: BlindIndex) -> None:
+        self.cipher, self.index = cipher, index
+
+    def seal(self, email: str) -> bytes:
+        """The ciphertext stored for an email."""
+        return self.cipher.encrypt(email, context=_EMAIL_CONTEXT)
+
+    def open(self, sealed: bytes) -> str:
+        """The email a ciphertext holds."""
+        return self.cipher.decrypt(sealed, context=_EMAIL_CONTEXT)
+
+
+class SqlUsers(_Repository):
+    """Users of the transaction's tenant (row-level security does the filtering)."""
+
+    def __init__(self, session: AsyncSession, emails: EmailProtection) -> None:
+        super().__init__(session)
+        self._emails = emails
+
+    async def by_email(self, email: str) -> User | None:
+        """The user with this (normalized) email."""
+        query = select(users).where(users.c.email_index == self._emails.index(email))
+        return self._user((await self._execute(query)).first())
+
+    async def get(self, user_id: UUID) -> User | None:
+        """The user with this id."""
+        return self._user((await self._execute(select(users).where(users.c.id == user_id))).first())
+
+    async def add(self, user: User) -> None:
+        """Stores a new user; a taken email fails on the unique index."""
+        values = {
+            "id": user.id,
+            "tenant_id": user.tenant_id,
+            "email_index": self._emails.index(user.email),
+            "email_sealed": self._emails.seal(user.email),
+            "type": user.type.value,
+            "partner_id": user.partner_id,
+            "roles": sorted(user.roles),
+            "password_hash": user.password_hash,
+            "status": user.status.value,
+        }
+        await self._execute(insert(users).values(values))
+
+    def _user(self, row: Any) -> User | None:
+        if row is None:
+            return None
+        return User(
+            id=row.id,
+            tenant_id=row.tenant_id,
+            email=self._emails.open(row.email_sealed),
+            type=PrincipalType(row.type),
+            roles=frozenset(row.roles),
+            password_hash=row.password_hash,
+            partner_id=row.partner_id,
+            status=UserStatus(row.status),
+            created_at=row.created_at,
+        )
+
+
+class SqlCredentials(_Repository):
+    """The credential index: which tenant an API key or refresh token belongs to."""
+
+    async def tenant_of(self, credential_id: UUID) -> UUID | None:
+        """The tenant of a credential id."""
+        result = await self._execute(
+            select(credentials.c.tenant_id).where(credentials.c.id == credential_id)
+        )
+        row = result.first()
+        return row[0] if row else None
+
+    async def add(self, credential_id: UUID, tenant_id: UUID) -> None:
+        """Records a new credential's tenant."""
+        await self._execute(insert(credentials).values(id=credential_id, tenant_id=tenant_id))
+
+
+def _api_key(row: Any) -> ApiKey:
+    return ApiKey(
+        id=row.id,
+        tenant_id=row.tenant_id,
+        partner_id=row.partner_id,
+        name=row.name,
+        scopes=frozenset(row.scopes),
+        secret_hash=row.secret_hash,
+        visible_prefix=row.visible_prefix,
+        created_by=row.created_by,
+        created_at=row.created_at,
+        plan=row.plan,
+        expires_at=row.expires_at,
+        revoked_at=row.revoked_at,
+        replaced_by=row.replaced_by,
+    )
+
+
+class SqlApiKeys(_Repository):
+    """API keys of the transaction's tenant."""
+
+    async def get(self, key_id: UUID) -> ApiKey | None:
+        """The key with this id."""
+        row = (await self._execute(select(api_keys).where(api_keys.c.id == key_id))).first()
+        return _api_key(row) if row else None
+
+    async def add(self, key: ApiKey) -> None:
+        """Stores a new key (its secret's hash only)."""
+        values = {
+            "id": key.id,
+            "tenant_id": key.tenant_id,
+            "partner_id": key.partner_id,
+            "name": key.name,
+            "scopes": sorted(key.scopes),
+            "secret_hash": key.secret_hash,
+            "visible_prefix": key.visible_prefix,
+            "plan": key.plan,
+            "created_by": key.created_by,
+            "created_at": key.created_at,
+            "expires_at": key.expires_at,
+            "revoked_at": key.revoked_at,
+            "replaced_by": key.replaced_by,
+        }
+        await self._execute(insert(api_keys).values(values))
+
+    async def save(self, key: ApiKey) -> None:
+        """Stores what changes in a key's life: its end, revocation and successor."""
+        changes = {
+            "expires_at": key.expires_at,
+            "revoked_at": key.revoked_at,
+            "replaced_by": key.replaced_by,
+        }
+        await self._execute(update(api_keys).where(api_keys.c.id == key.id).values(changes))
+
+    async def of_partner(self, partner_id: UUID | None) -> list[ApiKey]:
+        """A partner's keys, or every key of the tenant when no partner is named."""
+        query = select(api_keys).order_by(api_keys.c.created_at)
+        if partner_id is not None:
+            query = query.where(api_keys.c.partner_id == partner_id)
+        return [_api_key(row) for row in await self._execute(query)]
+
+
+def _refresh_token(row: Any) -> RefreshToken:
+    return RefreshToken(
+        id=row.id,
+        family_id=row.family_id,
+        tenant_id=row.tenant_id,
+        user_id=row.user_id,
+        issued_at=row.issued_at,
+        expires_at=row.expires_at,
+        used_at=row.used_at,
+        revoked_at=row.revoked_at,
+    )
+
+
+class SqlRefreshTokens(_Repository):
+    """Refresh tokens of the transaction's tenant."""
+
+    async def get(
+        self, token_id: UUID, *, for_update: bool = False
+    ) -> tuple[RefreshToken, str] | None:
+        """A token and its stored hash, locked for the transaction when asked."""
+        query = select(refresh_tokens).where(refresh_tokens.c.id == token_id)
+        row = (await self._execute(query.with_for_update() if for_update else query)).first()
+        return (_refresh_token(row), row.token_hash) if row else None
+
+    async def add(self, token: RefreshToken, token_hash: str) -> None:
+        """Stores a new token (its hash only)."""
+        values = {
+            "id": token.id,
+            "family_id": token.family_id,
+            "tenant_id": token.tenant_id,
+            "user_id": token.user_id,
+            "token_hash": token_hash,
+            "issued_at": token.issued_at,
+            "expires_at": token.expires_at,
+        }
+        await self._execute(insert(refresh_tokens).values(values))
+
+    async def save(self, token: RefreshToken) -> None:
+        """Stores a token's use or revocation."""
+        changes = {"used_at": token.used_at, "revoked_at": token.revoked_at}
+        await self._execute(
+            update(refresh_tokens).where(refresh_tokens.c.id == token.id).values(changes)
+        )
+
+    async def revoke_family(self, family_id: UUID, moment: datetime) -> None:
+        """Revokes every token of a session not yet revoked."""
+        query = (
+            update(refresh_tokens)
+            .where(refresh_tokens.c.family_id == family_id, refresh_tokens.c.revoked_at.is_(None))
+            .values(revoked_at=func.least(moment, func.now()))
+        )
+        await self._execute(query)
+
+
+class SqlSigningKeys(_Repository):
+    """The service's signing keys."""
+
+    async def lock(self) -> None:
+        """Holds the rotation lock until the transaction ends."""
+        await self._execute(_ROTATION_LOCK)
+
+    async def all(self) -> list[tuple[SigningKey, bytes]]:
+        """Every key with its sealed private half, oldest first."""
+        rows = await self._execute(select(signing_keys).order_by(signing_keys.c.created_at))
+        return [
+            (
+                SigningKey(row.kid, row.public_key, row.created_at, row.activates_at),
+                row.sealed_private_key,
+            )
+            for row in rows
+        ]
+
+    async def add(self, key: SigningKey, sealed_private_key: bytes) -> None:
+        """Stores a new key."""
+        values = {
+            "kid": key.kid,
+            "public_key": key.public_key,
+            "sealed_private_key": sealed_private_key,
+            "created_at": key.created_at,
+            "activates_at": key.activates_at,
+        }
+        await self._execute(insert(signing_keys).values(values))

@@ -1,0 +1,201 @@
+"""The one place that builds the auth service's adapters from its settings."""
+
+from __future__ import annotations
+
+import asyncio
+import base64
+import contextlib
+import logging
+from collections.abc import AsyncIterator
+from contextlib import asynccontextmanager
+from dataclasses import dataclass, field
+from datetime import timedelta
+from uuid import UUID
+
+from aiokafka import AIOKafkaProducer
+from redis.asyncio import Redis
+from sqlalchemy.ext.asyncio import AsyncEngine
+
+from mandi_auth.adapters.clock import SystemClock
+from mandi_auth.adapters.gatekeeper import RedisGatekeeper
+from mandi_auth.adapters.key_directory import CachedApiKeyDirectory
+from mandi_auth.adapters.key_hasher import PepperedKeyHasher
+from mandi_auth.adapters.login_throttle import RedisLoginThrottle
+from mandi_auth.adapters.passwords import Argon2Passwords
+from mandi_auth.adapters.repositories import EmailProtection
+from mandi_auth.adapters.signer import Ed25519Signer
+from mandi_auth.adapters.unit_of_work import TOPIC, SqlAuthUnitOfWork
+from mandi_auth.config import LimitSettings, Settings
+from mandi_auth.domain.limits import Limit, Plan
+from mandi_auth.domain.login_backoff import LoginBackoff
+from mandi_auth.service_layer.dependencies import AuthDependencies, LimitPolicy
+from mandi_auth.service_layer.signing_keys import refresh_signing_keys
+from mandi_db import create_database_engine, create_session_factory
+from mandi_messaging import OutboxRelay, create_producer, ensure_topics, start_producer
+from mandi_security import PrincipalResolver
+from mandi_security.fields import BlindIndex, FieldCipher, keyring_from_setting
+
+__all__ = ["AuthService", "running_service"]
+
+_log = logging.getLogger(__name__)
+
+
+def _cipher(setting: str) -> FieldCipher:
+    keyring = keyring_from_setting(setting)
+    return FieldCipher(keyring, current=list(keyring)[-1])  # the last key listed encrypts
+
+
+def _limit(settings: LimitSettings) -> Limit:
+    return Limit(per_second=settings.per_second, burst=settings.burst, per_day=settings.per_day)
+
+
+def _limits(settings: Settings) -> LimitPolicy:
+    plans = {name: Plan(name, _limit(limit)) for name, limit in settings.plans.items()}
+    return LimitPolicy(
+        plans=plans, per_user=_limit(settings.per_user), per_tenant=_limit(settings.per_tenant)
+    )
+
+
+def _redis(settings: Settings) -> Redis:
+    password = settings.redis_password.get_secret_value() if settings.redis_password else None
+    return Redis.from_url(settings.redis_url, password=password)
+
+
+class _LocalVerifier:
+    """Verifies tokens with the service's own keys, for requests that bypass the gateway."""
+
+    def __init__(self, signer: Ed25519Signer) -> None:
+        self._signer = signer
+
+    async def verify(self, token: str) -> dict[str, object]:
+        return self._signer.verify(token)
+
+
+@dataclass
+class AuthService:
+    """The built service: its use-case dependencies and the resources to close at the end."""
+
+    settings: Settings
+    deps: AuthDependencies
+    resolver: PrincipalResolver
+    engine: AsyncEngine
+    redis: Redis
+    producer: AIOKafkaProducer | None = None
+    tasks: list[asyncio.Task[None]] = field(default_factory=list)
+
+    async def refresh_keys(self) -> None:
+        """Loads the signing keys, making a new one when the rotation period is over."""
+        await refresh_signing_keys(
+            self.deps,
+            rotate_every=timedelta(days=self.settings.signing_key_rotation_days),
+            propagation=timedelta(seconds=self.settings.signing_key_propagation_seconds),
+        )
+
+
+def build(settings: Settings) -> AuthService:
+    """Builds every adapter; nothing connects until it is used."""
+    engine = create_database_engine(
+        settings.database_url,
+        password=settings.database_password.get_secret_value()
+        if settings.database_password
+        else None,
+        application_name="mandi-auth",
+    )
+    sessions = create_session_factory(engine)
+    emails = EmailProtection(
+        _cipher(settings.secret("field_keys")),
+        BlindIndex(base64.b64decode(settings.secret("email_index_key"))),
+    )
+
+    def uow(tenant_id: UUID | None) -> SqlAuthUnitOfWork:
+        return SqlAuthUnitOfWork(sessions, emails, tenant_id=tenant_id)
+
+    clock = SystemClock()
+    redis = _redis(settings)
+    lifetime = timedelta(minutes=settings.access_token_minutes)
+    signer = Ed25519Signer(
+        _cipher(settings.secret("key_encryption_keys")),
+        issuer=settings.issuer,
+        audience=settings.audience,
+        token_lifetime=lifetime,
+        clock=clock,
+    )
+    backoff = LoginBackoff(
+        free_attempts=settings.login_free_attempts, max_seconds=settings.login_max_wait_seconds
+    )
+    address_backoff = LoginBackoff(
+        free_attempts=settings.login_free_attempts_per_address,
+        max_seconds=settings.login_max_wait_seconds,
+    )
+    deps = AuthDependencies(
+        uow=uow,
+        clock=clock,
+        passwords=Argon2Passwords(),
+        key_hasher=PepperedKeyHasher(settings.secret("api_key_pepper").encode()),
+        signer=signer,
+        gatekeeper=RedisGatekeeper(redis, clock),
+        throttle=RedisLoginThrottle(redis, clock, account=backoff, address=address_backoff),
+        api_keys=CachedApiKeyDirectory(uow),
+        limits=_limits(settings),
+        backoff=backoff,
+        key_environment=settings.api_key_environment,
+        access_token_lifetime=lifetime,
+        refresh_token_lifetime=timedelta(days=settings.refresh_token_days),
+        key_rotation_overlap=timedelta(hours=settings.api_key_rotation_overlap_hours),
+    )
+    resolver = PrincipalResolver(
+        gateway_secret=settings.secret("gateway_secret"), verifier=_LocalVerifier(signer)
+    )
+    return AuthService(settings=settings, deps=deps, resolver=resolver, engine=engine, redis=redis)
+
+
+async def _refresh_keys_forever(service: AuthService) -> None:
+    while True:
+        await asyncio.sleep(service.settings.signing_key_refresh_seconds)
+        try:
+            await service.refresh_keys()
+        except Exception:  # noqa: BLE001 - a failed refresh keeps the keys loaded; retried next period
+            _log.exception("refreshing the signing keys failed")
+
+
+async def _start_background(service: AuthService) -> None:
+    settings = service.settings
+    await ensure_topics(settings.kafka_bootstrap_servers, [TOPIC])
+    service.producer = create_producer(
+        settings.kafka_bootstrap_servers, client_id="mandi-auth-relay"
+    )
+    await start_producer(service.producer, settings.kafka_bootstrap_servers)
+    relay = OutboxRelay(
+        dsn=settings.database_url,
+        password=settings.database_password.get_secret_value()
+        if settings.database_password
+        else None,
+        producer=service.producer,
+        service="auth",
+    )
+    service.tasks = [
+        asyncio.create_task(relay.run()),
+        asyncio.create_task(_refresh_keys_forever(service)),
+    ]
+
+
+@asynccontextmanager
+async def running_service(
+    settings: Settings, *, background: bool = True
+) -> AsyncIterator[AuthService]:
+    """The service with its keys loaded and, unless told otherwise, its relay running."""
+    service = build(settings)
+    try:
+        await service.refresh_keys()
+        if background:
+            await _start_background(service)
+        yield service
+    finally:
+        for task in service.tasks:
+            task.cancel()
+            with contextlib.suppress(asyncio.CancelledError):
+                await task
+        if service.producer is not None:
+            await service.producer.stop()
+        await service.redis.aclose()
+        await service.engine.dispose()

@@ -1,0 +1,86 @@
+"""The auth service's settings, read from MANDI_AUTH_* (secrets also from MANDI_AUTH_*_FILE)."""
+
+from __future__ import annotations
+
+from typing import Literal, Self
+
+from pydantic import BaseModel, Field, SecretStr, model_validator
+from pydantic_settings import SettingsConfigDict
+
+from mandi_config import ServiceSettings
+
+__all__ = ["LimitSettings", "Settings"]
+
+# Secrets the service cannot run without, in development too: each names what it protects.
+_REQUIRED_SECRETS = (
+    "gateway_secret",  # shared with nginx: principal headers are trusted only with it
+    "api_key_pepper",  # keys the hash of API key secrets and refresh tokens
+    "key_encryption_keys",  # seals the private signing keys at rest
+    "field_keys",  # seals emails
+    "email_index_key",  # the blind index emails are found by
+)
+
+
+class LimitSettings(BaseModel):
+    """A rate (sustained per second, burst) and an optional daily quota."""
+
+    per_second: float = Field(gt=0)
+    burst: int = Field(ge=1)
+    per_day: int | None = Field(default=None, ge=1)
+
+
+def _default_plans() -> dict[str, LimitSettings]:
+    return {
+        "standard": LimitSettings(per_second=20, burst=40, per_day=200_000),
+        "premium": LimitSettings(per_second=100, burst=200, per_day=2_000_000),
+    }
+
+
+class Settings(ServiceSettings):
+    """Settings of the auth service."""
+
+    model_config = SettingsConfigDict(env_prefix="MANDI_AUTH_", extra="ignore", frozen=True)
+
+    service_name: str = "auth"
+    http_port: int = 58101
+    http_workers: int = Field(default=1, ge=1)
+    database_url: str = "postgresql://mandi_auth_app@127.0.0.1:55432/mandi_auth"
+    migration_database_url: str = "postgresql://mandi_auth_owner@127.0.0.1:55432/mandi_auth"
+
+    issuer: str = "mandi-auth"
+    audience: str = "mandi"
+    access_token_minutes: int = Field(default=10, ge=1, le=60)
+    refresh_token_days: int = Field(default=14, ge=1, le=90)
+    signing_key_rotation_days: int = Field(default=30, ge=1)
+    signing_key_propagation_seconds: int = Field(default=120, ge=0)
+    signing_key_refresh_seconds: int = Field(default=30, ge=1)
+
+    gateway_secret: SecretStr | None = None
+    api_key_pepper: SecretStr | None = None
+    api_key_environment: Literal["live", "test"] = "live"
+    api_key_rotation_overlap_hours: int = Field(default=24, ge=0, le=24 * 30)
+    key_encryption_keys: SecretStr | None = None
+    field_keys: SecretStr | None = None
+    email_index_key: SecretStr | None = None
+
+    plans: dict[str, LimitSettings] = Field(default_factory=_default_plans)
+    per_user: LimitSettings = LimitSettings(per_second=20, burst=40)
+    per_tenant: LimitSettings = LimitSettings(per_second=500, burst=1000)
+    login_free_attempts: int = Field(default=5, ge=1)
+    login_free_attempts_per_address: int = Field(default=50, ge=1)
+    login_max_wait_seconds: float = Field(default=900, gt=0)
+
+    @model_validator(mode="after")
+    def _require_secrets(self) -> Self:
+        missing = [name for name in _REQUIRED_SECRETS if getattr(self, name) is None]
+        if missing:
+            variables = ", ".join(f"MANDI_AUTH_{name.upper()}" for name in missing)
+            raise ValueError(f"not set: {variables} (or their _FILE variants)")
+        return self
+
+    def secret(self, name: str) -> str:
+        """The value of a required secret."""
+        value = getattr(self, name)
+        if not isinstance(value, SecretStr):
+            raise TypeError(f"{name} is not a secret")
+        return value.get_secret_value()

@@ -1,0 +1,124 @@
+"""The auth service's commands: serve, migrate, create-tenant.
+
+    python -m mandi_auth serve
+    python -m mandi_auth migrate
+    python -m mandi_auth create-tenant --slug demo --name "Demo" --admin-email admin@demo.example
+        [--admin-password-stdin] [--if-absent]
+
+create-tenant prints a generated admin password once, unless the operator gives one on stdin.
+"""
+
+from __future__ import annotations
+
+import argparse
+import asyncio
+import socket
+import sys
+from pathlib import Path
+
+import uvicorn
+
+from mandi_auth.bootstrap import running_service
+from mandi_auth.config import Settings
+from mandi_auth.service_layer.accounts import CreateTenant, create_tenant
+from mandi_config import StartupError, load_settings, run_or_exit
+from mandi_db.migrations import alembic_config, upgrade
+from mandi_observability import configure_logging, configure_tracing
+
+__all__ = ["main"]
+
+MIGRATIONS = Path(__file__).resolve().parents[3] / "migrations"
+
+
+def _require_free_port(host: str, port: int) -> None:
+    with socket.socket() as probe:
+        probe.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
+        try:
+            probe.bind((host, port))
+        except OSError as error:
+            raise StartupError(
+                f"port {port} is taken ({error.strerror}); set MANDI_AUTH_HTTP_PORT"
+            ) from error
+
+
+def serve(settings: Settings) -> None:
+    """Runs the HTTP API with its relay and key refresher."""
+    _require_free_port(settings.http_host, settings.http_port)
+    configure_tracing(settings.service_name, otlp_endpoint=settings.otlp_endpoint)
+    uvicorn.run(
+        "mandi_auth.entrypoints.http.app:create_app",
+        factory=True,
+        host=settings.http_host,
+        port=settings.http_port,
+        workers=settings.http_workers,
+        log_config=None,
+        access_log=False,
+        loop="uvloop",
+        http="httptools",
+    )
+
+
+def migrate(settings: Settings) -> None:
+    """Upgrades the database to the newest migration, as the owner role."""
+    if not MIGRATIONS.is_dir():
+        raise StartupError(f"no migrations folder at {MIGRATIONS}")
+    password = settings.migration_database_password
+    config = alembic_config(
+        MIGRATIONS,
+        settings.migration_database_url,
+        password=password.get_secret_value() if password else None,
+    )
+    upgrade(config)
+    print("auth: database migrated to the newest revision")  # noqa: T201 - the command's output
+
+
+async def _create_tenant(settings: Settings, args: argparse.Namespace) -> None:
+    password = sys.stdin.readline().rstrip("\n") if args.admin_password_stdin else None
+    async with running_service(settings, background=False) as service:
+        if args.if_absent:
+            async with service.deps.uow(None) as uow:
+                if await uow.tenants.by_slug(args.slug) is not None:
+                    print(f"tenant {args.slug} exists; nothing changed")  # noqa: T201
+                    return
+        created = await create_tenant(
+            service.deps, CreateTenant(args.slug, args.name, args.admin_email, password)
+        )
+    print(f"tenant {args.slug} created: {created.tenant_id}")  # noqa: T201
+    print(f"admin {args.admin_email}: {created.admin_user_id}")  # noqa: T201
+    if created.generated_password:
+        print(f"admin password (shown once): {created.generated_password}")  # noqa: T201
+
+
+def _arguments(argv: list[str] | None) -> argparse.Namespace:
+    parser = argparse.ArgumentParser(
+        prog="python -m mandi_auth", description="Mandi's auth service."
+    )
+    commands = parser.add_subparsers(dest="command", required=True)
+    commands.add_parser("serve", help="run the HTTP API, the outbox relay and the key refresher")
+    commands.add_parser("migrate", help="upgrade the database to the newest migration")
+    tenant = commands.add_parser("create-tenant", help="create a tenant and its first admin")
+    tenant.add_argument("--slug", required=True)
+    tenant.add_argument("--name", required=True)
+    tenant.add_argument("--admin-email", required=True)
+    tenant.add_argument(
+        "--admin-password-stdin", action="store_true", help="read the password from stdin"
+    )
+    tenant.add_argument("--if-absent", action="store_true", help="do nothing if the tenant exists")
+    return parser.parse_args(argv)
+
+
+def main(argv: list[str] | None = None) -> None:
+    """Runs one command; bad configuration or a taken port ends it with one line."""
+    args = _arguments(argv)
+
+    def run() -> None:
+        settings = load_settings(Settings)
+        configure_logging(settings.service_name, level=settings.log_level)
+        if args.command == "serve":
+            serve(settings)
+        elif args.command == "migrate":
+            migrate(settings)
+        else:
+            asyncio.run(_create_tenant(settings, args))
+
+    run_or_exit(run)

@@ -1,0 +1,1 @@
+"""The auth service's use cases, written against ports the adapters implement."""

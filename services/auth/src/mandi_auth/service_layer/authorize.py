@@ -1,0 +1,115 @@
+"""The gateway's question for every request: who is this, may they do it, and is there room?
+
+The answer is cheap by design: the token is checked with keys in memory, API keys come from a
+briefly cached directory, and revocation and every rate limit are decided in one Redis call.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from uuid import UUID
+
+from mandi_auth.domain.access import required_scope
+from mandi_auth.domain.api_keys import parse_key
+from mandi_auth.service_layer.dependencies import AuthDependencies
+from mandi_auth.service_layer.ports import Bucket, Verdict
+from mandi_security.principal import Principal
+from mandi_security.resolver import bearer_token
+from mandi_security.tokens import TokenRejected, principal_from_claims
+
+__all__ = ["AuthorizeRequest", "Decision", "authorize"]
+
+_API_KEY_PREFIX = "mandi_"
+_ALLOWED = 200
+
+
+@dataclass(frozen=True)
+class AuthorizeRequest:
+    """What the gateway forwards about the original request."""
+
+    method: str
+    uri: str
+    authorization: str | None = None
+    api_key: str | None = None
+
+
+@dataclass(frozen=True)
+class Decision:
+    """Allowed with a principal, or refused with a status and a reason code nginx can report."""
+
+    status: int
+    reason: str | None = None
+    principal: Principal | None = None
+    verdict: Verdict | None = None
+
+    @property
+    def allowed(self) -> bool:
+        """Whether the gateway should pass the request on."""
+        return self.status == _ALLOWED
+
+
+@dataclass(frozen=True)
+class _Caller:
+    principal: Principal
+    session_id: UUID | None
+    buckets: list[Bucket]
+    key_id: UUID | None = None
+
+
+def _refused(status: int, reason: str) -> Decision:
+    return Decision(status=status, reason=reason)
+
+
+async def authorize(deps: AuthDependencies, request: AuthorizeRequest) -> Decision:
+    """The decision for one request through the gateway."""
+    credential = request.api_key or bearer_token(request.authorization)
+    if not credential:
+        return _refused(401, "missing_credential")
+    caller_or_refusal = await _identify(deps, credential)
+    if isinstance(caller_or_refusal, Decision):
+        return caller_or_refusal
+    caller = caller_or_refusal
+    scope = required_scope(request.method, request.uri)
+    if scope is not None and not caller.principal.has_scope(scope):
+        return _refused(403, "insufficient_scope")
+    verdict = await deps.gatekeeper.admit(caller.session_id, caller.buckets, touch=caller.key_id)
+    if verdict.allowed:
+        return Decision(status=200, principal=caller.principal, verdict=verdict)
+    status = 401 if verdict.reason == "revoked" else 429
+    return Decision(status=status, reason=verdict.reason, verdict=verdict)
+
+
+async def _identify(deps: AuthDependencies, credential: str) -> _Caller | Decision:
+    if credential.startswith(_API_KEY_PREFIX):
+        return await _by_api_key(deps, credential)
+    try:
+        claims = deps.signer.verify(credential)
+        principal = principal_from_claims(claims)
+    except TokenRejected as rejected:
+        return _refused(401, rejected.reason)
+    buckets = [
+        Bucket(f"user:{principal.tenant_id}:{principal.principal_id}", deps.limits.per_user),
+        Bucket(f"tenant:{principal.tenant_id}", deps.limits.per_tenant),
+    ]
+    return _Caller(principal, UUID(claims["sid"]), buckets)
+
+
+async def _by_api_key(deps: AuthDependencies, value: str) -> _Caller | Decision:
+    material = parse_key(value)
+    key = await deps.api_keys.find(material.key_id) if material else None
+    if (
+        material is None
+        or key is None
+        or not deps.key_hasher.matches(key.secret_hash, material.secret)
+    ):
+        return _refused(401, "invalid_api_key")
+    if key.revoked_at is not None:
+        return _refused(401, "revoked_api_key")
+    if not key.is_valid_at(deps.clock.now()):
+        return _refused(401, "expired_api_key")
+    plan = deps.limits.plan(key.plan)
+    buckets = [
+        Bucket(f"key:{key.id}", plan.limit),
+        Bucket(f"tenant:{key.tenant_id}", deps.limits.per_tenant),
+    ]
+    return _Caller(key.principal(), None, buckets, key_id=key.id)

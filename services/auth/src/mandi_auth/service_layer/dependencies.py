@@ -1,0 +1,69 @@
+"""Everything the use cases need, built once by bootstrap.py and passed to each of them."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from datetime import timedelta
+from typing import Protocol
+from uuid import UUID
+
+from mandi_auth.domain.api_keys import ApiKey
+from mandi_auth.domain.limits import Limit, Plan
+from mandi_auth.domain.login_backoff import LoginBackoff
+from mandi_auth.service_layer.ports import (
+    Clock,
+    Gatekeeper,
+    KeyHasher,
+    LoginThrottle,
+    PasswordHasher,
+    TokenSigner,
+)
+from mandi_auth.service_layer.unit_of_work import UnitOfWorkFactory
+from mandi_errors import InvalidInput
+
+__all__ = ["ApiKeyDirectory", "AuthDependencies", "LimitPolicy"]
+
+
+class ApiKeyDirectory(Protocol):
+    """API keys by id across tenants (with their secrets' hashes); may cache briefly."""
+
+    async def find(self, key_id: UUID) -> ApiKey | None:
+        """The key, or None."""
+
+    def forget(self, key_id: UUID) -> None:
+        """Drops a cached key (after it was revoked or rotated here)."""
+
+
+@dataclass(frozen=True)
+class LimitPolicy:
+    """The plans keys subscribe to, and the limits of every user and every tenant."""
+
+    plans: dict[str, Plan]
+    per_user: Limit
+    per_tenant: Limit
+
+    def plan(self, name: str) -> Plan:
+        """A plan by name; InvalidInput for an unknown one."""
+        if name not in self.plans:
+            raise InvalidInput(f"The plan must be one of {sorted(self.plans)}.")
+        return self.plans[name]
+
+
+@dataclass(frozen=True)
+class AuthDependencies:
+    """The adapters and policies behind the use cases."""
+
+    uow: UnitOfWorkFactory
+    clock: Clock
+    passwords: PasswordHasher
+    key_hasher: KeyHasher
+    signer: TokenSigner
+    gatekeeper: Gatekeeper
+    throttle: LoginThrottle
+    api_keys: ApiKeyDirectory
+    limits: LimitPolicy
+    backoff: LoginBackoff = field(default_factory=LoginBackoff)
+    key_environment: str = "live"
+    access_token_lifetime: timedelta = timedelta(minutes=10)
+    refresh_token_lifetime: timedelta = timedelta(days=14)
+    key_rotation_overlap: timedelta = timedelta(hours=24)

@@ -1,0 +1,134 @@
+"""What the use cases need from the outside world, as interfaces the adapters implement."""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from dataclasses import dataclass, field
+from datetime import datetime
+from typing import Any, Protocol
+from uuid import UUID
+
+from mandi_auth.domain.limits import Limit
+from mandi_auth.domain.signing_keys import SigningKey
+from mandi_security.principal import Principal
+
+__all__ = [
+    "Bucket",
+    "Clock",
+    "Gatekeeper",
+    "IssuedToken",
+    "KeyHasher",
+    "LoginThrottle",
+    "PasswordHasher",
+    "TokenSigner",
+    "Verdict",
+]
+
+
+class Clock(Protocol):
+    """The current time (UTC)."""
+
+    def now(self) -> datetime:
+        """Now, timezone-aware."""
+
+
+class PasswordHasher(Protocol):
+    """argon2id, run off the event loop: a hash takes tens of milliseconds by design."""
+
+    async def hash(self, password: str) -> str:
+        """A new hash of the password."""
+
+    async def verify(self, password_hash: str, password: str) -> bool:
+        """Whether the password matches; spends the same time whatever the answer."""
+
+    async def burn(self) -> None:
+        """Spends a verification's time for a user that does not exist (hides existence)."""
+
+
+class KeyHasher(Protocol):
+    """A keyed hash of API key secrets and refresh tokens (random: a slow hash buys nothing)."""
+
+    def digest(self, secret: str) -> str:
+        """The stored form of a secret."""
+
+    def matches(self, stored: str, secret: str) -> bool:
+        """Whether a secret matches its stored form, in constant time."""
+
+
+@dataclass(frozen=True)
+class IssuedToken:
+    """A signed access token."""
+
+    value: str
+    expires_at: datetime
+
+
+class TokenSigner(Protocol):
+    """Signs and verifies access tokens with the service's current Ed25519 keys."""
+
+    def issue(self, principal: Principal, session_id: UUID, now: datetime) -> IssuedToken:
+        """An access token for the principal's session."""
+
+    def verify(self, token: str) -> dict[str, Any]:
+        """The token's claims; raises TokenRejected."""
+
+    def jwks(self) -> dict[str, Any]:
+        """The public keys a verifier needs."""
+
+    def generate(self, now: datetime, activates_at: datetime) -> tuple[SigningKey, bytes]:
+        """A new key pair: its public schedule and its sealed private half."""
+
+    def install(self, keys: Sequence[tuple[SigningKey, bytes]]) -> None:
+        """Loads keys (with their sealed private halves) to sign and verify with."""
+
+
+@dataclass(frozen=True)
+class Bucket:
+    """A counter in the limiter: the key's, the user's or the tenant's."""
+
+    name: str
+    limit: Limit
+
+
+@dataclass(frozen=True)
+class Verdict:
+    """The limiter's answer, with what the RateLimit-* headers report."""
+
+    allowed: bool
+    reason: str | None = None  # "revoked", "rate_limited" or "quota_exceeded" when refused
+    retry_after_seconds: float = 0.0
+    limit: int = 0
+    remaining: int = 0
+    reset_seconds: float = 0.0
+    details: dict[str, Any] = field(default_factory=dict)
+
+
+class Gatekeeper(Protocol):
+    """Session revocations and rate limits, decided atomically in one round trip."""
+
+    async def admit(
+        self, revoked_session: UUID | None, buckets: Sequence[Bucket], *, touch: UUID | None = None
+    ) -> Verdict:
+        """Refuses a revoked session, else takes one request from every bucket or from none.
+
+        `touch` names an API key whose last-used time an admitted request updates.
+        """
+
+    async def last_used(self, key_ids: Sequence[UUID]) -> dict[UUID, datetime]:
+        """When each API key was last admitted, for those used at all."""
+
+    async def revoke_session(self, session_id: UUID, for_seconds: float) -> None:
+        """Refuses the session's access tokens until they have all expired."""
+
+
+class LoginThrottle(Protocol):
+    """Counts failed sign-ins per account and per address."""
+
+    async def wait_seconds(self, keys: Sequence[str]) -> float:
+        """How long the next attempt on any of these keys must wait."""
+
+    async def failed(self, keys: Sequence[str]) -> None:
+        """Records a failed attempt on each key."""
+
+    async def succeeded(self, account_key: str) -> None:
+        """Clears the account's failures."""

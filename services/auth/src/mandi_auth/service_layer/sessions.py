@@ -1,0 +1,177 @@
+"""Signing in, refreshing and signing out.
+
+Every failed sign-in answers the same way, counts the same way and takes the same time, whether
+the tenant, the account or only the password was wrong: nothing tells whether an account exists.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import math
+import secrets
+from dataclasses import dataclass
+from datetime import datetime
+from uuid import UUID, uuid4
+
+from mandi_auth.domain.identity import User, normalize_email
+from mandi_auth.domain.sessions import RefreshOutcome, RefreshToken
+from mandi_auth.service_layer.dependencies import AuthDependencies
+from mandi_auth.service_layer.unit_of_work import AuthUnitOfWork
+from mandi_errors import NotAuthenticated, RateLimited
+
+__all__ = ["Login", "TokenPair", "login", "logout", "refresh"]
+
+_REFRESH_PREFIX = "mandi_rt_"
+_WRONG_CREDENTIALS = "The tenant, email or password is not correct."
+
+
+@dataclass(frozen=True)
+class TokenPair:
+    """A short-lived access token and the refresh token that renews it."""
+
+    access_token: str
+    access_expires_at: datetime
+    refresh_token: str
+    refresh_expires_at: datetime
+
+
+@dataclass(frozen=True)
+class Login:
+    """A sign-in attempt."""
+
+    tenant: str
+    email: str
+    password: str
+    client_address: str
+
+
+def _throttle_keys(command: Login, email: str) -> tuple[str, str]:
+    account = hashlib.sha256(f"{command.tenant}\n{email}".encode()).hexdigest()
+    return f"account:{account}", f"address:{command.client_address}"
+
+
+async def login(deps: AuthDependencies, command: Login) -> TokenPair:
+    """Tokens for a correct tenant, email and password; the same refusal for anything else."""
+    email = normalize_email(command.email)
+    account_key, address_key = _throttle_keys(command, email)
+    wait = await deps.throttle.wait_seconds([account_key, address_key])
+    if wait > 0:
+        raise RateLimited(
+            "Too many failed sign-ins; try again later.", retry_after_seconds=math.ceil(wait)
+        )
+    user = await _find_user(deps, command.tenant, email)
+    if user is None:
+        await deps.passwords.burn()
+    if user is None or not await _password_accepted(deps, user, command.password):
+        await deps.throttle.failed([account_key, address_key])
+        raise NotAuthenticated(_WRONG_CREDENTIALS)
+    await deps.throttle.succeeded(account_key)
+    return await _start_session(deps, user, uuid4())
+
+
+async def _find_user(deps: AuthDependencies, tenant_slug: str, email: str) -> User | None:
+    async with deps.uow(None) as uow:
+        tenant = await uow.tenants.by_slug(tenant_slug)
+    if tenant is None or tenant.status != "active":
+        return None
+    async with deps.uow(tenant.id) as uow:
+        return await uow.users.by_email(email)
+
+
+async def _password_accepted(deps: AuthDependencies, user: User, password: str) -> bool:
+    matches = await deps.passwords.verify(user.password_hash, password)
+    return matches and user.can_sign_in
+
+
+async def _start_session(deps: AuthDependencies, user: User, family_id: UUID) -> TokenPair:
+    now = deps.clock.now()
+    token = RefreshToken(
+        id=uuid4(),
+        family_id=family_id,
+        tenant_id=user.tenant_id,
+        user_id=user.id,
+        issued_at=now,
+        expires_at=now + deps.refresh_token_lifetime,
+    )
+    secret = secrets.token_urlsafe(32)
+    async with deps.uow(user.tenant_id) as uow:
+        await uow.credentials.add(token.id, user.tenant_id)
+        await uow.refresh_tokens.add(token, deps.key_hasher.digest(secret))
+        await uow.commit()
+    access = deps.signer.issue(user.principal(), family_id, now)
+    return TokenPair(
+        access_token=access.value,
+        access_expires_at=access.expires_at,
+        refresh_token=f"{_REFRESH_PREFIX}{token.id.hex}.{secret}",
+        refresh_expires_at=token.expires_at,
+    )
+
+
+def _parse_refresh_token(value: str) -> tuple[UUID, str]:
+    token_id, _, secret = value.removeprefix(_REFRESH_PREFIX).partition(".")
+    if not value.startswith(_REFRESH_PREFIX) or not secret:
+        raise NotAuthenticated("The refresh token is not valid.")
+    try:
+        return UUID(hex=token_id), secret
+    except ValueError:
+        raise NotAuthenticated("The refresh token is not valid.") from None
+
+
+async def _tenant_of(deps: AuthDependencies, token_id: UUID) -> UUID:
+    async with deps.uow(None) as uow:
+        tenant_id = await uow.credentials.tenant_of(token_id)
+    if tenant_id is None:
+        raise NotAuthenticated("The refresh token is not valid.")
+    return tenant_id
+
+
+async def _locked_token(
+    deps: AuthDependencies, uow: AuthUnitOfWork, token_id: UUID, secret: str
+) -> RefreshToken:
+    # Locked until the transaction ends: two refreshes racing with one token are serialized,
+    # so the second sees the token used and ends the session.
+    found = await uow.refresh_tokens.get(token_id, for_update=True)
+    if found is None or not deps.key_hasher.matches(found[1], secret):
+        raise NotAuthenticated("The refresh token is not valid.")
+    return found[0]
+
+
+async def refresh(deps: AuthDependencies, value: str) -> TokenPair:
+    """New tokens for a refresh token used once; a second use ends the whole session."""
+    token_id, secret = _parse_refresh_token(value)
+    tenant_id = await _tenant_of(deps, token_id)
+    now = deps.clock.now()
+    async with deps.uow(tenant_id) as uow:
+        token = await _locked_token(deps, uow, token_id, secret)
+        outcome = token.outcome_of_use(now)
+        if outcome is RefreshOutcome.REUSED:
+            await uow.refresh_tokens.revoke_family(token.family_id, now)
+            await uow.commit()
+        elif outcome is RefreshOutcome.ROTATE:
+            user = await uow.users.get(token.user_id)
+            token.mark_used(now)
+            await uow.refresh_tokens.save(token)
+            await uow.commit()
+    if outcome is RefreshOutcome.REUSED:
+        await _refuse_access_tokens(deps, token.family_id)
+        raise NotAuthenticated("The refresh token was used before; the session has been ended.")
+    if outcome is not RefreshOutcome.ROTATE:
+        raise NotAuthenticated("The refresh token has expired or was revoked.")
+    if user is None or not user.can_sign_in:
+        raise NotAuthenticated("The account can no longer sign in.")
+    return await _start_session(deps, user, token.family_id)
+
+
+async def logout(deps: AuthDependencies, value: str) -> None:
+    """Ends the session: its refresh tokens and its access tokens are refused from now on."""
+    token_id, secret = _parse_refresh_token(value)
+    tenant_id = await _tenant_of(deps, token_id)
+    async with deps.uow(tenant_id) as uow:
+        token = await _locked_token(deps, uow, token_id, secret)
+        await uow.refresh_tokens.revoke_family(token.family_id, deps.clock.now())
+        await uow.commit()
+    await _refuse_access_tokens(deps, token.family_id)
+
+
+async def _refuse_access_tokens(deps: AuthDependencies, family_id: UUID) -> None:
+    await deps.gatekeeper.revoke_session(family_id, deps.access_token_lifetime.total_seconds())
