@@ -1,8 +1,9 @@
 #!/usr/bin/env bash
-# Starts every service that exists under services/ on top of the running infrastructure, and
-# prints where everything is. Usage: dev.sh [up|down|status]   (`make dev` runs `up`)
-# A service is started as `python -m mandi_<name>` with its provisioned env file
-# (.local/env/<name>.env); logs go to .local/logs/<name>.log.
+# Starts every service that exists under services/ on top of the running infrastructure, then the
+# gateway in front of them, seeds the demo tenant and prints how to log in.
+# Usage: dev.sh [up|down|status]   (`make dev` runs `up`)
+# A service is migrated (`python -m mandi_<name> migrate`) and started (`... serve`) with its env
+# files (.local/env/<name>.env and <name>.service.env); logs go to .local/logs/<name>.log.
 source "$(dirname "${BASH_SOURCE[0]}")/lib.sh"
 
 UV="${UV:-$(command -v uv 2>/dev/null || echo "python3 -m uv")}"
@@ -16,21 +17,55 @@ services() {
   done
 }
 
+DEMO_PASSWORD_FILE="$SECRETS_DIR/demo-admin.password"
+DEMO_ADMIN="admin@demo.mandi.example"
+GATEWAY_URL="http://127.0.0.1:${MANDI_GATEWAY_PORT:-58080}"
+
+in_service_env() { # name, command... : runs the command with the service's settings
+  local name=$1; shift
+  ( set -a; source "$LOCAL_DIR/env/$name.env"; source "$LOCAL_DIR/env/$name.service.env"; set +a
+    cd "$PROJECT_ROOT" && "$@" )
+}
+
+service_port() { # name
+  sed -n "s/^MANDI_[A-Z_]*_HTTP_PORT=//p" "$LOCAL_DIR/env/$1.service.env"
+}
+
+is_ready() { # port
+  curl -fs -o /dev/null "http://127.0.0.1:$1/readyz"
+}
+
 start_service() { # name
-  local name=$1 pidfile="$PIDS/$1.pid"
+  local name=$1 pidfile="$PIDS/$1.pid" port
   if pid_is_alive "$pidfile"; then say "$name: running"; return 0; fi
   mkdir -p "$LOGS" "$PIDS"
-  ( set -a; source "$LOCAL_DIR/env/$name.env"; set +a
-    cd "$PROJECT_ROOT" && exec setsid $UV run --no-sync python -m "mandi_$name" ) \
-    >"$LOGS/$name.log" 2>&1 < /dev/null &
+  in_service_env "$name" $UV run --no-sync python -m "mandi_$name" migrate >>"$LOGS/$name.log" 2>&1 \
+    || die "$name: migrating its database failed, see $LOGS/$name.log"
+  # exec setsid: the recorded pid leads its own process group, which `down` stops whole.
+  ( set -a; source "$LOCAL_DIR/env/$name.env"; source "$LOCAL_DIR/env/$name.service.env"; set +a
+    cd "$PROJECT_ROOT" && exec setsid $UV run --no-sync python -m "mandi_$name" serve ) \
+    >>"$LOGS/$name.log" 2>&1 < /dev/null &
   echo $! > "$pidfile"
-  say "$name: started, log in $LOGS/$name.log"
+  port="$(service_port "$name")"
+  wait_until 60 "$name to be ready" is_ready "$port" || die "$name did not become ready, see $LOGS/$name.log"
+  say "$name: ready on http://127.0.0.1:$port, log in $LOGS/$name.log"
+}
+
+# The demo tenant and its admin, made once with a generated password the developer can read.
+seed_demo_tenant() {
+  [ -s "$DEMO_PASSWORD_FILE" ] || (umask 077; head -c 18 /dev/urandom | base64 | tr -d '/+=\n' > "$DEMO_PASSWORD_FILE")
+  in_service_env auth $UV run --no-sync python -m mandi_auth create-tenant --if-absent \
+      --slug demo --name "Demo trade desk" --admin-email "$DEMO_ADMIN" --admin-password-stdin \
+      < "$DEMO_PASSWORD_FILE" >>"$LOGS/auth.log" 2>&1 \
+    || die "seeding the demo tenant failed, see $LOGS/auth.log"
 }
 
 up() {
   local name found=0
   for name in $(services); do start_service "$name"; found=1; done
-  [ $found -eq 1 ] || say "services: none exist yet under services/"
+  [ $found -eq 1 ] || die "services: none exist yet under services/"
+  "$DEPLOY_LOCAL/gateway.sh" up
+  seed_demo_tenant
   cat <<INFO
 
 Mandi is up.
@@ -39,17 +74,35 @@ Mandi is up.
   Redis       127.0.0.1:$MANDI_REDIS_PORT   password in $SECRETS_DIR/redis.password
   Service settings (URLs and *_FILE secrets)   $LOCAL_DIR/env/<service>.env
   Admin URLs for tools and tests               $LOCAL_DIR/infra.env
+  Gateway     $GATEWAY_URL/api/v1/<service>/...   JSON access log in $LOCAL_DIR/gateway/logs/access.log
+
+Log in to the demo tenant (the admin's password is in $DEMO_PASSWORD_FILE):
+  curl -s $GATEWAY_URL/api/v1/auth/login -H 'content-type: application/json' \\
+    -d "{\"tenant\":\"demo\",\"email\":\"$DEMO_ADMIN\",\"password\":\"\$(cat $DEMO_PASSWORD_FILE)\"}"
+Then call any API with the access token:  -H "authorization: Bearer <access_token>"
 Stop everything with: make down
 INFO
 }
 
+stop_group() { # name, pidfile: SIGTERM to the service's process group, SIGKILL after 15 s
+  pid_is_alive "$2" || { rm -f "$2"; return 0; }
+  local group; group="$(cat "$2")"
+  kill -TERM -- "-$group" 2>/dev/null || true
+  wait_until 15 "$1 to stop" bash -c "! kill -0 -- -$group 2>/dev/null" \
+    || kill -KILL -- "-$group" 2>/dev/null || true
+  rm -f "$2"
+  say "$1: stopped"
+}
+
 down() {
   local name
-  for name in $(services); do stop_pidfile "$name" "$PIDS/$name.pid" 15; done
+  "$DEPLOY_LOCAL/gateway.sh" down
+  for name in $(services); do stop_group "$name" "$PIDS/$name.pid"; done
 }
 
 status() {
   local name
+  "$DEPLOY_LOCAL/gateway.sh" status || true
   for name in $(services); do
     if pid_is_alive "$PIDS/$name.pid"; then say "$name: running"; else say "$name: stopped"; fi
   done
