@@ -15,7 +15,7 @@ from contextlib import ExitStack
 from dataclasses import dataclass
 from pathlib import Path
 
-__all__ = ["Infrastructure", "InfrastructureUnavailable", "find_infrastructure"]
+__all__ = ["Infrastructure", "InfrastructureUnavailable", "find_infrastructure", "project_root"]
 
 _VARIABLES = ("DATABASE_URL", "KAFKA_BOOTSTRAP_SERVERS", "REDIS_URL")
 
@@ -33,12 +33,20 @@ class Infrastructure:
     redis_url: str
 
 
-def _project_root() -> Path | None:
+def _find_project_root() -> Path | None:
     for start in (Path.cwd(), Path(__file__).resolve()):
         for directory in (start, *start.parents):
             if (directory / "deploy" / "local" / "infra.sh").exists():
                 return directory
     return None
+
+
+def project_root() -> Path:
+    """The checkout this code runs from (the directory holding deploy/local/)."""
+    root = _find_project_root()
+    if root is None:
+        raise InfrastructureUnavailable("not inside a Mandi checkout: deploy/local/ not found")
+    return root
 
 
 def _read_env_file(path: Path) -> dict[str, str]:
@@ -98,7 +106,7 @@ def find_infrastructure(stack: ExitStack) -> Infrastructure:
 
 
 def _provide(stack: ExitStack) -> dict[str, str]:
-    root = _project_root()
+    root = _find_project_root()
     local_error: InfrastructureUnavailable | None = None
     if root is not None:
         try:

@@ -1,0 +1,218 @@
+"""Services and the gateway run the way `make dev` runs them: as real processes on free ports.
+
+A service is `python -m mandi_<name> migrate`, then `... serve` in its own process group; the
+gateway is nginx configured by deploy/local/gateway.sh. Each is stopped, whole, on exit.
+"""
+
+from __future__ import annotations
+
+import os
+import signal
+import socket
+import subprocess
+import sys
+import time
+from collections.abc import Iterator, Mapping
+from contextlib import contextmanager
+from dataclasses import dataclass
+from http import HTTPStatus
+from pathlib import Path
+from urllib.error import URLError
+from urllib.parse import urlsplit, urlunsplit
+from urllib.request import urlopen
+
+from mandi_testing.infrastructure import Infrastructure, project_root
+from mandi_testing.postgres import TestDatabase
+
+__all__ = [
+    "RunningGateway",
+    "RunningService",
+    "ServiceFailed",
+    "free_port",
+    "running_gateway",
+    "running_service",
+    "service_environment",
+]
+
+_READY_SECONDS = 60.0
+
+
+class ServiceFailed(RuntimeError):
+    """A process did not start or become ready; the message ends with its log's last lines."""
+
+
+@dataclass(frozen=True)
+class RunningService:
+    """A service process: where it listens and the settings it was started with."""
+
+    name: str
+    url: str
+    port: int
+    environment: Mapping[str, str]
+    log: Path
+
+
+@dataclass(frozen=True)
+class RunningGateway:
+    """An nginx gateway: its base URL and the directory holding its config and logs."""
+
+    url: str
+    port: int
+    state_dir: Path
+
+    @property
+    def access_log(self) -> Path:
+        """nginx's JSON access log."""
+        return self.state_dir / "logs" / "access.log"
+
+
+def free_port() -> int:
+    """A TCP port nothing listens on now."""
+    with socket.socket() as probe:
+        probe.bind(("127.0.0.1", 0))
+        port: int = probe.getsockname()[1]
+        return port
+
+
+def _without_password(url: str) -> tuple[str, str | None]:
+    # Settings refuse a password inside a URL; it travels in its own variable.
+    parts = urlsplit(url)
+    host = parts.hostname or "127.0.0.1"
+    netloc = f"{parts.username}@{host}" if parts.username else host
+    if parts.port:
+        netloc = f"{netloc}:{parts.port}"
+    return urlunsplit(parts._replace(netloc=netloc)), parts.password
+
+
+def service_environment(
+    name: str, infrastructure: Infrastructure, database: TestDatabase, port: int
+) -> dict[str, str]:
+    """The MANDI_<NAME>_* settings that point a service at the test infrastructure."""
+    prefix = f"MANDI_{name.upper().replace('-', '_')}_"
+    app_url, app_password = _without_password(database.app_url)
+    owner_url, owner_password = _without_password(database.owner_url)
+    redis_url, redis_password = _without_password(infrastructure.redis_url)
+    settings = {
+        "ENVIRONMENT": "test",
+        "HTTP_PORT": str(port),
+        "DATABASE_URL": app_url,
+        "DATABASE_PASSWORD": app_password or "",
+        "MIGRATION_DATABASE_URL": owner_url,
+        "MIGRATION_DATABASE_PASSWORD": owner_password or "",
+        "KAFKA_BOOTSTRAP_SERVERS": infrastructure.kafka_bootstrap_servers,
+        "REDIS_URL": redis_url,
+        "REDIS_PASSWORD": redis_password or "",
+    }
+    return {prefix + key: value for key, value in settings.items() if value}
+
+
+def _last_lines(path: Path, count: int = 15) -> str:
+    try:
+        return "\n".join(path.read_text(errors="replace").splitlines()[-count:])
+    except OSError:
+        return "(no log)"
+
+
+def _is_ready(url: str) -> bool:
+    try:
+        with urlopen(url, timeout=1) as answer:  # noqa: S310 - a local http URL we built
+            return bool(answer.status == HTTPStatus.OK)
+    except (URLError, OSError):
+        return False
+
+
+def _wait_ready(process: subprocess.Popen[bytes], url: str, log: Path) -> None:
+    deadline = time.monotonic() + _READY_SECONDS
+    while not _is_ready(url):
+        if process.poll() is not None:
+            raise ServiceFailed(f"{url} exited with {process.returncode}:\n{_last_lines(log)}")
+        if time.monotonic() > deadline:
+            raise ServiceFailed(f"{url} not ready in {_READY_SECONDS} s:\n{_last_lines(log)}")
+        time.sleep(0.1)
+
+
+def _stop_group(process: subprocess.Popen[bytes]) -> None:
+    if process.poll() is not None:
+        return
+    os.killpg(process.pid, signal.SIGTERM)
+    try:
+        process.wait(timeout=15)
+    except subprocess.TimeoutExpired:
+        os.killpg(process.pid, signal.SIGKILL)
+        process.wait()
+
+
+def _module_command(name: str, command: str) -> list[str]:
+    return [sys.executable, "-m", f"mandi_{name.replace('-', '_')}", command]
+
+
+@contextmanager
+def running_service(
+    name: str, environment: Mapping[str, str], port: int, log_dir: Path
+) -> Iterator[RunningService]:
+    """Migrates the service's database, serves it until the block ends, then stops it."""
+    env = {**os.environ, **environment}
+    log = log_dir / f"{name}.log"
+    with log.open("ab") as output:
+        migrated = subprocess.run(
+            _module_command(name, "migrate"), env=env, stdout=output, stderr=output, check=False
+        )
+        if migrated.returncode != 0:
+            raise ServiceFailed(f"{name} migrate exited {migrated.returncode}:\n{_last_lines(log)}")
+        process = subprocess.Popen(
+            _module_command(name, "serve"),
+            env=env,
+            stdout=output,
+            stderr=output,
+            stdin=subprocess.DEVNULL,
+            start_new_session=True,
+        )
+    url = f"http://127.0.0.1:{port}"
+    try:
+        _wait_ready(process, f"{url}/readyz", log)
+        yield RunningService(name, url, port, dict(environment), log)
+    finally:
+        _stop_group(process)
+
+
+def _gateway_script(action: str, environment: Mapping[str, str], state_dir: Path) -> None:
+    script = project_root() / "deploy" / "local" / "gateway.sh"
+    result = subprocess.run(
+        [str(script), action],
+        env={**os.environ, **environment},
+        capture_output=True,
+        text=True,
+        check=False,
+    )
+    if result.returncode != 0:
+        error_log = _last_lines(state_dir / "logs" / "error.log")
+        raise ServiceFailed(f"gateway.sh {action}: {result.stderr.strip()}\n{error_log}")
+
+
+@contextmanager
+def running_gateway(
+    upstream_ports: Mapping[str, int],
+    gateway_secret_file: Path,
+    state_dir: Path,
+    *,
+    per_ip_rate: int = 1000,
+    per_ip_burst: int = 2000,
+) -> Iterator[RunningGateway]:
+    """nginx in front of the given services (name → port), configured by gateway.sh."""
+    port = free_port()
+    environment = {
+        "MANDI_GATEWAY_PORT": str(port),
+        "MANDI_GATEWAY_DIR": str(state_dir),
+        "MANDI_GATEWAY_SECRET_FILE": str(gateway_secret_file),
+        "MANDI_GATEWAY_PER_IP_RATE": str(per_ip_rate),
+        "MANDI_GATEWAY_PER_IP_BURST": str(per_ip_burst),
+        **{
+            f"MANDI_{name.upper().replace('-', '_')}_HTTP_PORT": str(upstream)
+            for name, upstream in upstream_ports.items()
+        },
+    }
+    _gateway_script("up", environment, state_dir)
+    try:
+        yield RunningGateway(f"http://127.0.0.1:{port}", port, state_dir)
+    finally:
+        _gateway_script("down", environment, state_dir)

@@ -1,0 +1,191 @@
+"""The platform for end-to-end tests: the auth service behind real nginx, real Redis and PostgreSQL.
+
+Limits are set low on purpose (plans `tiny` and `quota`) so refusals can be reached quickly.
+"""
+
+from __future__ import annotations
+
+import base64
+import os
+import subprocess
+import sys
+import uuid
+from collections.abc import Callable, Iterator
+from dataclasses import dataclass
+from typing import Any
+
+import asyncpg
+import httpx
+import jwt
+import pytest
+from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey
+
+from mandi_security.fields import FieldCipher, keyring_from_setting
+from mandi_testing import Infrastructure, fresh_database
+from mandi_testing.platform import RunningPlatform, running_platform
+
+LIMITS: dict[str, Any] = {
+    "plans": {
+        "standard": {"per_second": 50, "burst": 100, "per_day": 1_000_000},
+        "tiny": {"per_second": 1, "burst": 2},
+        "quota": {"per_second": 100, "burst": 100, "per_day": 3},
+    },
+    "per_user": {"per_second": 100, "burst": 200},
+    "per_tenant": {"per_second": 1000, "burst": 2000},
+}
+
+
+@pytest.fixture(scope="session")
+def platform(
+    infrastructure: Infrastructure, tmp_path_factory: pytest.TempPathFactory
+) -> Iterator[RunningPlatform]:
+    """Auth migrated and serving on a fresh database, nginx in front, for the whole run."""
+    workdir = tmp_path_factory.mktemp("platform")
+    with (
+        fresh_database(infrastructure.postgres_admin_url, "e2e_auth") as database,
+        running_platform(infrastructure, database, workdir, auth_settings=LIMITS) as running,
+    ):
+        yield running
+
+
+@pytest.fixture
+def gateway(platform: RunningPlatform) -> Iterator[httpx.Client]:
+    """A client of the gateway."""
+    with httpx.Client(base_url=platform.gateway.url, timeout=10) as client:
+        yield client
+
+
+@dataclass(frozen=True)
+class Admin:
+    """A tenant's first admin, signed in."""
+
+    tenant: str
+    tenant_id: str
+    email: str
+    password: str
+    access_token: str
+    refresh_token: str
+
+    @property
+    def bearer(self) -> dict[str, str]:
+        """The Authorization header of this admin's access token."""
+        return {"authorization": f"Bearer {self.access_token}"}
+
+
+def _create_tenant(platform: RunningPlatform, slug: str, email: str, password: str) -> None:
+    """Runs `python -m mandi_auth create-tenant` as an operator would."""
+    result = subprocess.run(
+        [
+            sys.executable,
+            "-m",
+            "mandi_auth",
+            "create-tenant",
+            "--slug",
+            slug,
+            "--name",
+            slug,
+            "--admin-email",
+            email,
+            "--admin-password-stdin",
+        ],
+        input=password + "\n",
+        env={**os.environ, **platform.auth.environment},
+        capture_output=True,
+        text=True,
+        check=False,
+    )
+    assert result.returncode == 0, result.stderr
+
+
+def _login(client: httpx.Client, tenant: str, email: str, password: str) -> httpx.Response:
+    body = {"tenant": tenant, "email": email, "password": password}
+    return client.post("/api/v1/auth/login", json=body)
+
+
+@pytest.fixture
+def login(gateway: httpx.Client) -> Callable[[str, str, str], httpx.Response]:
+    """POST /api/v1/auth/login through the gateway: login(tenant, email, password)."""
+    return lambda tenant, email, password: _login(gateway, tenant, email, password)
+
+
+@dataclass(frozen=True)
+class _Founder:
+    slug: str
+    email: str
+    password: str
+
+
+def _new_founder(platform: RunningPlatform) -> _Founder:
+    slug = f"t-{uuid.uuid4().hex[:10]}"
+    founder = _Founder(slug, f"founder@{slug}.example", uuid.uuid4().hex)
+    _create_tenant(platform, founder.slug, founder.email, founder.password)
+    return founder
+
+
+@pytest.fixture(scope="session")
+def founders(platform: RunningPlatform) -> dict[str, _Founder]:
+    """Two tenants, "a" and "b", made with the operator's command, and their first admins."""
+    return {"a": _new_founder(platform), "b": _new_founder(platform)}
+
+
+def _signed_in(client: httpx.Client, tenant: str, email: str, password: str) -> Admin:
+    answer = _login(client, tenant, email, password)
+    assert answer.status_code == 200, answer.text
+    tokens = answer.json()
+    me = client.get("/api/v1/auth/me", headers=_bearer(tokens["access_token"]))
+    return Admin(
+        tenant,
+        me.json()["tenant_id"],
+        email,
+        password,
+        tokens["access_token"],
+        tokens["refresh_token"],
+    )
+
+
+@pytest.fixture
+def new_admin(founders: dict[str, _Founder], gateway: httpx.Client) -> Callable[..., Admin]:
+    """A new admin of tenant "a" (or "b"), added by its founder and signed in: new_admin("b")."""
+
+    def make(tenant: str = "a") -> Admin:
+        founder = founders[tenant]
+        boss = _signed_in(gateway, founder.slug, founder.email, founder.password)
+        email, password = f"admin-{uuid.uuid4().hex[:8]}@{founder.slug}.example", uuid.uuid4().hex
+        added = gateway.post(
+            "/api/v1/auth/users",
+            headers=boss.bearer,
+            json={"email": email, "password": password, "type": "internal", "roles": ["admin"]},
+        )
+        assert added.status_code == 201, added.text
+        return _signed_in(gateway, founder.slug, email, password)
+
+    return make
+
+
+def _bearer(token: str) -> dict[str, str]:
+    return {"authorization": f"Bearer {token}"}
+
+
+async def _platform_private_key(platform: RunningPlatform) -> tuple[str, Ed25519PrivateKey]:
+    environment = platform.auth.environment
+    connection = await asyncpg.connect(
+        environment["MANDI_AUTH_MIGRATION_DATABASE_URL"],
+        password=environment["MANDI_AUTH_MIGRATION_DATABASE_PASSWORD"],
+    )
+    try:
+        row = await connection.fetchrow(
+            "SELECT kid, sealed_private_key FROM signing_keys ORDER BY activates_at DESC LIMIT 1"
+        )
+    finally:
+        await connection.close()
+    keyring = keyring_from_setting(platform.secrets["MANDI_AUTH_KEY_ENCRYPTION_KEYS"])
+    vault = FieldCipher(keyring, current=next(iter(keyring)))
+    raw = vault.decrypt(row["sealed_private_key"], context="signing_keys.private_key")
+    return row["kid"], Ed25519PrivateKey.from_private_bytes(base64.b64decode(raw))
+
+
+@pytest.fixture
+async def sign_as_platform(platform: RunningPlatform) -> Callable[[dict[str, Any]], str]:
+    """Signs claims with the platform's own current key, to make tokens it would not issue."""
+    kid, private_key = await _platform_private_key(platform)
+    return lambda claims: jwt.encode(claims, private_key, algorithm="EdDSA", headers={"kid": kid})
