@@ -54,6 +54,12 @@ format: install ## Format and autofix with ruff
 	@$(RUN) ruff format .
 	@$(RUN) ruff check --fix .
 
+.PHONY: bench-gateway
+bench-gateway: infra-up ## Direct vs through nginx (API key, JWT): requests/s, p50/p99; rate-limit accuracy
+	@bench/tools.sh
+	@deploy/local/gateway.sh install
+	@$(RUN) python bench/gateway.py
+
 .PHONY: bench-outbox
 bench-outbox: infra-up ## Raw Kafka produce vs outbox relay: events/s and commit→published latency
 	@$(RUN) python bench/outbox.py

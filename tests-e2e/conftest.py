@@ -6,12 +6,11 @@ Limits are set low on purpose (plans `tiny` and `quota`) so refusals can be reac
 from __future__ import annotations
 
 import base64
-import os
-import subprocess
-import sys
+import secrets
 import uuid
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass
+from pathlib import Path
 from typing import Any
 
 import asyncpg
@@ -50,8 +49,16 @@ def platform(
 
 @pytest.fixture
 def gateway(platform: RunningPlatform) -> Iterator[httpx.Client]:
-    """A client of the gateway."""
-    with httpx.Client(base_url=platform.gateway.url, timeout=10) as client:
+    """A client of the gateway, from a loopback address of its own (127.x.y.z).
+
+    Sign-in backoff counts failures per client address, in Redis, for hours: a fresh address
+    per test keeps one test's failures (or an earlier run's) from slowing another's sign-ins.
+    """
+    address = (
+        f"127.{secrets.randbelow(254) + 1}.{secrets.randbelow(256)}.{secrets.randbelow(254) + 1}"
+    )
+    transport = httpx.HTTPTransport(local_address=address)
+    with httpx.Client(base_url=platform.gateway.url, timeout=10, transport=transport) as client:
         yield client
 
 
@@ -70,31 +77,6 @@ class Admin:
     def bearer(self) -> dict[str, str]:
         """The Authorization header of this admin's access token."""
         return {"authorization": f"Bearer {self.access_token}"}
-
-
-def _create_tenant(platform: RunningPlatform, slug: str, email: str, password: str) -> None:
-    """Runs `python -m mandi_auth create-tenant` as an operator would."""
-    result = subprocess.run(
-        [
-            sys.executable,
-            "-m",
-            "mandi_auth",
-            "create-tenant",
-            "--slug",
-            slug,
-            "--name",
-            slug,
-            "--admin-email",
-            email,
-            "--admin-password-stdin",
-        ],
-        input=password + "\n",
-        env={**os.environ, **platform.auth.environment},
-        capture_output=True,
-        text=True,
-        check=False,
-    )
-    assert result.returncode == 0, result.stderr
 
 
 def _login(client: httpx.Client, tenant: str, email: str, password: str) -> httpx.Response:
@@ -118,7 +100,7 @@ class _Founder:
 def _new_founder(platform: RunningPlatform) -> _Founder:
     slug = f"t-{uuid.uuid4().hex[:10]}"
     founder = _Founder(slug, f"founder@{slug}.example", uuid.uuid4().hex)
-    _create_tenant(platform, founder.slug, founder.email, founder.password)
+    platform.create_tenant(founder.slug, founder.email, founder.password)
     return founder
 
 
@@ -189,3 +171,11 @@ async def sign_as_platform(platform: RunningPlatform) -> Callable[[dict[str, Any
     """Signs claims with the platform's own current key, to make tokens it would not issue."""
     kid, private_key = await _platform_private_key(platform)
     return lambda claims: jwt.encode(claims, private_key, algorithm="EdDSA", headers={"kid": kid})
+
+
+def pytest_collection_modifyitems(items: list[pytest.Item]) -> None:
+    """Every test here runs the platform: `make test-unit` leaves them out by the e2e mark."""
+    here = Path(__file__).parent
+    for item in items:
+        if here in item.path.parents:
+            item.add_marker(pytest.mark.e2e)

@@ -8,7 +8,10 @@ from __future__ import annotations
 
 import base64
 import json
+import os
 import secrets
+import subprocess
+import sys
 from collections.abc import Iterator, Mapping
 from contextlib import AbstractContextManager, contextmanager
 from dataclasses import dataclass
@@ -19,6 +22,7 @@ from mandi_testing.postgres import TestDatabase
 from mandi_testing.processes import (
     RunningGateway,
     RunningService,
+    ServiceFailed,
     free_port,
     running_gateway,
     running_service,
@@ -40,6 +44,31 @@ class RunningPlatform:
     def gateway_secret(self) -> str:
         """The secret that makes a service trust principal headers."""
         return self.secrets["MANDI_AUTH_GATEWAY_SECRET"]
+
+    def create_tenant(self, slug: str, admin_email: str, admin_password: str) -> None:
+        """Runs `python -m mandi_auth create-tenant` as an operator would."""
+        result = subprocess.run(
+            [
+                sys.executable,
+                "-m",
+                "mandi_auth",
+                "create-tenant",
+                "--slug",
+                slug,
+                "--name",
+                slug,
+                "--admin-email",
+                admin_email,
+                "--admin-password-stdin",
+            ],
+            input=admin_password + "\n",
+            env={**os.environ, **self.auth.environment},
+            capture_output=True,
+            text=True,
+            check=False,
+        )
+        if result.returncode != 0:
+            raise ServiceFailed(f"create-tenant {slug} failed: {result.stderr.strip()}")
 
 
 def _keyring() -> str:

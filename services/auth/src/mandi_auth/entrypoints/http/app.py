@@ -9,10 +9,11 @@ from fastapi import FastAPI
 from sqlalchemy import text
 from starlette.requests import Request
 from starlette.responses import JSONResponse
+from starlette.types import ASGIApp
 
 from mandi_auth.bootstrap import AuthService, running_service
 from mandi_auth.config import Settings
-from mandi_auth.entrypoints.http.authorize import authorize_endpoint
+from mandi_auth.entrypoints.http.authorize import AuthorizeFastPath
 from mandi_auth.entrypoints.http.routes import router
 from mandi_config import load_settings
 from mandi_errors.http import BodySizeLimitMiddleware, install_problem_handlers
@@ -49,10 +50,18 @@ def create_app(settings: Settings | None = None, *, background: bool = True) -> 
     install_problem_handlers(app)
     app.add_middleware(BodySizeLimitMiddleware, max_bytes=_MAX_BODY_BYTES)
     app.include_router(router)
-    app.add_route(
-        "/internal/authorize", authorize_endpoint, methods=["GET"], include_in_schema=False
-    )
     app.add_route("/healthz", _alive, include_in_schema=False)
     app.add_route("/readyz", _ready, include_in_schema=False)
     instrument_app(app, settings.service_name, otlp_endpoint=settings.otlp_endpoint)
+    _answer_authorize_first(app, settings.service_name)
     return app
+
+
+def _answer_authorize_first(app: FastAPI, service_name: str) -> None:
+    # Outside every middleware: the gateway asks before each request (see AuthorizeFastPath).
+    build_stack = app.build_middleware_stack
+
+    def build_with_fast_path() -> ASGIApp:
+        return AuthorizeFastPath(build_stack(), service_name)
+
+    app.build_middleware_stack = build_with_fast_path  # type: ignore[method-assign]
