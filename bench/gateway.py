@@ -237,9 +237,9 @@ def _report(figures: dict[str, float]) -> None:
         ratio = figures[f"gateway_{variant}_to_direct_rps"]
         print(
             f"gateway ({variant}): added p99 {added} ms "
-            f"(target <= {TARGET_ADDED_P99_MS}: {_verdict(added <= TARGET_ADDED_P99_MS)}), "
+            f"(target <= {TARGET_ADDED_P99_MS}: {_verdict(met=added <= TARGET_ADDED_P99_MS)}), "
             f"throughput {ratio:.0%} of direct "
-            f"(target >= {TARGET_RPS_RATIO:.0%}: {_verdict(ratio >= TARGET_RPS_RATIO)})"
+            f"(target >= {TARGET_RPS_RATIO:.0%}: {_verdict(met=ratio >= TARGET_RPS_RATIO)})"
         )
     over = figures["limit_over_admitted"]
     print(
@@ -247,11 +247,11 @@ def _report(figures: dict[str, float]) -> None:
         f"{LIMIT_CLIENTS} clients, {figures['limit_window_s']} s: "
         f"admitted {figures['limit_admitted']} of {figures['limit_allowed']} allowed, "
         f"{figures['limit_refused_429']} refused with 429 "
-        f"(over-admission {over}: {_verdict(over == 0)})"
+        f"(over-admission {over}: {_verdict(met=over == 0)})"
     )
 
 
-def _verdict(met: bool, /) -> str:
+def _verdict(*, met: bool) -> str:
     return "met" if met else "MISSED"
 
 
