@@ -121,3 +121,10 @@ def test_listing_shows_when_a_key_was_last_used_and_never_its_secret(gateway, ne
     assert listed[0]["last_used_at"] is not None
     assert "key" not in listed[0]
     assert issued["key"] not in str(listed)
+
+
+def test_a_key_own_limit_overrides_its_plan(gateway, new_admin):
+    issued = _issue(gateway, new_admin(), limit={"per_second": 1, "burst": 1})
+    assert issued["limit"] == {"per_second": 1.0, "burst": 1, "per_day": None}
+    statuses = [_me(gateway, issued["key"]).status_code for _ in range(2)]
+    assert statuses == [200, 429]

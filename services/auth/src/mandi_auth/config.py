@@ -71,6 +71,13 @@ class Settings(ServiceSettings):
     login_max_wait_seconds: float = Field(default=900, gt=0)
 
     @model_validator(mode="after")
+    def _require_default_plan(self) -> Self:
+        # Keys whose plan is later removed from the settings fall back to this one.
+        if "standard" not in self.plans:
+            raise ValueError("plans must include `standard`, the default plan")
+        return self
+
+    @model_validator(mode="after")
     def _require_secrets(self) -> Self:
         missing = [name for name in _REQUIRED_SECRETS if getattr(self, name) is None]
         if missing:

@@ -19,6 +19,7 @@ from mandi_auth.adapters.tables import (
 )
 from mandi_auth.domain.api_keys import ApiKey
 from mandi_auth.domain.identity import Tenant, TenantStatus, User, UserStatus
+from mandi_auth.domain.limits import Limit
 from mandi_auth.domain.sessions import RefreshToken
 from mandi_auth.domain.signing_keys import SigningKey
 from mandi_security.fields import BlindIndex, FieldCipher
@@ -165,10 +166,25 @@ def _api_key(row: Any) -> ApiKey:
         created_by=row.created_by,
         created_at=row.created_at,
         plan=row.plan,
+        limit=_own_limit(row),
         expires_at=row.expires_at,
         revoked_at=row.revoked_at,
         replaced_by=row.replaced_by,
     )
+
+
+def _own_limit(row: Any) -> Limit | None:
+    if row.rate_per_second is None:
+        return None
+    return Limit(row.rate_per_second, row.rate_burst, row.quota_per_day)
+
+
+def _limit_columns(limit: Limit | None) -> dict[str, float | int | None]:
+    return {
+        "rate_per_second": limit.per_second if limit else None,
+        "rate_burst": limit.burst if limit else None,
+        "quota_per_day": limit.per_day if limit else None,
+    }
 
 
 class SqlApiKeys(_Repository):
@@ -190,6 +206,7 @@ class SqlApiKeys(_Repository):
             "secret_hash": key.secret_hash,
             "visible_prefix": key.visible_prefix,
             "plan": key.plan,
+            **_limit_columns(key.limit),
             "created_by": key.created_by,
             "created_at": key.created_at,
             "expires_at": key.expires_at,

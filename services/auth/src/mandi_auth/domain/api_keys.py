@@ -13,10 +13,11 @@ from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 from uuid import UUID
 
+from mandi_auth.domain.limits import Limit, Plan
 from mandi_errors import InvalidInput, PermissionDenied
 from mandi_security.principal import Principal, PrincipalType
 
-__all__ = ["ApiKey", "KeyMaterial", "parse_key", "scopes_grantable"]
+__all__ = ["ApiKey", "KeyMaterial", "limit_settable", "parse_key", "scopes_grantable"]
 
 _ALPHABET = "0123456789ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz"
 _ID_CHARS, _SECRET_CHARS, _CHECKSUM_CHARS = 22, 32, 6
@@ -99,6 +100,13 @@ def scopes_grantable(issuer: Principal, requested: frozenset[str]) -> frozenset[
     return requested
 
 
+def limit_settable(issuer: Principal, limit: Limit | None) -> Limit | None:
+    """A key's own limit, instead of its plan's: what a partner buys, so the operator's to set."""
+    if limit is not None and not issuer.is_internal:
+        raise PermissionDenied("Only the operator's staff set a key's own limits.")
+    return limit
+
+
 @dataclass
 class ApiKey:
     """A partner integration's credential: scoped, optionally expiring, revocable, rotatable."""
@@ -113,6 +121,7 @@ class ApiKey:
     created_by: str
     created_at: datetime
     plan: str = "standard"
+    limit: Limit | None = None  # overrides the plan's limit when set
     expires_at: datetime | None = None
     revoked_at: datetime | None = None
     replaced_by: UUID | None = None
@@ -131,6 +140,10 @@ class ApiKey:
         """Not revoked and not expired at `moment`."""
         expired = self.expires_at is not None and moment >= self.expires_at
         return self.revoked_at is None and not expired
+
+    def limit_under(self, plan: Plan) -> Limit:
+        """What this key may do: its own limit when it has one, else its plan's."""
+        return self.limit or plan.limit
 
     def principal(self) -> Principal:
         """The principal a request made with this key acts as."""

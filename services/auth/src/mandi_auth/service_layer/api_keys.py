@@ -6,7 +6,8 @@ from dataclasses import dataclass
 from datetime import datetime
 from uuid import UUID
 
-from mandi_auth.domain.api_keys import ApiKey, KeyMaterial, scopes_grantable
+from mandi_auth.domain.api_keys import ApiKey, KeyMaterial, limit_settable, scopes_grantable
+from mandi_auth.domain.limits import Limit
 from mandi_auth.service_layer.dependencies import AuthDependencies
 from mandi_auth.service_layer.unit_of_work import AuthUnitOfWork
 from mandi_contracts.auth import ApiKeyIssued, ApiKeyRevoked, ApiKeyRotated
@@ -32,6 +33,7 @@ class IssueApiKey:
     partner_id: UUID | None = None
     plan: str = "standard"
     expires_at: datetime | None = None
+    limit: Limit | None = None  # the key's own, instead of its plan's
 
 
 @dataclass(frozen=True)
@@ -72,6 +74,7 @@ def _new_key(deps: AuthDependencies, principal: Principal, command: IssueApiKey)
         created_by=principal.principal_id,
         created_at=now,
         plan=command.plan,
+        limit=limit_settable(principal, command.limit),
         expires_at=command.expires_at,
     )
     return IssuedKey(key=key, value=material.value)
@@ -121,8 +124,10 @@ async def rotate_api_key(
         old = await _manageable(uow, principal, key_id)
         if not old.is_valid_at(deps.clock.now()):
             raise InvalidInput("Only a key still valid can be rotated.")
+        # The successor inherits the old key's limit as it is, whoever rotates it.
         command = IssueApiKey(old.name, old.scopes, old.partner_id, old.plan, old.expires_at)
         issued = _new_key(deps, principal, command)
+        issued.key.limit = old.limit
         old_until = old.end_after_overlap(
             deps.clock.now(), deps.key_rotation_overlap, issued.key.id
         )

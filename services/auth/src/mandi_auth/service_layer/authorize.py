@@ -107,9 +107,8 @@ async def _by_api_key(deps: AuthDependencies, value: str) -> _Caller | Decision:
         return _refused(401, "revoked_api_key")
     if not key.is_valid_at(deps.clock.now()):
         return _refused(401, "expired_api_key")
-    plan = deps.limits.plan(key.plan)
     buckets = [
-        Bucket(f"key:{key.id}", plan.limit),
+        Bucket(f"key:{key.id}", deps.limits.for_key(key)),
         Bucket(f"tenant:{key.tenant_id}", deps.limits.per_tenant),
     ]
     return _Caller(key.principal(), None, buckets, key_id=key.id)

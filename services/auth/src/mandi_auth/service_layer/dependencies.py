@@ -21,7 +21,9 @@ from mandi_auth.service_layer.ports import (
 from mandi_auth.service_layer.unit_of_work import UnitOfWorkFactory
 from mandi_errors import InvalidInput
 
-__all__ = ["ApiKeyDirectory", "AuthDependencies", "LimitPolicy"]
+__all__ = ["DEFAULT_PLAN", "ApiKeyDirectory", "AuthDependencies", "LimitPolicy"]
+
+DEFAULT_PLAN = "standard"
 
 
 class ApiKeyDirectory(Protocol):
@@ -47,6 +49,10 @@ class LimitPolicy:
         if name not in self.plans:
             raise InvalidInput(f"The plan must be one of {sorted(self.plans)}.")
         return self.plans[name]
+
+    def for_key(self, key: ApiKey) -> Limit:
+        """The key's limit. A plan since removed from the settings counts as the default plan."""
+        return key.limit_under(self.plans.get(key.plan) or self.plans[DEFAULT_PLAN])
 
 
 @dataclass(frozen=True)

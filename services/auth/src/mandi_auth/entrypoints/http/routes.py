@@ -10,6 +10,7 @@ from uuid import UUID
 from fastapi import APIRouter, Response, status
 
 from mandi_auth.domain.api_keys import ApiKey
+from mandi_auth.domain.limits import Limit
 from mandi_auth.entrypoints.http.deps import ClientAddressDep, DepsDep, PrincipalDep
 from mandi_auth.entrypoints.http.schemas import (
     ApiKeyOut,
@@ -87,6 +88,7 @@ def _key_out(key: ApiKey, last_used: Mapping[UUID, datetime] | None = None) -> d
         "partner_id": key.partner_id,
         "scopes": sorted(key.scopes),
         "plan": key.plan,
+        "limit": key.limit.__dict__ if key.limit else None,
         "created_at": key.created_at,
         "expires_at": key.expires_at,
         "revoked_at": key.revoked_at,
@@ -100,8 +102,9 @@ async def issue_api_key(
     body: IssueApiKeyIn, principal: PrincipalDep, deps: DepsDep
 ) -> IssuedApiKeyOut:
     """Issues a key; its full value is in this answer and nowhere else, ever."""
+    own_limit = Limit(**body.limit.model_dump()) if body.limit else None
     command = api_keys.IssueApiKey(
-        body.name, frozenset(body.scopes), body.partner_id, body.plan, body.expires_at
+        body.name, frozenset(body.scopes), body.partner_id, body.plan, body.expires_at, own_limit
     )
     issued = await api_keys.issue_api_key(deps, principal, command)
     return IssuedApiKeyOut(**_key_out(issued.key), key=issued.value)

@@ -14,6 +14,8 @@ __all__ = [
     "ApiKeyOut",
     "IssueApiKeyIn",
     "IssuedApiKeyOut",
+    "LimitIn",
+    "LimitOut",
     "LoginIn",
     "MeOut",
     "NewUserIn",
@@ -88,13 +90,30 @@ class UserOut(BaseModel):
     partner_id: UUID | None
 
 
+class LimitIn(_Strict):
+    """A key's own limit: a sustained rate with a burst, and an optional daily quota."""
+
+    per_second: float = Field(gt=0, le=100_000)
+    burst: int = Field(ge=1, le=1_000_000)
+    per_day: int | None = Field(default=None, ge=1)
+
+
+class LimitOut(BaseModel):
+    """A key's own limit, when it has one."""
+
+    per_second: float
+    burst: int
+    per_day: int | None
+
+
 class IssueApiKeyIn(_Strict):
-    """An API key to issue."""
+    """An API key to issue; `limit` (operator staff only) overrides the plan's."""
 
     name: str = Field(min_length=1, max_length=100)
     scopes: list[Scope] = Field(min_length=1, max_length=50)
     partner_id: UUID | None = None
     plan: str = Field(default="standard", max_length=40)
+    limit: LimitIn | None = None
     expires_at: datetime | None = None
 
 
@@ -107,6 +126,7 @@ class ApiKeyOut(BaseModel):
     partner_id: UUID | None
     scopes: list[str]
     plan: str
+    limit: LimitOut | None
     created_at: datetime
     expires_at: datetime | None
     revoked_at: datetime | None
