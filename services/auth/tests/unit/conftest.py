@@ -1,0 +1,307 @@
+"""Fakes for the auth service layer's unit tests (cosmicpython's FakeUnitOfWork pattern).
+
+The fake store keeps each tenant's rows apart the way row-level security does: a unit of work
+opened for a tenant sees that tenant's users, keys and refresh tokens only. Changes are staged
+and reach the store on commit, so a use case that forgets to commit is caught.
+"""
+
+from __future__ import annotations
+
+import copy
+from collections.abc import Sequence
+from contextlib import asynccontextmanager
+from dataclasses import dataclass, field
+from datetime import UTC, datetime, timedelta
+from typing import Any
+from uuid import UUID
+
+import pytest
+
+from mandi_auth.domain.limits import Limit, Plan
+from mandi_auth.domain.login_backoff import LoginBackoff
+from mandi_auth.service_layer.dependencies import AuthDependencies, LimitPolicy
+from mandi_auth.service_layer.ports import Bucket, IssuedToken, Verdict
+from mandi_security.principal import Principal
+from mandi_security.tokens import TokenRejected
+
+
+class FakeClock:
+    """Time that moves only when a test moves it."""
+
+    def __init__(self) -> None:
+        self.moment = datetime(2026, 11, 22, 12, tzinfo=UTC)
+
+    def now(self) -> datetime:
+        return self.moment
+
+    def advance(self, delta: timedelta) -> None:
+        self.moment += delta
+
+
+class FakePasswords:
+    def __init__(self) -> None:
+        self.burned = 0
+
+    async def hash(self, password: str) -> str:
+        return f"hashed:{password}"
+
+    async def verify(self, password_hash: str, password: str) -> bool:
+        return password_hash == f"hashed:{password}"
+
+    async def burn(self) -> None:
+        self.burned += 1
+
+
+class FakeKeyHasher:
+    def digest(self, secret: str) -> str:
+        return f"digest:{secret}"
+
+    def matches(self, stored: str, secret: str) -> bool:
+        return stored == f"digest:{secret}"
+
+
+class FakeSigner:
+    """Tokens are opaque strings mapped to their claims."""
+
+    def __init__(self, lifetime: timedelta) -> None:
+        self.lifetime = lifetime
+        self.claims: dict[str, dict[str, Any]] = {}
+
+    def issue(self, principal: Principal, session_id: UUID, now: datetime) -> IssuedToken:
+        token = f"token-{len(self.claims)}"
+        self.claims[token] = {
+            "sub": principal.principal_id,
+            "tid": str(principal.tenant_id),
+            "typ": principal.type.value,
+            "scope": " ".join(sorted(principal.scopes)),
+            "roles": sorted(principal.roles),
+            "sid": str(session_id),
+            "pid": str(principal.partner_id) if principal.partner_id else None,
+        }
+        self.claims[token] = {k: v for k, v in self.claims[token].items() if v is not None}
+        return IssuedToken(token, now + self.lifetime)
+
+    def verify(self, token: str) -> dict[str, Any]:
+        if token not in self.claims:
+            raise TokenRejected("invalid_token", "The access token is not valid.")
+        return self.claims[token]
+
+
+class FakeGatekeeper:
+    """Admits while each bucket has burst left (no refill: tests control every request)."""
+
+    def __init__(self) -> None:
+        self.used: dict[str, int] = {}
+        self.revoked_sessions: set[UUID] = set()
+        self.touched: dict[UUID, datetime] = {}
+
+    async def admit(
+        self, revoked_session: UUID | None, buckets: Sequence[Bucket], *, touch: UUID | None = None
+    ) -> Verdict:
+        if revoked_session in self.revoked_sessions:
+            return Verdict(allowed=False, reason="revoked")
+        for bucket in buckets:
+            if self.used.get(bucket.name, 0) >= bucket.limit.burst:
+                return Verdict(False, "rate_limited", 1.0, bucket.limit.burst, 0, 1.0)
+        for bucket in buckets:
+            self.used[bucket.name] = self.used.get(bucket.name, 0) + 1
+        if touch is not None:
+            self.touched[touch] = datetime.now(UTC)
+        return Verdict(allowed=True, limit=buckets[0].limit.burst)
+
+    async def last_used(self, key_ids: Sequence[UUID]) -> dict[UUID, datetime]:
+        return {key: self.touched[key] for key in key_ids if key in self.touched}
+
+    async def revoke_session(self, session_id: UUID, for_seconds: float) -> None:  # noqa: ARG002 - the port's signature
+        self.revoked_sessions.add(session_id)
+
+
+class FakeThrottle:
+    """Counts failures per key; waits one second per failure past the free attempts."""
+
+    def __init__(self, free_attempts: int = 3) -> None:
+        self.failures: dict[str, int] = {}
+        self.free_attempts = free_attempts
+
+    async def wait_seconds(self, keys: Sequence[str]) -> float:
+        return float(max(self.failures.get(key, 0) - self.free_attempts + 1 for key in keys) > 0)
+
+    async def failed(self, keys: Sequence[str]) -> None:
+        for key in keys:
+            self.failures[key] = self.failures.get(key, 0) + 1
+
+    async def succeeded(self, account_key: str) -> None:
+        self.failures.pop(account_key, None)
+
+
+@dataclass
+class Store:
+    """What the database holds, by table; tenant-scoped tables are filtered per unit of work."""
+
+    tenants: dict[UUID, Any] = field(default_factory=dict)
+    users: dict[UUID, Any] = field(default_factory=dict)
+    api_keys: dict[UUID, Any] = field(default_factory=dict)
+    refresh_tokens: dict[UUID, tuple[Any, str]] = field(default_factory=dict)
+    credentials: dict[UUID, UUID] = field(default_factory=dict)
+    events: list[Any] = field(default_factory=list)
+
+
+class _Tenants:
+    def __init__(self, rows: dict[UUID, Any]) -> None:
+        self.rows = rows
+
+    async def by_slug(self, slug: str) -> Any:
+        return next((t for t in self.rows.values() if t.slug == slug), None)
+
+    async def add(self, tenant: Any) -> None:
+        self.rows[tenant.id] = tenant
+
+
+class _TenantRows:
+    """Rows of one tenant, as RLS shows them."""
+
+    def __init__(self, rows: dict[UUID, Any], tenant_id: UUID | None) -> None:
+        self.rows, self.tenant_id = rows, tenant_id
+
+    def _visible(self, row: Any) -> Any:
+        return row if self.tenant_id is not None and row.tenant_id == self.tenant_id else None
+
+    async def get(self, row_id: UUID) -> Any:
+        row = self.rows.get(row_id)
+        return self._visible(row) if row is not None else None
+
+    async def add(self, row: Any) -> None:
+        assert row.tenant_id == self.tenant_id, "RLS refuses a row of another tenant"
+        self.rows[row.id] = row
+
+    async def save(self, row: Any) -> None:
+        await self.add(row)
+
+
+class _Users(_TenantRows):
+    async def by_email(self, email: str) -> Any:
+        return next((u for u in self.rows.values() if self._visible(u) and u.email == email), None)
+
+
+class _ApiKeys(_TenantRows):
+    async def of_partner(self, partner_id: UUID | None) -> list[Any]:
+        visible = [k for k in self.rows.values() if self._visible(k)]
+        return [k for k in visible if partner_id is None or k.partner_id == partner_id]
+
+
+class _RefreshTokens:
+    def __init__(self, rows: dict[UUID, tuple[Any, str]], tenant_id: UUID | None) -> None:
+        self.rows, self.tenant_id = rows, tenant_id
+
+    async def get(self, token_id: UUID, *, for_update: bool = False) -> tuple[Any, str] | None:  # noqa: ARG002 - the port's signature
+        found = self.rows.get(token_id)
+        return found if found and found[0].tenant_id == self.tenant_id else None
+
+    async def add(self, token: Any, token_hash: str) -> None:
+        self.rows[token.id] = (token, token_hash)
+
+    async def save(self, token: Any) -> None:
+        self.rows[token.id] = (token, self.rows[token.id][1])
+
+    async def revoke_family(self, family_id: UUID, moment: datetime) -> None:
+        for token, _ in self.rows.values():
+            if token.family_id == family_id and token.revoked_at is None:
+                token.revoked_at = moment
+
+
+class _Credentials:
+    def __init__(self, rows: dict[UUID, UUID]) -> None:
+        self.rows = rows
+
+    async def tenant_of(self, credential_id: UUID) -> UUID | None:
+        return self.rows.get(credential_id)
+
+    async def add(self, credential_id: UUID, tenant_id: UUID) -> None:
+        self.rows[credential_id] = tenant_id
+
+
+class FakeUnitOfWork:
+    """Works on a copy of the store; commit writes the copy back."""
+
+    def __init__(self, store: Store, tenant_id: UUID | None) -> None:
+        self.store, self.staged = store, copy.deepcopy(store)
+        self.tenants = _Tenants(self.staged.tenants)
+        self.users = _Users(self.staged.users, tenant_id)
+        self.api_keys = _ApiKeys(self.staged.api_keys, tenant_id)
+        self.refresh_tokens = _RefreshTokens(self.staged.refresh_tokens, tenant_id)
+        self.credentials = _Credentials(self.staged.credentials)
+
+    async def publish(self, event: Any, *, subject: str) -> None:  # noqa: ARG002 - the port's signature
+        self.staged.events.append(event)
+
+    async def commit(self) -> None:
+        self.store.__dict__.update(copy.deepcopy(self.staged).__dict__)
+
+
+class FakeKeyDirectory:
+    """Keys by id across tenants, read from the committed store."""
+
+    def __init__(self, store: Store) -> None:
+        self.store = store
+
+    async def find(self, key_id: UUID) -> Any:
+        return self.store.api_keys.get(key_id)
+
+    def forget(self, key_id: UUID) -> None:
+        pass
+
+
+@dataclass
+class Fakes:
+    """The fakes behind one test's AuthDependencies, for the test to look into."""
+
+    store: Store
+    clock: FakeClock
+    passwords: FakePasswords
+    signer: FakeSigner
+    gatekeeper: FakeGatekeeper
+    throttle: FakeThrottle
+
+
+@pytest.fixture
+def fakes() -> Fakes:
+    """Fresh fakes."""
+    return Fakes(
+        Store(),
+        FakeClock(),
+        FakePasswords(),
+        FakeSigner(timedelta(minutes=10)),
+        FakeGatekeeper(),
+        FakeThrottle(),
+    )
+
+
+@pytest.fixture
+def deps(fakes: Fakes) -> AuthDependencies:
+    """The use cases' dependencies, on fakes."""
+
+    @asynccontextmanager
+    async def uow(tenant_id: UUID | None) -> Any:
+        yield FakeUnitOfWork(fakes.store, tenant_id)
+
+    limits = LimitPolicy(
+        plans={
+            "standard": Plan("standard", Limit(per_second=10, burst=3)),
+            "premium": Plan("premium", Limit(per_second=100, burst=100)),
+        },
+        per_user=Limit(per_second=10, burst=5),
+        per_tenant=Limit(per_second=100, burst=100),
+    )
+    return AuthDependencies(
+        uow=uow,
+        clock=fakes.clock,
+        passwords=fakes.passwords,
+        key_hasher=FakeKeyHasher(),
+        signer=fakes.signer,
+        gatekeeper=fakes.gatekeeper,
+        throttle=fakes.throttle,
+        api_keys=FakeKeyDirectory(fakes.store),
+        limits=limits,
+        backoff=LoginBackoff(),
+        key_rotation_overlap=timedelta(hours=24),
+    )
