@@ -13,7 +13,7 @@ from datetime import timedelta
 from uuid import UUID
 
 from aiokafka import AIOKafkaProducer
-from redis.asyncio import Redis
+from redis.asyncio import BlockingConnectionPool, Redis
 from sqlalchemy.ext.asyncio import AsyncEngine
 
 from mandi_auth.adapters.clock import SystemClock
@@ -57,8 +57,16 @@ def _limits(settings: Settings) -> LimitPolicy:
 
 
 def _redis(settings: Settings) -> Redis:
+    # A burst beyond the pool waits its turn for a connection (up to the timeout) instead of
+    # failing: redis-py's default pool raises at its 100th concurrent command.
     password = settings.redis_password.get_secret_value() if settings.redis_password else None
-    return Redis.from_url(settings.redis_url, password=password)
+    pool = BlockingConnectionPool.from_url(
+        settings.redis_url,
+        password=password,
+        max_connections=settings.redis_max_connections,
+        timeout=settings.redis_pool_timeout_seconds,
+    )
+    return Redis.from_pool(pool)  # the client owns the pool: aclose() closes its connections
 
 
 class _LocalVerifier:

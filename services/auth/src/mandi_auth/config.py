@@ -63,6 +63,9 @@ class Settings(ServiceSettings):
     field_keys: SecretStr | None = None
     email_index_key: SecretStr | None = None
 
+    redis_max_connections: int = Field(default=64, ge=1)
+    redis_pool_timeout_seconds: float = Field(default=2.0, gt=0)
+
     plans: dict[str, LimitSettings] = Field(default_factory=_default_plans)
     per_user: LimitSettings = LimitSettings(per_second=20, burst=40)
     per_tenant: LimitSettings = LimitSettings(per_second=500, burst=1000)

@@ -84,6 +84,15 @@ async def _password_accepted(deps: AuthDependencies, user: User, password: str) 
 
 
 async def _start_session(deps: AuthDependencies, user: User, family_id: UUID) -> TokenPair:
+    async with deps.uow(user.tenant_id) as uow:
+        refresh_token = await _add_refresh_token(deps, uow, user, family_id)
+        await uow.commit()
+    return _token_pair(deps, user, family_id, refresh_token)
+
+
+async def _add_refresh_token(
+    deps: AuthDependencies, uow: AuthUnitOfWork, user: User, family_id: UUID
+) -> _NewRefreshToken:
     now = deps.clock.now()
     token = RefreshToken(
         id=uuid4(),
@@ -94,16 +103,26 @@ async def _start_session(deps: AuthDependencies, user: User, family_id: UUID) ->
         expires_at=now + deps.refresh_token_lifetime,
     )
     secret = secrets.token_urlsafe(32)
-    async with deps.uow(user.tenant_id) as uow:
-        await uow.credentials.add(token.id, user.tenant_id)
-        await uow.refresh_tokens.add(token, deps.key_hasher.digest(secret))
-        await uow.commit()
-    access = deps.signer.issue(user.principal(), family_id, now)
+    await uow.credentials.add(token.id, user.tenant_id)
+    await uow.refresh_tokens.add(token, deps.key_hasher.digest(secret))
+    return _NewRefreshToken(f"{_REFRESH_PREFIX}{token.id.hex}.{secret}", token.expires_at)
+
+
+@dataclass(frozen=True)
+class _NewRefreshToken:
+    value: str
+    expires_at: datetime
+
+
+def _token_pair(
+    deps: AuthDependencies, user: User, family_id: UUID, refresh_token: _NewRefreshToken
+) -> TokenPair:
+    access = deps.signer.issue(user.principal(), family_id, deps.clock.now())
     return TokenPair(
         access_token=access.value,
         access_expires_at=access.expires_at,
-        refresh_token=f"{_REFRESH_PREFIX}{token.id.hex}.{secret}",
-        refresh_expires_at=token.expires_at,
+        refresh_token=refresh_token.value,
+        refresh_expires_at=refresh_token.expires_at,
     )
 
 
@@ -140,26 +159,34 @@ async def refresh(deps: AuthDependencies, value: str) -> TokenPair:
     """New tokens for a refresh token used once; a second use ends the whole session."""
     token_id, secret = _parse_refresh_token(value)
     tenant_id = await _tenant_of(deps, token_id)
-    now = deps.clock.now()
     async with deps.uow(tenant_id) as uow:
         token = await _locked_token(deps, uow, token_id, secret)
-        outcome = token.outcome_of_use(now)
+        outcome = token.outcome_of_use(deps.clock.now())
         if outcome is RefreshOutcome.REUSED:
-            await uow.refresh_tokens.revoke_family(token.family_id, now)
+            await uow.refresh_tokens.revoke_family(token.family_id, deps.clock.now())
             await uow.commit()
         elif outcome is RefreshOutcome.ROTATE:
-            user = await uow.users.get(token.user_id)
-            token.mark_used(now)
-            await uow.refresh_tokens.save(token)
+            user, successor = await _rotate(deps, uow, token)
             await uow.commit()
     if outcome is RefreshOutcome.REUSED:
         await _refuse_access_tokens(deps, token.family_id)
         raise NotAuthenticated("The refresh token was used before; the session has been ended.")
     if outcome is not RefreshOutcome.ROTATE:
         raise NotAuthenticated("The refresh token has expired or was revoked.")
+    return _token_pair(deps, user, token.family_id, successor)
+
+
+async def _rotate(
+    deps: AuthDependencies, uow: AuthUnitOfWork, token: RefreshToken
+) -> tuple[User, _NewRefreshToken]:
+    # The successor is written in the same transaction that spends the token: a racing reuse,
+    # waiting on the token's lock, then finds the successor and revokes it with the family.
+    user = await uow.users.get(token.user_id)
     if user is None or not user.can_sign_in:
         raise NotAuthenticated("The account can no longer sign in.")
-    return await _start_session(deps, user, token.family_id)
+    token.mark_used(deps.clock.now())
+    await uow.refresh_tokens.save(token)
+    return user, await _add_refresh_token(deps, uow, user, token.family_id)
 
 
 async def logout(deps: AuthDependencies, value: str) -> None:

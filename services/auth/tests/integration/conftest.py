@@ -1,0 +1,36 @@
+"""The auth service built on the real PostgreSQL, Redis and Kafka, on a database of the module's."""
+
+from __future__ import annotations
+
+from collections.abc import AsyncIterator
+
+import pytest
+
+from mandi_auth.bootstrap import AuthService, running_service
+from mandi_auth.config import Settings
+from mandi_auth.entrypoints.cli import migrate
+from mandi_testing import Infrastructure, TestDatabase
+from mandi_testing.platform import auth_secrets
+from mandi_testing.processes import service_environment
+
+_PREFIX = "MANDI_AUTH_"
+
+
+@pytest.fixture(scope="module")
+def settings(infrastructure: Infrastructure, database: TestDatabase) -> Settings:
+    """Settings pointing at this module's database, migrated to the newest revision."""
+    environment = {
+        **service_environment("auth", infrastructure, database, port=0),
+        **auth_secrets(),
+    }
+    values = {name.removeprefix(_PREFIX).lower(): value for name, value in environment.items()}
+    built = Settings(**values)
+    migrate(built)
+    return built
+
+
+@pytest.fixture
+async def service(settings: Settings) -> AsyncIterator[AuthService]:
+    """The built service with its keys loaded and its outbox relay running."""
+    async with running_service(settings) as running:
+        yield running
