@@ -101,6 +101,7 @@ def _wrk(caller: Caller, *, connections: int, seconds: int) -> Run:
 def _settings(limit: int, burst: int) -> dict[str, object]:
     return {
         "plans": {
+            "standard": {**UNLIMITED},
             "bench": {**UNLIMITED},
             "limited": {"per_second": limit, "burst": burst},
         },
