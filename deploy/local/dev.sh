@@ -62,6 +62,7 @@ seed_demo_tenant() {
 
 up() {
   local name found=0
+  command -v curl >/dev/null 2>&1 || ensure_apt_packages curl  # readiness checks, login example
   for name in $(services); do start_service "$name"; found=1; done
   [ $found -eq 1 ] || die "services: none exist yet under services/"
   "$DEPLOY_LOCAL/gateway.sh" up
