@@ -124,7 +124,10 @@ def _service_layers(service: str) -> str:
     return (
         f"[importlinter:contract:{service}-layers]\n"
         f"name = {service} imports downwards only\n"
-        f"type = layers\ncontainers =\n    {service}\nlayers ={_lines(SERVICE_LAYERS)}\n"
+        # Optional layers: a service grows layer by layer (its domain first), and a layer it
+        # has is held to the order all the same.
+        f"type = layers\ncontainers =\n    {service}\n"
+        f"layers ={_lines([f'({layer})' for layer in SERVICE_LAYERS])}\n"
         "exhaustive = true\nexhaustive_ignores =\n    __main__\n"
     )
 

@@ -10,11 +10,14 @@ UV="${UV:-$(command -v uv 2>/dev/null || echo "python3 -m uv")}"
 LOGS="$LOCAL_DIR/logs"
 PIDS="$LOCAL_DIR/pids"
 
+# The services that can run: those with an entry point (a service is built domain first).
 services() {
-  local dir
+  local dir name
   for dir in "$PROJECT_ROOT"/services/*/; do
-    [ -f "$dir/pyproject.toml" ] && basename "$dir"
+    name="$(basename "$dir")"
+    [ -f "$dir/src/mandi_${name//-/_}/__main__.py" ] && echo "$name"
   done
+  return 0
 }
 
 DEMO_PASSWORD_FILE="$SECRETS_DIR/demo-admin.password"

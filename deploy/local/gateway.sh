@@ -24,11 +24,11 @@ install() {
   [ -x "$NGINX" ] || die "nginx is not installed and apt-get did not install it"
 }
 
-# The services routed: those listed in services.txt that exist under services/.
+# The services routed: those listed in services.txt that exist and can run (have an entry point).
 routed_services() { # prints "name port" lines
   local name port variable
   while read -r name port; do
-    [ -f "$PROJECT_ROOT/services/$name/pyproject.toml" ] || continue
+    [ -f "$PROJECT_ROOT/services/$name/src/mandi_${name//-/_}/__main__.py" ] || continue
     variable="MANDI_$(printf '%s' "$name" | tr '[:lower:]-' '[:upper:]_')_HTTP_PORT"
     printf '%s %s\n' "$name" "${!variable:-$port}"
   done < <(grep -v '^#' "$DEPLOY_LOCAL/services.txt" | grep -v '^\s*$')
