@@ -1,0 +1,1 @@
+"""Mandi's partners service: the companies that trade on a marketplace, and their onboarding."""
