@@ -16,6 +16,7 @@ ROOT = Path(__file__).resolve().parent.parent
 # Lower lines may not import higher ones; `|` separates libraries that may not import each other.
 LIBRARY_LAYERS = (
     "mandi_testing",
+    "mandi_runtime",
     "mandi_contracts",
     "mandi_messaging",
     "mandi_db",

@@ -8,7 +8,8 @@ import pytest
 
 from mandi_auth.bootstrap import AuthService, running_service
 from mandi_auth.config import Settings
-from mandi_auth.entrypoints.cli import migrate
+from mandi_auth.entrypoints.cli import MIGRATIONS
+from mandi_runtime import migrate
 from mandi_testing import Infrastructure, TestDatabase
 from mandi_testing.platform import auth_secrets
 from mandi_testing.processes import service_environment
@@ -25,7 +26,7 @@ def settings(infrastructure: Infrastructure, database: TestDatabase) -> Settings
     }
     values = {name.removeprefix(_PREFIX).lower(): value for name, value in environment.items()}
     built = Settings(**values)
-    migrate(built)
+    migrate(built, MIGRATIONS)
     return built
 
 

@@ -12,64 +12,20 @@ from __future__ import annotations
 
 import argparse
 import asyncio
-import socket
 import sys
 from pathlib import Path
-
-import uvicorn
 
 from mandi_auth.bootstrap import running_service
 from mandi_auth.config import Settings
 from mandi_auth.service_layer.accounts import CreateTenant, create_tenant
-from mandi_config import StartupError, load_settings, run_or_exit
-from mandi_db.migrations import alembic_config, upgrade
-from mandi_observability import configure_logging, configure_tracing
+from mandi_config import load_settings, run_or_exit
+from mandi_observability import configure_logging
+from mandi_runtime import migrate, serve
 
 __all__ = ["main"]
 
 MIGRATIONS = Path(__file__).resolve().parents[3] / "migrations"
-
-
-def _require_free_port(host: str, port: int) -> None:
-    with socket.socket() as probe:
-        probe.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
-        try:
-            probe.bind((host, port))
-        except OSError as error:
-            raise StartupError(
-                f"port {port} is taken ({error.strerror}); set MANDI_AUTH_HTTP_PORT"
-            ) from error
-
-
-def serve(settings: Settings) -> None:
-    """Runs the HTTP API with its relay and key refresher."""
-    _require_free_port(settings.http_host, settings.http_port)
-    configure_tracing(settings.service_name, otlp_endpoint=settings.otlp_endpoint)
-    uvicorn.run(
-        "mandi_auth.entrypoints.http.app:create_app",
-        factory=True,
-        host=settings.http_host,
-        port=settings.http_port,
-        workers=settings.http_workers,
-        log_config=None,
-        access_log=False,
-        loop="uvloop",
-        http="httptools",
-    )
-
-
-def migrate(settings: Settings) -> None:
-    """Upgrades the database to the newest migration, as the owner role."""
-    if not MIGRATIONS.is_dir():
-        raise StartupError(f"no migrations folder at {MIGRATIONS}")
-    password = settings.migration_database_password
-    config = alembic_config(
-        MIGRATIONS,
-        settings.migration_database_url,
-        password=password.get_secret_value() if password else None,
-    )
-    upgrade(config)
-    print("auth: database migrated to the newest revision")  # noqa: T201 - the command's output
+APP_FACTORY = "mandi_auth.entrypoints.http.app:create_app"
 
 
 async def _create_tenant(settings: Settings, args: argparse.Namespace) -> None:
@@ -115,9 +71,9 @@ def main(argv: list[str] | None = None) -> None:
         settings = load_settings(Settings)
         configure_logging(settings.service_name, level=settings.log_level)
         if args.command == "serve":
-            serve(settings)
+            serve(settings, APP_FACTORY, workers=settings.http_workers)
         elif args.command == "migrate":
-            migrate(settings)
+            migrate(settings, MIGRATIONS)
         else:
             asyncio.run(_create_tenant(settings, args))
 

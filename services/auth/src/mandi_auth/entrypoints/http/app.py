@@ -8,7 +8,6 @@ from contextlib import asynccontextmanager
 from fastapi import FastAPI
 from sqlalchemy import text
 from starlette.requests import Request
-from starlette.responses import JSONResponse
 from starlette.types import ASGIApp
 
 from mandi_auth.bootstrap import AuthService, running_service
@@ -16,24 +15,20 @@ from mandi_auth.config import Settings
 from mandi_auth.entrypoints.http.authorize import AuthorizeFastPath
 from mandi_auth.entrypoints.http.routes import router
 from mandi_config import load_settings
-from mandi_errors.http import BodySizeLimitMiddleware, install_problem_handlers
-from mandi_observability import instrument_app
+from mandi_runtime import create_service_app
 
 __all__ = ["create_app"]
 
-_MAX_BODY_BYTES = 64 * 1024
 
-
-async def _alive(_request: Request) -> JSONResponse:
-    return JSONResponse({"status": "alive"})
-
-
-async def _ready(request: Request) -> JSONResponse:
+async def _database_answers(request: Request) -> None:
     service: AuthService = request.app.state.service
     async with service.engine.connect() as connection:
         await connection.execute(text("SELECT 1"))
+
+
+async def _redis_answers(request: Request) -> None:
+    service: AuthService = request.app.state.service
     await service.redis.ping()
-    return JSONResponse({"status": "ready"})
 
 
 def create_app(settings: Settings | None = None, *, background: bool = True) -> FastAPI:
@@ -46,13 +41,13 @@ def create_app(settings: Settings | None = None, *, background: bool = True) -> 
             app.state.service = service
             yield
 
-    app = FastAPI(title="Mandi auth", version="1", lifespan=lifespan)
-    install_problem_handlers(app)
-    app.add_middleware(BodySizeLimitMiddleware, max_bytes=_MAX_BODY_BYTES)
-    app.include_router(router)
-    app.add_route("/healthz", _alive, include_in_schema=False)
-    app.add_route("/readyz", _ready, include_in_schema=False)
-    instrument_app(app, settings.service_name, otlp_endpoint=settings.otlp_endpoint)
+    app = create_service_app(
+        settings,
+        title="Mandi auth",
+        lifespan=lifespan,
+        routers=[router],
+        readiness=[_database_answers, _redis_answers],
+    )
     _answer_authorize_first(app, settings.service_name)
     return app
 

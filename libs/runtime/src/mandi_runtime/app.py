@@ -1,0 +1,63 @@
+"""A service's FastAPI app with what every service has: problem+json errors, a body limit,
+liveness and readiness probes, request ids, latency metrics, access logs and traces."""
+
+from __future__ import annotations
+
+from collections.abc import Awaitable, Callable, Sequence
+from contextlib import AbstractAsyncContextManager
+
+from fastapi import APIRouter, FastAPI
+from starlette.requests import Request
+from starlette.responses import JSONResponse
+
+from mandi_config import ServiceSettings
+from mandi_errors import DependencyUnavailable
+from mandi_errors.http import BodySizeLimitMiddleware, install_problem_handlers
+from mandi_observability import get_logger, instrument_app
+
+__all__ = ["ReadinessCheck", "create_service_app"]
+
+# Raises when something the service needs (its database, Redis…) does not answer.
+ReadinessCheck = Callable[[Request], Awaitable[object]]
+Lifespan = Callable[[FastAPI], AbstractAsyncContextManager[None]]
+_log = get_logger("mandi.readiness")
+
+
+async def _alive(_request: Request) -> JSONResponse:
+    return JSONResponse({"status": "alive"})
+
+
+def _readiness(checks: Sequence[ReadinessCheck]) -> Callable[[Request], Awaitable[JSONResponse]]:
+    async def ready(request: Request) -> JSONResponse:
+        for check in checks:
+            try:
+                await check(request)
+            except Exception as error:
+                _log.warning("not ready", check=check.__name__, error=repr(error))
+                raise DependencyUnavailable(
+                    "A dependency of this service does not answer."
+                ) from error
+        return JSONResponse({"status": "ready"})
+
+    return ready
+
+
+def create_service_app(
+    settings: ServiceSettings,
+    *,
+    title: str,
+    lifespan: Lifespan,
+    routers: Sequence[APIRouter],
+    readiness: Sequence[ReadinessCheck] = (),
+    max_body_bytes: int = 64 * 1024,
+) -> FastAPI:
+    """The service's app: its routers behind every part each service shares."""
+    app = FastAPI(title=title, version="1", lifespan=lifespan)
+    install_problem_handlers(app)
+    app.add_middleware(BodySizeLimitMiddleware, max_bytes=max_body_bytes)
+    for router in routers:
+        app.include_router(router)
+    app.add_route("/healthz", _alive, include_in_schema=False)
+    app.add_route("/readyz", _readiness(readiness), include_in_schema=False)
+    instrument_app(app, settings.service_name, otlp_endpoint=settings.otlp_endpoint)
+    return app

@@ -1,0 +1,58 @@
+"""The commands every service has: `serve` its HTTP API and `migrate` its database."""
+
+from __future__ import annotations
+
+import socket
+from pathlib import Path
+
+import uvicorn
+
+from mandi_config import ServiceSettings, StartupError
+from mandi_db.migrations import alembic_config, upgrade
+from mandi_observability import configure_tracing
+
+__all__ = ["migrate", "require_free_port", "serve"]
+
+
+def require_free_port(host: str, port: int, variable: str) -> None:
+    """StartupError naming the variable that moves the port, when something holds it."""
+    with socket.socket() as probe:
+        probe.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
+        try:
+            probe.bind((host, port))
+        except OSError as error:
+            raise StartupError(
+                f"port {port} is taken ({error.strerror}); set {variable}"
+            ) from error
+
+
+def serve(settings: ServiceSettings, app_factory: str, *, workers: int = 1) -> None:
+    """Runs the app that `module:function` builds, with uvloop and httptools, until stopped."""
+    prefix = f"MANDI_{settings.service_name.upper()}_"
+    require_free_port(settings.http_host, settings.http_port, f"{prefix}HTTP_PORT")
+    configure_tracing(settings.service_name, otlp_endpoint=settings.otlp_endpoint)
+    uvicorn.run(
+        app_factory,
+        factory=True,
+        host=settings.http_host,
+        port=settings.http_port,
+        workers=workers,
+        log_config=None,  # the service's own JSON logging
+        access_log=False,  # the request middleware writes the access log
+        loop="uvloop",
+        http="httptools",
+    )
+
+
+def migrate(settings: ServiceSettings, migrations: Path) -> None:
+    """Upgrades the service's database to its newest migration, as the owner role."""
+    if not migrations.is_dir():
+        raise StartupError(f"no migrations folder at {migrations}")
+    password = settings.migration_database_password
+    config = alembic_config(
+        migrations,
+        settings.migration_database_url,
+        password=password.get_secret_value() if password else None,
+    )
+    upgrade(config)
+    print(f"{settings.service_name}: database migrated to the newest revision")  # noqa: T201
