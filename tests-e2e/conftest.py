@@ -1,4 +1,4 @@
-"""The platform for end-to-end tests: the auth service behind real nginx, real Redis and PostgreSQL.
+"""The platform for end-to-end tests: auth and partners behind real nginx, Redis, Kafka, PostgreSQL.
 
 Limits are set low on purpose (plans `tiny` and `quota`) so refusals can be reached quickly.
 """
@@ -33,6 +33,16 @@ LIMITS: dict[str, Any] = {
     "per_tenant": {"per_second": 1000, "burst": 2000},
 }
 
+# A verifier that fails fast and a circuit that opens after two failed calls and is tried again
+# after two seconds; waiting applications are retried every half second.
+PARTNERS_SETTINGS: dict[str, Any] = {
+    "verifier_timeout_seconds": 1.0,
+    "verifier_attempts": 2,
+    "verifier_breaker_fail_max": 2,
+    "verifier_breaker_reset_seconds": 2.0,
+    "verification_retry_seconds": 0.5,
+}
+
 
 @pytest.fixture(scope="session")
 def platform(
@@ -42,7 +52,15 @@ def platform(
     workdir = tmp_path_factory.mktemp("platform")
     with (
         fresh_database(infrastructure.postgres_admin_url, "e2e_auth") as database,
-        running_platform(infrastructure, database, workdir, auth_settings=LIMITS) as running,
+        fresh_database(infrastructure.postgres_admin_url, "e2e_partners") as partners_database,
+        running_platform(
+            infrastructure,
+            database,
+            workdir,
+            auth_settings=LIMITS,
+            partners_database=partners_database,
+            partners_settings=PARTNERS_SETTINGS,
+        ) as running,
     ):
         yield running
 

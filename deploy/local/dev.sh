@@ -54,6 +54,23 @@ start_service() { # name
   say "$name: ready on http://127.0.0.1:$port, log in $LOGS/$name.log"
 }
 
+# A stand-in for the external KYC verification API the partners service calls (its URL is a
+# setting; in production it is the vendor's). It shares its token with partners through a file.
+VERIFIER_PORT="${MANDI_FAKE_VERIFIER_PORT:-58190}"
+start_fake_verifier() {
+  local pidfile="$PIDS/fake-verifier.pid" token="$SECRETS_DIR/fake-verifier.token"
+  if pid_is_alive "$pidfile"; then say "fake verifier: running"; return 0; fi
+  mkdir -p "$LOGS" "$PIDS"
+  [ -s "$token" ] || die "fake verifier: $token is missing (deploy/local/service_env.sh makes it)"
+  ( export FAKE_VERIFIER_TOKEN="$(cat "$token")"; cd "$PROJECT_ROOT" && exec setsid \
+      $UV run --no-sync python -m mandi_testing.fake_verifier --host 127.0.0.1 --port "$VERIFIER_PORT" ) \
+    >>"$LOGS/fake-verifier.log" 2>&1 < /dev/null &
+  echo $! > "$pidfile"
+  wait_until 30 "the fake verifier to be ready" curl -fs -o /dev/null "http://127.0.0.1:$VERIFIER_PORT/healthz" \
+    || die "the fake verifier did not start, see $LOGS/fake-verifier.log"
+  say "fake verifier: ready on http://127.0.0.1:$VERIFIER_PORT (the partners service's KYC API)"
+}
+
 # The demo tenant and its admin, made once with a generated password the developer can read.
 seed_demo_tenant() {
   [ -s "$DEMO_PASSWORD_FILE" ] || (umask 077; head -c 18 /dev/urandom | base64 | tr -d '/+=\n' > "$DEMO_PASSWORD_FILE")
@@ -66,6 +83,7 @@ seed_demo_tenant() {
 up() {
   local name found=0
   command -v curl >/dev/null 2>&1 || ensure_apt_packages curl  # readiness checks, login example
+  start_fake_verifier
   for name in $(services); do start_service "$name"; found=1; done
   [ $found -eq 1 ] || die "services: none exist yet under services/"
   "$DEPLOY_LOCAL/gateway.sh" up
@@ -102,6 +120,7 @@ down() {
   local name
   "$DEPLOY_LOCAL/gateway.sh" down
   for name in $(services); do stop_group "$name" "$PIDS/$name.pid"; done
+  stop_group "fake verifier" "$PIDS/fake-verifier.pid"
 }
 
 status() {

@@ -56,7 +56,13 @@ upstream mandi_$name {
     keepalive 64;
 }
 CONF
+    # The collection itself too: without the exact location nginx would answer a POST to
+    # /api/v1/<name> with a redirect to /api/v1/<name>/.
     cat >> "$CONF_DIR/service_routes.conf" <<CONF
+location = /api/v1/$name {
+    include $CONF_DIR/authenticated.conf;
+    proxy_pass http://mandi_$name/;
+}
 location /api/v1/$name/ {
     include $CONF_DIR/authenticated.conf;
     proxy_pass http://mandi_$name/;

@@ -7,6 +7,16 @@ from mandi_contracts.auth import (
     TenantCreated,
     UserCreated,
 )
+from mandi_contracts.partners import (
+    PartnerApproved,
+    PartnerRegistered,
+    PartnerReinstated,
+    PartnerRejected,
+    PartnerSubmitted,
+    PartnerSuspended,
+    PartnerUpdated,
+    PartnerVerified,
+)
 from mandi_contracts.registry import EVENTS
 
 __all__ = [
@@ -14,6 +24,14 @@ __all__ = [
     "ApiKeyIssued",
     "ApiKeyRevoked",
     "ApiKeyRotated",
+    "PartnerApproved",
+    "PartnerRegistered",
+    "PartnerReinstated",
+    "PartnerRejected",
+    "PartnerSubmitted",
+    "PartnerSuspended",
+    "PartnerUpdated",
+    "PartnerVerified",
     "TenantCreated",
     "UserCreated",
 ]

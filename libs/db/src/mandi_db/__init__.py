@@ -1,6 +1,14 @@
 """Mandi's database layer: asyncpg engines, units of work, tenant isolation, migrations."""
 
 from mandi_db.engine import create_database_engine, create_session_factory, database_url
+from mandi_db.idempotency import (
+    IdempotencyKey,
+    IdempotencyReused,
+    IdempotencyStore,
+    create_idempotency_table,
+    drop_idempotency_table,
+    request_fingerprint,
+)
 from mandi_db.provisioning import DatabaseSpec, drop_database, provision_database
 from mandi_db.rls import disable_tenant_isolation, enable_tenant_isolation
 from mandi_db.tenancy import TENANT_SETTING, TenantAwareSession
@@ -9,13 +17,19 @@ from mandi_db.unit_of_work import UnitOfWork
 __all__ = [
     "TENANT_SETTING",
     "DatabaseSpec",
+    "IdempotencyKey",
+    "IdempotencyReused",
+    "IdempotencyStore",
     "TenantAwareSession",
     "UnitOfWork",
     "create_database_engine",
+    "create_idempotency_table",
     "create_session_factory",
     "database_url",
     "disable_tenant_isolation",
     "drop_database",
+    "drop_idempotency_table",
     "enable_tenant_isolation",
     "provision_database",
+    "request_fingerprint",
 ]

@@ -55,9 +55,10 @@ def create_service_app(
     app = FastAPI(title=title, version="1", lifespan=lifespan)
     install_problem_handlers(app)
     app.add_middleware(BodySizeLimitMiddleware, max_bytes=max_body_bytes)
-    for router in routers:
-        app.include_router(router)
+    # The platform's routes first: a service's `/{id}` route must not answer /readyz.
     app.add_route("/healthz", _alive, include_in_schema=False)
     app.add_route("/readyz", _readiness(readiness), include_in_schema=False)
     instrument_app(app, settings.service_name, otlp_endpoint=settings.otlp_endpoint)
+    for router in routers:
+        app.include_router(router)
     return app

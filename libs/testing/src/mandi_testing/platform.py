@@ -1,4 +1,7 @@
-"""The platform as `make dev` runs it, for end-to-end tests and benchmarks: auth behind nginx.
+"""The platform as `make dev` runs it, for end-to-end tests and benchmarks: services behind nginx.
+
+Auth always runs; the partners service (with a fake of the KYC verifier it calls) when a
+database is given for it.
 
 Secrets are generated for the run, as deploy/local/service_env.sh generates them for `make dev`;
 the gateway secret is written to a file nginx's config is rendered from.
@@ -13,10 +16,11 @@ import secrets
 import subprocess
 import sys
 from collections.abc import Iterator, Mapping
-from contextlib import AbstractContextManager, contextmanager
+from contextlib import AbstractContextManager, ExitStack, contextmanager
 from dataclasses import dataclass
 from pathlib import Path
 
+from mandi_testing.fake_verifier import FakeVerifier, running_fake_verifier
 from mandi_testing.infrastructure import Infrastructure
 from mandi_testing.postgres import TestDatabase
 from mandi_testing.processes import (
@@ -29,7 +33,13 @@ from mandi_testing.processes import (
     service_environment,
 )
 
-__all__ = ["RunningPlatform", "auth_secrets", "running_gateway_for", "running_platform"]
+__all__ = [
+    "RunningPlatform",
+    "auth_secrets",
+    "partners_secrets",
+    "running_gateway_for",
+    "running_platform",
+]
 
 
 @dataclass(frozen=True)
@@ -39,6 +49,8 @@ class RunningPlatform:
     auth: RunningService
     gateway: RunningGateway
     secrets: Mapping[str, str]
+    partners: RunningService | None = None
+    verifier: FakeVerifier | None = None
 
     @property
     def gateway_secret(self) -> str:
@@ -75,6 +87,22 @@ def _keyring() -> str:
     return "k1:" + base64.b64encode(secrets.token_bytes(32)).decode()
 
 
+def _key32() -> str:
+    return base64.b64encode(secrets.token_bytes(32)).decode()
+
+
+def partners_secrets(gateway_secret: str, verifier_token: str) -> dict[str, str]:
+    """Fresh values of every secret the partners service requires."""
+    return {
+        "MANDI_PARTNERS_GATEWAY_SECRET": gateway_secret,
+        "MANDI_PARTNERS_FIELD_KEYS": _keyring(),
+        "MANDI_PARTNERS_TAX_ID_INDEX_KEY": _key32(),
+        "MANDI_PARTNERS_EMAIL_INDEX_KEY": _key32(),
+        "MANDI_PARTNERS_PHONE_INDEX_KEY": _key32(),
+        "MANDI_PARTNERS_VERIFIER_TOKEN": verifier_token,
+    }
+
+
 def auth_secrets() -> dict[str, str]:
     """Fresh values of every secret the auth service requires."""
     return {
@@ -82,16 +110,38 @@ def auth_secrets() -> dict[str, str]:
         "MANDI_AUTH_API_KEY_PEPPER": secrets.token_urlsafe(32),
         "MANDI_AUTH_KEY_ENCRYPTION_KEYS": _keyring(),
         "MANDI_AUTH_FIELD_KEYS": _keyring(),
-        "MANDI_AUTH_EMAIL_INDEX_KEY": base64.b64encode(secrets.token_bytes(32)).decode(),
+        "MANDI_AUTH_EMAIL_INDEX_KEY": _key32(),
     }
 
 
-def _as_environment(settings: Mapping[str, object]) -> dict[str, str]:
+def _as_environment(settings: Mapping[str, object], prefix: str = "MANDI_AUTH_") -> dict[str, str]:
     # Nested settings (plans, limits) travel as JSON, as pydantic-settings reads them.
     return {
-        f"MANDI_AUTH_{name.upper()}": value if isinstance(value, str) else json.dumps(value)
+        f"{prefix}{name.upper()}": value if isinstance(value, str) else json.dumps(value)
         for name, value in settings.items()
     }
+
+
+def _running_partners(
+    stack: ExitStack,
+    infrastructure: Infrastructure,
+    database: TestDatabase,
+    workdir: Path,
+    *,
+    gateway_secret: str,
+    settings: Mapping[str, object],
+) -> tuple[RunningService, FakeVerifier]:
+    token = secrets.token_urlsafe(24)
+    verifier = stack.enter_context(running_fake_verifier(token, workdir / "verifier"))
+    port = free_port()
+    environment = {
+        **service_environment("partners", infrastructure, database, port),
+        **partners_secrets(gateway_secret, token),
+        "MANDI_PARTNERS_VERIFIER_URL": verifier.url,
+        **_as_environment(settings, "MANDI_PARTNERS_"),
+    }
+    service = stack.enter_context(running_service("partners", environment, port, workdir))
+    return service, verifier
 
 
 @contextmanager
@@ -101,10 +151,12 @@ def running_platform(
     workdir: Path,
     *,
     auth_settings: Mapping[str, object] | None = None,
+    partners_database: TestDatabase | None = None,
+    partners_settings: Mapping[str, object] | None = None,
     per_ip_rate: int = 1000,
     per_ip_burst: int = 2000,
 ) -> Iterator[RunningPlatform]:
-    """Auth (migrated, serving) and nginx in front of it, both stopped when the block ends."""
+    """Auth (and partners), migrated and serving, nginx in front; all stopped when it ends."""
     generated = auth_secrets()
     secret_file = workdir / "gateway.secret"
     secret_file.write_text(generated["MANDI_AUTH_GATEWAY_SECRET"])
@@ -115,17 +167,30 @@ def running_platform(
         **generated,
         **_as_environment(auth_settings or {}),
     }
-    with (
-        running_service("auth", environment, port, workdir) as auth,
-        running_gateway(
-            {"auth": port},
-            secret_file,
-            workdir / "gateway",
-            per_ip_rate=per_ip_rate,
-            per_ip_burst=per_ip_burst,
-        ) as gateway,
-    ):
-        yield RunningPlatform(auth, gateway, generated)
+    with ExitStack() as stack:
+        auth = stack.enter_context(running_service("auth", environment, port, workdir))
+        upstreams = {"auth": port}
+        partners = verifier = None
+        if partners_database is not None:
+            partners, verifier = _running_partners(
+                stack,
+                infrastructure,
+                partners_database,
+                workdir,
+                gateway_secret=generated["MANDI_AUTH_GATEWAY_SECRET"],
+                settings=partners_settings or {},
+            )
+            upstreams["partners"] = partners.port
+        gateway = stack.enter_context(
+            running_gateway(
+                upstreams,
+                secret_file,
+                workdir / "gateway",
+                per_ip_rate=per_ip_rate,
+                per_ip_burst=per_ip_burst,
+            )
+        )
+        yield RunningPlatform(auth, gateway, generated, partners, verifier)
 
 
 def running_gateway_for(
@@ -141,7 +206,8 @@ def running_gateway_for(
     secret_file.write_text(platform.gateway_secret)
     secret_file.chmod(0o600)
     return running_gateway(
-        {"auth": auth_port or platform.auth.port},
+        {"auth": auth_port or platform.auth.port}
+        | ({"partners": platform.partners.port} if platform.partners else {}),
         secret_file,
         workdir / "gateway",
         per_ip_rate=per_ip_rate,

@@ -10,7 +10,8 @@ when the verifier could not answer, a reviewer's note saying how it was checked 
 
 from __future__ import annotations
 
-from dataclasses import dataclass, field
+import re
+from dataclasses import dataclass, field, replace
 from datetime import datetime
 from enum import StrEnum
 from uuid import UUID
@@ -22,6 +23,7 @@ __all__ = [
     "Contact",
     "Location",
     "Partner",
+    "PartnerChanges",
     "PartnerStatus",
     "PartnerType",
     "Verification",
@@ -29,6 +31,12 @@ __all__ = [
 
 _MAX_NAME = 300
 _MAX_REASON = 2000
+_MAX_ADDRESS = 1000
+_MAX_EMAIL = 254  # RFC 5321
+_EMAIL = re.compile(r"^[^@\s]{1,64}@[^@\s]+\.[^@\s]{2,}$")
+_PHONE = re.compile(r"^\+?[0-9]{6,15}$")  # E.164: at most 15 digits
+_PHONE_SEPARATORS = re.compile(r"[\s().-]")
+_COUNTRY = re.compile(r"^[A-Z]{2}$")
 
 
 class PartnerType(StrEnum):
@@ -72,6 +80,11 @@ class Location:
     place_id: str | None = None
 
     def __post_init__(self) -> None:
+        object.__setattr__(self, "label", _required_text(self.label, "A location's label"))
+        object.__setattr__(
+            self, "address", _required_text(self.address, "An address", _MAX_ADDRESS)
+        )
+        object.__setattr__(self, "country", _country(self.country))
         if (self.latitude is None) != (self.longitude is None):
             raise InvalidInput("A location has both a latitude and a longitude, or neither.")
         if self.latitude is not None and not -90 <= self.latitude <= 90:  # noqa: PLR2004
@@ -88,6 +101,61 @@ class Contact:
     email: str | None = None
     phone: str | None = None
     is_director: bool = False
+
+    def __post_init__(self) -> None:
+        object.__setattr__(self, "name", _required_text(self.name, "A contact's name"))
+        if self.email is not None:
+            object.__setattr__(self, "email", normalize_email(self.email))
+        if self.phone is not None:
+            object.__setattr__(self, "phone", normalize_phone(self.phone))
+
+
+def normalize_email(email: str) -> str:
+    """The form an email is compared and indexed in (never echoed in the error)."""
+    normalized = email.strip().lower()
+    if not _EMAIL.match(normalized) or len(normalized) > _MAX_EMAIL:
+        raise InvalidInput("A contact's email address is not valid.")
+    return normalized
+
+
+def normalize_phone(phone: str) -> str:
+    """The form a phone number is compared and indexed in: digits, with a leading + if given."""
+    normalized = _PHONE_SEPARATORS.sub("", phone)
+    if not _PHONE.match(normalized):
+        raise InvalidInput("A contact's phone number is 6 to 15 digits, with an optional +.")
+    return normalized
+
+
+def _country(value: str) -> str:
+    country = value.strip().upper()
+    if not _COUNTRY.match(country):
+        raise InvalidInput("A country is its ISO 3166-1 alpha-2 code.")
+    return country
+
+
+@dataclass(frozen=True)
+class PartnerChanges:
+    """What one update changes (None: left as it is). Identity changes only before submission."""
+
+    legal_name: str | None = None
+    country: str | None = None
+    tax_ids: tuple[TaxId, ...] | None = None
+    trade_name: str | None = None
+    types: frozenset[PartnerType] | None = None
+    locations: tuple[Location, ...] | None = None
+    contacts: tuple[Contact, ...] | None = None
+    group_id: UUID | None = None
+    risk_flags: frozenset[str] | None = None
+
+    @property
+    def identity_changes(self) -> bool:
+        """Whether the legal name, country or tax ids change: what verification checked."""
+        return any(value is not None for value in (self.legal_name, self.country, self.tax_ids))
+
+    @property
+    def is_empty(self) -> bool:
+        """Whether nothing changes."""
+        return self == PartnerChanges()
 
 
 def _required_text(value: str, what: str, limit: int = _MAX_NAME) -> str:
@@ -117,14 +185,35 @@ class Partner:
     risk_flags: frozenset[str] = frozenset()
     version: int = 1
     decided_at: datetime | None = None
+    created_at: datetime | None = None
+    updated_at: datetime | None = None
 
     def __post_init__(self) -> None:
         self.legal_name = _required_text(self.legal_name, "A legal name")
+        self.country = _country(self.country)
+        if self.trade_name is not None:
+            self.trade_name = _required_text(self.trade_name, "A trade name")
         if not self.types:
             raise InvalidInput(
                 "A partner is at least one of buyer, seller, trader, broker, transporter."
             )
         _check_tax_ids(self.tax_ids, self.country)
+
+    def amend(self, changes: PartnerChanges) -> None:
+        """Applies an update. What verification checks is frozen once the partner is submitted."""
+        if changes.is_empty:
+            raise InvalidInput("The update changes nothing.")
+        if changes.identity_changes and self.status is not PartnerStatus.PENDING:
+            raise Conflict(
+                f"A {self.status.value} partner's legal name, country and tax ids are fixed"
+                " (a rejected application is revised first)."
+            )
+        updated = replace(
+            self,
+            **{name: value for name, value in changes.__dict__.items() if value is not None},
+        )  # runs the checks of a new partner on the result
+        self.__dict__.update(updated.__dict__)
+        self._changed()
 
     def submit(self) -> None:
         """Sends the application for verification and review."""

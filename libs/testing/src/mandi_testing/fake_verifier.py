@@ -1,0 +1,195 @@
+"""A small real stand-in for the external KYC and tax-id verification API partners calls.
+
+    FAKE_VERIFIER_TOKEN=… python -m mandi_testing.fake_verifier --host 127.0.0.1 --port 58190
+
+API (the shape of a typical vendor's):
+    POST /v1/verifications   {"reference_id", "legal_name", "country", "tax_ids": [{kind, country,
+                             value}]}  → 200 {"verification_id", "outcome": "passed"|"failed",
+                             "reasons": [...]}; 401 without the bearer token when one is set.
+                             A tax id containing "0000" is "not in the registry": failed.
+    GET  /healthz            → 200
+Controls for tests:
+    POST /_control/mode      {"mode": "up"|"error"|"slow", "delay_seconds": 5}: error answers 503,
+                             slow waits before answering.
+    GET  /_control/calls     {"count": n}, verification requests received.
+
+It logs nothing of what it is sent (uvicorn's access log has paths only).
+"""
+
+from __future__ import annotations
+
+import argparse
+import asyncio
+import json
+import os
+import signal
+import subprocess
+import sys
+import time
+import uuid
+from collections.abc import Iterator
+from contextlib import contextmanager
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+from urllib.error import URLError
+from urllib.request import Request as UrlRequest
+from urllib.request import urlopen
+
+from fastapi import FastAPI, Request
+from fastapi.responses import JSONResponse
+
+from mandi_testing.processes import ServiceFailed, free_port
+
+__all__ = ["FakeVerifier", "create_app", "running_fake_verifier"]
+
+_READY_SECONDS = 20.0
+
+
+@dataclass
+class _State:
+    mode: str = "up"
+    delay_seconds: float = 5.0
+    calls: int = 0
+
+
+def create_app(token: str | None) -> FastAPI:
+    """The fake's application; `token` is the bearer token callers must present (None: any)."""
+    app = FastAPI(title="Fake KYC verifier")
+    state = _State()
+
+    @app.get("/healthz")
+    async def healthz() -> dict[str, str]:
+        return {"status": "ok"}
+
+    @app.post("/v1/verifications", response_model=None)
+    async def verify(request: Request) -> JSONResponse | dict[str, Any]:
+        state.calls += 1
+        if token is not None and request.headers.get("authorization") != f"Bearer {token}":
+            return JSONResponse({"error": "unauthorized"}, status_code=401)
+        if state.mode == "error":
+            return JSONResponse({"error": "registry unavailable"}, status_code=503)
+        if state.mode == "slow":
+            await asyncio.sleep(state.delay_seconds)
+        body = await request.json()
+        unknown = [item for item in body.get("tax_ids", []) if "0000" in str(item.get("value"))]
+        return {
+            "verification_id": str(uuid.uuid4()),
+            "outcome": "failed" if unknown else "passed",
+            "reasons": ["tax id not found in the registry"] if unknown else [],
+        }
+
+    @app.post("/_control/mode")
+    async def set_mode(request: Request) -> dict[str, str]:
+        body = await request.json()
+        state.mode = body["mode"]
+        state.delay_seconds = float(body.get("delay_seconds", state.delay_seconds))
+        return {"mode": state.mode}
+
+    @app.get("/_control/calls")
+    async def calls() -> dict[str, int]:
+        return {"count": state.calls}
+
+    return app
+
+
+@dataclass
+class FakeVerifier:
+    """A fake verifier process on a fixed port, which a test may stop and start again."""
+
+    port: int
+    token: str | None
+    log: Path
+    _process: subprocess.Popen[bytes] | None = field(default=None, repr=False)
+
+    @property
+    def url(self) -> str:
+        """Its base URL."""
+        return f"http://127.0.0.1:{self.port}"
+
+    def start(self) -> None:
+        """Starts the process (again) on the same port, if it is not running."""
+        if self._process is not None and self._process.poll() is None:
+            return
+        environment = {**os.environ, "FAKE_VERIFIER_TOKEN": self.token or ""}
+        with self.log.open("ab") as output:
+            self._process = subprocess.Popen(
+                [sys.executable, "-m", "mandi_testing.fake_verifier", "--port", str(self.port)],
+                env=environment,
+                stdout=output,
+                stderr=output,
+                stdin=subprocess.DEVNULL,
+                start_new_session=True,
+            )
+        self._wait_ready()
+
+    def stop(self) -> None:
+        """Stops the process: calls to it are refused until `start`."""
+        process, self._process = self._process, None
+        if process is None or process.poll() is not None:
+            return
+        os.killpg(process.pid, signal.SIGTERM)
+        try:
+            process.wait(timeout=10)
+        except subprocess.TimeoutExpired:
+            os.killpg(process.pid, signal.SIGKILL)
+            process.wait()
+
+    def set_mode(self, mode: str, delay_seconds: float = 5.0) -> None:
+        """up, error (503) or slow (answers after `delay_seconds`)."""
+        self._call("/_control/mode", {"mode": mode, "delay_seconds": delay_seconds})
+
+    def calls(self) -> int:
+        """Verification requests received since the process started."""
+        return int(self._call("/_control/calls")["count"])
+
+    def _call(self, path: str, body: dict[str, Any] | None = None) -> dict[str, Any]:
+        data = json.dumps(body).encode() if body is not None else None
+        headers = {"content-type": "application/json"}
+        request = UrlRequest(self.url + path, data=data, headers=headers)  # noqa: S310 - local
+        with urlopen(request, timeout=5) as answer:  # noqa: S310 - a local http URL  # noqa: S310 - a local http URL we built
+            loaded: dict[str, Any] = json.loads(answer.read())
+            return loaded
+
+    def _wait_ready(self) -> None:
+        deadline = time.monotonic() + _READY_SECONDS
+        while True:
+            try:
+                with urlopen(f"{self.url}/healthz", timeout=1):  # noqa: S310 - local URL
+                    return
+            except (URLError, OSError):
+                if self._process is not None and self._process.poll() is not None:
+                    raise ServiceFailed(f"the fake verifier exited; see {self.log}") from None
+                if time.monotonic() > deadline:
+                    raise ServiceFailed(
+                        f"the fake verifier was not ready; see {self.log}"
+                    ) from None
+                time.sleep(0.1)
+
+
+@contextmanager
+def running_fake_verifier(token: str | None, workdir: Path) -> Iterator[FakeVerifier]:
+    """A fake verifier on a free port, stopped when the block ends."""
+    workdir.mkdir(parents=True, exist_ok=True)
+    verifier = FakeVerifier(free_port(), token, workdir / "fake-verifier.log")
+    verifier.start()
+    try:
+        yield verifier
+    finally:
+        verifier.stop()
+
+
+def main() -> None:
+    """Serves the fake until interrupted."""
+    import uvicorn  # noqa: PLC0415 - only the server process needs it
+
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0] if __doc__ else None)
+    parser.add_argument("--host", default="127.0.0.1")
+    parser.add_argument("--port", type=int, default=58190)
+    args = parser.parse_args()
+    token = os.environ.get("FAKE_VERIFIER_TOKEN") or None
+    uvicorn.run(create_app(token), host=args.host, port=args.port, log_level="warning")
+
+
+if __name__ == "__main__":
+    main()

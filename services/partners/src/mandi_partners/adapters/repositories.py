@@ -1,0 +1,364 @@
+"""PostgreSQL repositories: domain partners in, rows with sealed values out, and back."""
+
+from __future__ import annotations
+
+from collections import defaultdict
+from collections.abc import Iterable, Sequence
+from typing import Any
+from uuid import UUID, uuid4
+
+from sqlalchemy import (
+    ColumnElement,
+    Executable,
+    Result,
+    Table,
+    and_,
+    delete,
+    insert,
+    or_,
+    select,
+    tuple_,
+    update,
+)
+from sqlalchemy.dialects.postgresql import insert as pg_insert
+from sqlalchemy.exc import IntegrityError
+from sqlmodel.ext.asyncio.session import AsyncSession
+
+from mandi_errors import Conflict
+from mandi_partners.adapters.protection import Column, PiiProtection, fingerprint
+from mandi_partners.adapters.tables import contacts, locations, partners, tax_ids, tenants
+from mandi_partners.domain.insider_trading import InsiderLinks
+from mandi_partners.domain.partner import (
+    Contact,
+    Location,
+    Partner,
+    PartnerStatus,
+    PartnerType,
+    Verification,
+)
+from mandi_partners.domain.tax_ids import TaxId, TaxIdKind
+from mandi_partners.service_layer.unit_of_work import PageRequest, PartnerFilter
+
+__all__ = ["SqlPartners", "SqlTenants"]
+
+_WAITING = (Verification.NOT_STARTED.value, Verification.PARKED.value)
+_DUPLICATE_TAX_ID = "tax_ids_unique"
+
+
+class _Repository:
+    def __init__(self, session: AsyncSession) -> None:
+        self._session = session
+
+    async def _execute(self, statement: Executable) -> Result[Any]:
+        # Core statements on the session's connection: the same transaction as the session's.
+        connection = await self._session.connection()
+        return await connection.execute(statement)
+
+
+class SqlTenants(_Repository):
+    """The tenants that have partners."""
+
+    async def remember(self, tenant_id: UUID) -> None:
+        """Adds a tenant the first time one of its partners is registered."""
+        await self._execute(pg_insert(tenants).values(id=tenant_id).on_conflict_do_nothing())
+
+    async def all(self) -> list[UUID]:
+        """Every tenant with partners."""
+        return list((await self._execute(select(tenants.c.id))).scalars())
+
+
+class SqlPartners(_Repository):
+    """Partners of the transaction's tenant (row-level security does the filtering)."""
+
+    def __init__(self, session: AsyncSession, protection: PiiProtection) -> None:
+        super().__init__(session)
+        self._pii = protection
+
+    async def get(self, partner_id: UUID, *, for_update: bool = False) -> Partner | None:
+        """The partner, locked until the transaction ends when it is to be changed."""
+        query = select(partners).where(partners.c.id == partner_id)
+        row = (await self._execute(query.with_for_update() if for_update else query)).first()
+        return (await self._assemble([row]))[0] if row else None
+
+    async def add(self, partner: Partner) -> None:
+        """Stores a new partner; a tax id another partner holds is a Conflict."""
+        await self._execute(insert(partners).values(self._partner_values(partner)))
+        await self._write_children(partner)
+
+    async def save(self, partner: Partner) -> None:
+        """Stores a changed partner (its row is locked by `get(..., for_update=True)`)."""
+        values = self._partner_values(partner)
+        await self._execute(update(partners).where(partners.c.id == partner.id).values(values))
+        for table in (tax_ids, contacts, locations):
+            await self._execute(delete(table).where(table.c.partner_id == partner.id))
+        await self._write_children(partner)
+
+    async def holders_of(self, held: tuple[TaxId, ...]) -> set[UUID]:
+        """The partners holding any of these tax ids, found by their blind indexes."""
+        if not held:
+            return set()
+        wanted = [self._tax_key_columns(tax_id) for tax_id in held]
+        columns = tuple_(tax_ids.c.kind, tax_ids.c.country, tax_ids.c.value_index)
+        query = select(tax_ids.c.partner_id).where(columns.in_(wanted))
+        return set((await self._execute(query)).scalars())
+
+    async def page(self, criteria: PartnerFilter, page: PageRequest) -> list[Partner]:
+        """Partners matching the filter, oldest first, after the page's cursor."""
+        query = select(partners).where(*self._conditions(criteria))
+        if page.after is not None:
+            query = query.where(tuple_(partners.c.created_at, partners.c.id) > tuple_(*page.after))
+        query = query.order_by(partners.c.created_at, partners.c.id).limit(page.limit)
+        return await self._assemble(list(await self._execute(query)))
+
+    async def insider_links(self, partner_id: UUID) -> InsiderLinks | None:
+        """The partner's group and the fingerprints of its directors and other contacts."""
+        row = (
+            await self._execute(select(partners.c.group_id).where(partners.c.id == partner_id))
+        ).first()
+        if row is None:
+            return None
+        query = select(contacts).where(contacts.c.partner_id == partner_id)
+        people = list(await self._execute(query))
+        return InsiderLinks(
+            partner_id=partner_id,
+            group_id=row.group_id,
+            director_fingerprints=_fingerprints(person for person in people if person.is_director),
+            contact_fingerprints=_fingerprints(people),
+        )
+
+    async def awaiting_verification(self, limit: int) -> list[UUID]:
+        """Partners under review whose verification never ran or was parked, oldest first."""
+        query = (
+            select(partners.c.id)
+            .where(partners.c.status == PartnerStatus.UNDER_REVIEW.value)
+            .where(partners.c.verification.in_(_WAITING))
+            .order_by(partners.c.updated_at)
+            .limit(limit)
+        )
+        return list((await self._execute(query)).scalars())
+
+    async def reseal(self, limit: int) -> int:
+        """Re-encrypts up to `limit` sealed rows made with an older key; how many were."""
+        done = await self._reseal_table(tax_ids, {"value_sealed": Column.TAX_ID}, limit)
+        sealed_columns = {
+            "name_sealed": Column.NAME,
+            "email_sealed": Column.EMAIL,
+            "phone_sealed": Column.PHONE,
+        }
+        return done + await self._reseal_table(contacts, sealed_columns, limit - done)
+
+    async def _reseal_table(self, table: Table, columns: dict[str, str], limit: int) -> int:
+        # Rows are visited in id order within one transaction; stale ones are found in Python
+        # (the key id sits inside each ciphertext), which a sweep over a tenant can afford.
+        if limit <= 0:
+            return 0
+        resealed = 0
+        rows = await self._execute(select(table.c.id, *(table.c[name] for name in columns)))
+        for row in rows:
+            stale = {
+                name: self._pii.seal(self._pii.open(getattr(row, name), column), column)
+                for name, column in columns.items()
+                if getattr(row, name) is not None
+                and self._pii.cipher.needs_rotation(getattr(row, name))
+            }
+            if stale:
+                await self._execute(update(table).where(table.c.id == row.id).values(stale))
+                resealed += 1
+                if resealed == limit:
+                    break
+        return resealed
+
+    def _conditions(self, criteria: PartnerFilter) -> list[ColumnElement[bool]]:
+        conditions: list[ColumnElement[bool]] = []
+        if criteria.status is not None:
+            conditions.append(partners.c.status == criteria.status.value)
+        if criteria.partner_type is not None:
+            conditions.append(partners.c.types.any(criteria.partner_type.value))
+        if criteria.country is not None:
+            conditions.append(partners.c.country == criteria.country)
+        if criteria.group_id is not None:
+            conditions.append(partners.c.group_id == criteria.group_id)
+        if criteria.name_prefix:
+            prefix = _escaped_like(criteria.name_prefix) + "%"
+            conditions.append(
+                or_(
+                    partners.c.legal_name.ilike(prefix, escape="\\"),
+                    partners.c.trade_name.ilike(prefix, escape="\\"),
+                )
+            )
+        if criteria.tax_id is not None:
+            kind, country, index = self._tax_key_columns(criteria.tax_id)
+            holders = select(tax_ids.c.partner_id).where(
+                and_(
+                    tax_ids.c.kind == kind,
+                    tax_ids.c.country == country,
+                    tax_ids.c.value_index == index,
+                )
+            )
+            conditions.append(partners.c.id.in_(holders))
+        if criteria.only_partner is not None:
+            conditions.append(partners.c.id == criteria.only_partner)
+        return conditions
+
+    def _tax_key_columns(self, tax_id: TaxId) -> tuple[str, str, bytes]:
+        return tax_id.kind.value, tax_id.country, self._pii.tax_id_key(tax_id)
+
+    @staticmethod
+    def _partner_values(partner: Partner) -> dict[str, Any]:
+        return {
+            "id": partner.id,
+            "tenant_id": partner.tenant_id,
+            "legal_name": partner.legal_name,
+            "trade_name": partner.trade_name,
+            "country": partner.country,
+            "types": sorted(kind.value for kind in partner.types),
+            "group_id": partner.group_id,
+            "status": partner.status.value,
+            "verification": partner.verification.value,
+            "review_notes": list(partner.review_notes),
+            "risk_flags": sorted(partner.risk_flags),
+            "version": partner.version,
+            "created_at": partner.created_at,
+            "updated_at": partner.updated_at,
+            "decided_at": partner.decided_at,
+        }
+
+    async def _write_children(self, partner: Partner) -> None:
+        owner = {"tenant_id": partner.tenant_id, "partner_id": partner.id}
+        rows = {
+            tax_ids: [
+                {**owner, **self._tax_id_values(tax_id), "position": position}
+                for position, tax_id in enumerate(partner.tax_ids)
+            ],
+            contacts: [
+                {**owner, **self._contact_values(contact), "position": position}
+                for position, contact in enumerate(partner.contacts)
+            ],
+            locations: [
+                {**owner, **location.__dict__, "id": uuid4(), "position": position}
+                for position, location in enumerate(partner.locations)
+            ],
+        }
+        for table, values in rows.items():
+            if values:
+                await self._insert_children(table, values)
+
+    async def _insert_children(self, table: Table, values: list[dict[str, Any]]) -> None:
+        try:
+            async with self._session.begin_nested():  # a duplicate must not end the transaction
+                await self._execute(insert(table).values(values))
+        except IntegrityError as error:
+            if _DUPLICATE_TAX_ID in str(error.orig):
+                raise Conflict("Another partner is registered with this tax id.") from None
+            raise
+
+    def _tax_id_values(self, tax_id: TaxId) -> dict[str, Any]:
+        kind, country, index = self._tax_key_columns(tax_id)
+        return {
+            "id": uuid4(),
+            "kind": kind,
+            "country": country,
+            "value_index": index,
+            "value_sealed": self._pii.seal(tax_id.value, Column.TAX_ID),
+        }
+
+    def _contact_values(self, contact: Contact) -> dict[str, Any]:
+        return {
+            "id": uuid4(),
+            "name_sealed": self._pii.seal(contact.name, Column.NAME),
+            "email_sealed": self._pii.seal_optional(contact.email, Column.EMAIL),
+            "email_index": self._pii.email_key(contact.email),
+            "phone_sealed": self._pii.seal_optional(contact.phone, Column.PHONE),
+            "phone_index": self._pii.phone_key(contact.phone),
+            "is_director": contact.is_director,
+        }
+
+    async def _assemble(self, rows: Sequence[Any]) -> list[Partner]:
+        ids = [row.id for row in rows]
+        children = {
+            table: await self._children_of(table, ids) for table in (tax_ids, contacts, locations)
+        }
+        return [
+            self._partner(
+                row,
+                tuple(self._tax_id(child) for child in children[tax_ids][row.id]),
+                tuple(self._contact(child) for child in children[contacts][row.id]),
+                tuple(_location(child) for child in children[locations][row.id]),
+            )
+            for row in rows
+        ]
+
+    async def _children_of(self, table: Table, ids: list[UUID]) -> dict[UUID, list[Any]]:
+        grouped: dict[UUID, list[Any]] = defaultdict(list)
+        if ids:
+            query = select(table).where(table.c.partner_id.in_(ids)).order_by(table.c.position)
+            for row in await self._execute(query):
+                grouped[row.partner_id].append(row)
+        return grouped
+
+    @staticmethod
+    def _partner(
+        row: Any,
+        held: tuple[TaxId, ...],
+        people: tuple[Contact, ...],
+        places: tuple[Location, ...],
+    ) -> Partner:
+        return Partner(
+            id=row.id,
+            tenant_id=row.tenant_id,
+            legal_name=row.legal_name,
+            trade_name=row.trade_name,
+            country=row.country,
+            types=frozenset(PartnerType(kind) for kind in row.types),
+            tax_ids=held,
+            contacts=people,
+            locations=places,
+            group_id=row.group_id,
+            status=PartnerStatus(row.status),
+            verification=Verification(row.verification),
+            review_notes=list(row.review_notes),
+            risk_flags=frozenset(row.risk_flags),
+            version=row.version,
+            created_at=row.created_at,
+            updated_at=row.updated_at,
+            decided_at=row.decided_at,
+        )
+
+    def _tax_id(self, row: Any) -> TaxId:
+        # Stored values were validated when they came in: they are rebuilt, not re-parsed.
+        return TaxId(
+            TaxIdKind(row.kind), row.country, self._pii.open(row.value_sealed, Column.TAX_ID)
+        )
+
+    def _contact(self, row: Any) -> Contact:
+        return Contact(
+            name=self._pii.open(row.name_sealed, Column.NAME),
+            email=self._pii.open_optional(row.email_sealed, Column.EMAIL),
+            phone=self._pii.open_optional(row.phone_sealed, Column.PHONE),
+            is_director=row.is_director,
+        )
+
+
+def _location(row: Any) -> Location:
+    return Location(
+        label=row.label,
+        address=row.address,
+        country=row.country,
+        latitude=row.latitude,
+        longitude=row.longitude,
+        place_id=row.place_id,
+    )
+
+
+def _fingerprints(people: Iterable[Any]) -> frozenset[str]:
+    prints: set[str] = set()
+    for person in people:
+        if person.email_index is not None:
+            prints.add(fingerprint("email", person.email_index))
+        if person.phone_index is not None:
+            prints.add(fingerprint("phone", person.phone_index))
+    return frozenset(prints)
+
+
+def _escaped_like(text: str) -> str:
+    return text.replace("\\", "\\\\").replace("%", "\\%").replace("_", "\\_")

@@ -1,0 +1,86 @@
+"""The partners service's unit of work on PostgreSQL: repositories, idempotency keys, the outbox."""
+
+from __future__ import annotations
+
+import base64
+import json
+from datetime import timedelta
+from typing import Any, Self
+from uuid import UUID
+
+from sqlalchemy.ext.asyncio import async_sessionmaker
+
+from mandi_contracts import EVENTS
+from mandi_db import IdempotencyKey, IdempotencyStore, TenantAwareSession, UnitOfWork
+from mandi_messaging import OutboxWriter, events_topic
+from mandi_messaging.registry import Event
+from mandi_partners.adapters.protection import PiiProtection
+from mandi_partners.adapters.repositories import SqlPartners, SqlTenants
+
+__all__ = ["SOURCE", "TOPIC", "SealedIdempotency", "SqlPartnersUnitOfWork"]
+
+SOURCE = "mandi/partners"
+TOPIC = events_topic("partners")
+
+
+class SealedIdempotency:
+    """Stored answers sealed like any PII: an answer shows tax ids and contacts in full."""
+
+    _CONTEXT = "idempotency_keys.response"
+
+    def __init__(self, store: IdempotencyStore, protection: PiiProtection) -> None:
+        self._store, self._protection = store, protection
+
+    async def claim(self, key: IdempotencyKey, tenant_id: UUID) -> dict[str, Any] | None:
+        """None to go ahead, or the answer stored under the key (IdempotencyReused: not same)."""
+        stored = await self._store.claim(key, tenant_id)
+        if stored is None:
+            return None
+        sealed = base64.b64decode(stored["sealed"])
+        answer: dict[str, Any] = json.loads(self._protection.open(sealed, self._CONTEXT))
+        return answer
+
+    async def complete(
+        self, key: IdempotencyKey, tenant_id: UUID, response: dict[str, Any]
+    ) -> None:
+        """Stores the answer, sealed, under the claimed key."""
+        sealed = self._protection.seal(json.dumps(response), self._CONTEXT)
+        await self._store.complete(key, tenant_id, {"sealed": base64.b64encode(sealed).decode()})
+
+    async def purge_expired(self, limit: int = 1000) -> int:
+        """Deletes expired keys and their answers."""
+        return await self._store.purge_expired(limit)
+
+
+class SqlPartnersUnitOfWork(UnitOfWork):
+    """One transaction of the partners service, in a tenant's context or in none."""
+
+    partners: SqlPartners
+    tenants: SqlTenants
+    idempotency: SealedIdempotency
+
+    def __init__(
+        self,
+        sessions: async_sessionmaker[TenantAwareSession],
+        protection: PiiProtection,
+        *,
+        tenant_id: UUID | None,
+        idempotency_retention: timedelta,
+    ) -> None:
+        super().__init__(sessions, tenant_id=tenant_id)
+        self._protection = protection
+        self._retention = idempotency_retention
+
+    async def __aenter__(self) -> Self:
+        await super().__aenter__()
+        self.partners = SqlPartners(self.session, self._protection)
+        self.tenants = SqlTenants(self.session)
+        self.idempotency = SealedIdempotency(
+            IdempotencyStore(self.session, retention=self._retention), self._protection
+        )
+        self._outbox = OutboxWriter(self.session, EVENTS, source=SOURCE, topic=TOPIC)
+        return self
+
+    async def publish(self, event: Event, *, subject: str) -> None:
+        """Queues an event in this transaction's outbox."""
+        await self._outbox.add(event, subject=subject)

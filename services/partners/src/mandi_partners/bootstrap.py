@@ -1,0 +1,210 @@
+"""The one place that builds the partners service's adapters from its settings."""
+
+from __future__ import annotations
+
+import asyncio
+import base64
+import contextlib
+import logging
+from collections.abc import AsyncIterator, Awaitable, Callable
+from contextlib import asynccontextmanager
+from dataclasses import dataclass, field
+from datetime import UTC, datetime, timedelta
+from uuid import UUID
+
+from aiokafka import AIOKafkaProducer
+from sqlalchemy.ext.asyncio import AsyncEngine
+
+from mandi_db import create_database_engine, create_session_factory
+from mandi_messaging import OutboxRelay, create_producer, ensure_topics, start_producer
+from mandi_partners.adapters.protection import PiiProtection
+from mandi_partners.adapters.unit_of_work import TOPIC, SqlPartnersUnitOfWork
+from mandi_partners.adapters.verifier import HttpVerifier
+from mandi_partners.config import Settings
+from mandi_partners.service_layer.dependencies import PartnersDependencies
+from mandi_partners.service_layer.verifying import (
+    purge_idempotency_keys,
+    reseal_all,
+    retry_waiting_verifications,
+    verify_partner,
+)
+from mandi_resilience import CallPolicy
+from mandi_security import PrincipalResolver
+from mandi_security.fields import BlindIndex, FieldCipher, keyring_from_setting
+
+__all__ = ["PartnersService", "build", "running_service"]
+
+_log = logging.getLogger(__name__)
+_PURGE_SECONDS = 3600.0
+
+
+class _SystemClock:
+    def now(self) -> datetime:
+        return datetime.now(UTC)
+
+
+class _InProcessVerifications:
+    """Runs each scheduled verification as a task of this process; the sweep covers a crash."""
+
+    def __init__(self) -> None:
+        self.deps: PartnersDependencies | None = None
+        self._tasks: set[asyncio.Task[None]] = set()
+
+    def schedule(self, tenant_id: UUID, partner_id: UUID) -> None:
+        if self.deps is None:
+            return
+        task = asyncio.create_task(self._verify(self.deps, tenant_id, partner_id))
+        self._tasks.add(task)
+        task.add_done_callback(self._tasks.discard)
+
+    @staticmethod
+    async def _verify(deps: PartnersDependencies, tenant_id: UUID, partner_id: UUID) -> None:
+        try:
+            await verify_partner(deps, tenant_id, partner_id)
+        except Exception:  # noqa: BLE001 - the sweep retries it; one failure must not end others
+            _log.exception("verifying partner %s failed; the sweep will retry", partner_id)
+
+    async def drain(self) -> None:
+        """Waits for the verifications under way (at shutdown)."""
+        if self._tasks:
+            await asyncio.wait(self._tasks, timeout=10)
+
+
+def _cipher(setting: str) -> FieldCipher:
+    keyring = keyring_from_setting(setting)
+    return FieldCipher(keyring, current=list(keyring)[-1])  # the last key listed encrypts
+
+
+def _index(settings: Settings, name: str) -> BlindIndex:
+    return BlindIndex(base64.b64decode(settings.secret(name)))
+
+
+def _verifier(settings: Settings) -> HttpVerifier:
+    policy = CallPolicy(
+        name="kyc-verifier",
+        timeout_seconds=settings.verifier_timeout_seconds,
+        attempts=settings.verifier_attempts,
+        deadline_seconds=settings.verifier_timeout_seconds * settings.verifier_attempts + 5,
+        breaker_fail_max=settings.verifier_breaker_fail_max,
+        breaker_reset_seconds=settings.verifier_breaker_reset_seconds,
+    )
+    token = settings.verifier_token.get_secret_value() if settings.verifier_token else None
+    return HttpVerifier(settings.verifier_url, policy, token=token)
+
+
+@dataclass
+class PartnersService:
+    """The built service: its use-case dependencies and the resources to close at the end."""
+
+    settings: Settings
+    deps: PartnersDependencies
+    resolver: PrincipalResolver
+    engine: AsyncEngine
+    verifier: HttpVerifier
+    verifications: _InProcessVerifications
+    producer: AIOKafkaProducer | None = None
+    tasks: list[asyncio.Task[None]] = field(default_factory=list)
+
+
+def build(settings: Settings) -> PartnersService:
+    """Builds every adapter; nothing connects until it is used."""
+    password = settings.database_password
+    engine = create_database_engine(
+        settings.database_url,
+        password=password.get_secret_value() if password else None,
+        application_name="mandi-partners",
+    )
+    sessions = create_session_factory(engine)
+    protection = PiiProtection(
+        cipher=_cipher(settings.secret("field_keys")),
+        tax_id_index=_index(settings, "tax_id_index_key"),
+        email_index=_index(settings, "email_index_key"),
+        phone_index=_index(settings, "phone_index_key"),
+    )
+    retention = timedelta(hours=settings.idempotency_retention_hours)
+
+    def uow(tenant_id: UUID | None) -> SqlPartnersUnitOfWork:
+        return SqlPartnersUnitOfWork(
+            sessions, protection, tenant_id=tenant_id, idempotency_retention=retention
+        )
+
+    verifier = _verifier(settings)
+    verifications = _InProcessVerifications()
+    deps = PartnersDependencies(
+        uow=uow, clock=_SystemClock(), verifier=verifier, verifications=verifications
+    )
+    verifications.deps = deps
+    resolver = PrincipalResolver(gateway_secret=settings.secret("gateway_secret"), verifier=None)
+    return PartnersService(
+        settings=settings,
+        deps=deps,
+        resolver=resolver,
+        engine=engine,
+        verifier=verifier,
+        verifications=verifications,
+    )
+
+
+async def _every(seconds: float, job: Callable[[], Awaitable[int]], what: str) -> None:
+    while True:
+        await asyncio.sleep(seconds)
+        try:
+            done = await job()
+            if done:
+                _log.info("%s: %d", what, done)
+        except Exception:  # noqa: BLE001 - a failed round is logged and tried again next period
+            _log.exception("%s failed", what)
+
+
+async def _start_background(service: PartnersService) -> None:
+    settings, deps = service.settings, service.deps
+    await ensure_topics(settings.kafka_bootstrap_servers, [TOPIC])
+    service.producer = create_producer(
+        settings.kafka_bootstrap_servers, client_id="mandi-partners-relay"
+    )
+    await start_producer(service.producer, settings.kafka_bootstrap_servers)
+    password = settings.database_password
+    relay = OutboxRelay(
+        dsn=settings.database_url,
+        password=password.get_secret_value() if password else None,
+        producer=service.producer,
+        service="partners",
+    )
+    jobs = [
+        (
+            settings.verification_retry_seconds,
+            lambda: retry_waiting_verifications(deps),
+            "verifications retried",
+        ),
+        (
+            settings.rekey_interval_seconds,
+            lambda: reseal_all(deps, settings.rekey_batch_size),
+            "sealed values re-encrypted under the newest key",
+        ),
+        (_PURGE_SECONDS, lambda: purge_idempotency_keys(deps), "expired idempotency keys purged"),
+    ]
+    service.tasks = [asyncio.create_task(relay.run())] + [
+        asyncio.create_task(_every(seconds, job, what)) for seconds, job, what in jobs
+    ]
+
+
+@asynccontextmanager
+async def running_service(
+    settings: Settings, *, background: bool = True
+) -> AsyncIterator[PartnersService]:
+    """The service with, unless told otherwise, its relay and background jobs running."""
+    service = build(settings)
+    try:
+        if background:
+            await _start_background(service)
+        yield service
+    finally:
+        for task in service.tasks:
+            task.cancel()
+            with contextlib.suppress(asyncio.CancelledError):
+                await task
+        await service.verifications.drain()
+        if service.producer is not None:
+            await service.producer.stop()
+        await service.verifier.aclose()
+        await service.engine.dispose()

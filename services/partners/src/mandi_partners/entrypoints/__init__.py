@@ -1,0 +1,1 @@
+"""How the partners service is reached: its HTTP API and its commands."""

@@ -1,0 +1,1 @@
+"""The partners service's HTTP API."""

@@ -1,0 +1,197 @@
+"""The partners API: thin routes, each parses, calls one use case and shapes the answer.
+
+Behind the gateway these are `/api/v1/partners/…`. Changes answer with the partner's ETag;
+a replayed idempotent answer says so in `Idempotent-Replayed`.
+"""
+
+from __future__ import annotations
+
+import base64
+import binascii
+import json
+from datetime import datetime
+from typing import Annotated
+from uuid import UUID
+
+from fastapi import APIRouter, Query, Response, status
+
+from mandi_errors import BadRequest
+from mandi_partners.domain.partner import PartnerStatus, PartnerType
+from mandi_partners.domain.tax_ids import TaxIdKind, parse_tax_id
+from mandi_partners.entrypoints.http.deps import (
+    DepsDep,
+    IdempotencyDep,
+    IfMatchDep,
+    PrincipalDep,
+    etag,
+)
+from mandi_partners.entrypoints.http.schemas import AmendIn, DecisionIn, RegisterIn, TradeCheckOut
+from mandi_partners.service_layer import partners, verifying
+from mandi_partners.service_layer.partners import Decision, Outcome
+from mandi_partners.service_layer.unit_of_work import PageRequest, PartnerFilter
+from mandi_partners.service_layer.views import InternalPartnerView, PartnerView
+
+__all__ = ["router"]
+
+router = APIRouter()
+
+AnyPartnerView = InternalPartnerView | PartnerView
+
+
+def _answer(outcome: Outcome, response: Response) -> AnyPartnerView:
+    response.headers["ETag"] = etag(outcome.view.version)
+    if outcome.replayed:
+        response.headers["Idempotent-Replayed"] = "true"
+    return outcome.view
+
+
+@router.post("/", response_model=AnyPartnerView, status_code=status.HTTP_201_CREATED)
+async def register_partner(
+    body: RegisterIn,
+    principal: PrincipalDep,
+    deps: DepsDep,
+    idempotency: IdempotencyDep,
+    response: Response,
+) -> AnyPartnerView:
+    """Registers a company; its application is pending until submitted."""
+    outcome = await partners.register(deps, principal, body.to_command(), idempotency)
+    response.headers["Location"] = f"/api/v1/partners/{outcome.view.id}"
+    return _answer(outcome, response)
+
+
+def _cursor(encoded: str | None) -> tuple[datetime, UUID] | None:
+    if encoded is None:
+        return None
+    try:
+        created_at, partner_id = json.loads(base64.urlsafe_b64decode(encoded.encode()))
+        return datetime.fromisoformat(created_at), UUID(partner_id)
+    except (ValueError, TypeError, binascii.Error):
+        raise BadRequest("The cursor is not one this API gave out.") from None
+
+
+def _next_cursor(position: tuple[datetime, UUID] | None) -> str | None:
+    if position is None:
+        return None
+    created_at, partner_id = position
+    return base64.urlsafe_b64encode(
+        json.dumps([created_at.isoformat(), str(partner_id)]).encode()
+    ).decode()
+
+
+@router.get("/", response_model=list[AnyPartnerView])
+async def list_partners(
+    *,
+    principal: PrincipalDep,
+    deps: DepsDep,
+    response: Response,
+    status_is: Annotated[PartnerStatus | None, Query(alias="status")] = None,
+    partner_type: Annotated[PartnerType | None, Query(alias="type")] = None,
+    country: Annotated[str | None, Query(pattern=r"^[A-Za-z]{2}$")] = None,
+    group_id: UUID | None = None,
+    q: Annotated[str | None, Query(min_length=1, max_length=100)] = None,
+    tax_id_kind: TaxIdKind | None = None,
+    tax_id: Annotated[str | None, Query(min_length=1, max_length=40)] = None,
+    limit: Annotated[int, Query(ge=1, le=100)] = 20,
+    cursor: Annotated[str | None, Query(max_length=200)] = None,
+) -> list[AnyPartnerView]:
+    """Partners, oldest first; `Link: <…>; rel="next"` points at the next page."""
+    wanted_tax_id = None
+    if tax_id is not None:
+        if tax_id_kind is None or country is None:
+            raise BadRequest("A tax id is looked up with its kind (tax_id_kind) and country.")
+        wanted_tax_id = parse_tax_id(tax_id_kind, country, tax_id)
+    criteria = PartnerFilter(
+        status=status_is,
+        partner_type=partner_type,
+        country=country.upper() if country else None,
+        group_id=group_id,
+        name_prefix=q,
+        tax_id=wanted_tax_id,
+    )
+    views, following = await partners.list_partners(
+        deps, principal, criteria, PageRequest(limit, _cursor(cursor))
+    )
+    next_cursor = _next_cursor(following)
+    if next_cursor:
+        response.headers["Link"] = (
+            f'</api/v1/partners/?limit={limit}&cursor={next_cursor}>; rel="next"'
+        )
+        response.headers["X-Next-Cursor"] = next_cursor
+    return views
+
+
+@router.get("/{partner_id}", response_model=AnyPartnerView)
+async def get_partner(
+    partner_id: UUID, principal: PrincipalDep, deps: DepsDep, response: Response
+) -> AnyPartnerView:
+    """One partner, as the caller may see it."""
+    view = await partners.get_partner(deps, principal, partner_id)
+    response.headers["ETag"] = etag(view.version)
+    return view
+
+
+@router.patch("/{partner_id}", response_model=AnyPartnerView)
+async def amend_partner(
+    *,
+    partner_id: UUID,
+    body: AmendIn,
+    principal: PrincipalDep,
+    deps: DepsDep,
+    if_match: IfMatchDep,
+    idempotency: IdempotencyDep,
+    response: Response,
+) -> AnyPartnerView:
+    """Updates a partner's details; If-Match names the version the client read."""
+    outcome = await partners.amend(
+        deps,
+        principal,
+        partner_id,
+        body.to_changes(),
+        if_match=if_match,
+        idempotency=idempotency,
+    )
+    return _answer(outcome, response)
+
+
+@router.post("/{partner_id}/verification", response_model=AnyPartnerView)
+async def verify_again(
+    partner_id: UUID, principal: PrincipalDep, deps: DepsDep, response: Response
+) -> AnyPartnerView:
+    """Asks the verifier again now about a waiting application (operator staff)."""
+    view = await verifying.verify_now(deps, principal, partner_id)
+    response.headers["ETag"] = etag(view.version)
+    return view
+
+
+@router.post("/{partner_id}/{decision}", response_model=AnyPartnerView)
+async def decide(
+    *,
+    partner_id: UUID,
+    decision: Decision,
+    principal: PrincipalDep,
+    deps: DepsDep,
+    if_match: IfMatchDep,
+    idempotency: IdempotencyDep,
+    response: Response,
+    body: DecisionIn | None = None,
+) -> AnyPartnerView:
+    """submit, approve, reject, revise, suspend or reinstate; a note or reason in the body."""
+    outcome = await partners.decide(
+        deps,
+        principal,
+        partner_id,
+        decision,
+        body.note if body else None,
+        if_match=if_match,
+        idempotency=idempotency,
+    )
+    return _answer(outcome, response)
+
+
+@router.get("/{partner_id}/trade-check/{other_id}", response_model=TradeCheckOut)
+async def trade_check(
+    partner_id: UUID, other_id: UUID, principal: PrincipalDep, deps: DepsDep
+) -> TradeCheckOut:
+    """Whether two partners may trade with each other (the insider-trading rule)."""
+    check = await partners.trade_check(deps, principal, partner_id, other_id)
+    return TradeCheckOut(allowed=check.allowed, reason=check.reason)

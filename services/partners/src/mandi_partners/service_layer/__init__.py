@@ -1,0 +1,1 @@
+"""The partners service's use cases and the ports they need."""

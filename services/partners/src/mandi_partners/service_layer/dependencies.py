@@ -1,0 +1,39 @@
+"""Everything the use cases need, built once by bootstrap.py and passed to each of them."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import datetime
+from typing import Protocol
+from uuid import UUID
+
+from mandi_partners.service_layer.unit_of_work import UnitOfWorkFactory
+from mandi_partners.service_layer.verification import Verifier
+
+__all__ = ["Clock", "PartnersDependencies", "VerificationScheduler"]
+
+
+class Clock(Protocol):
+    """The current time (a test sets it)."""
+
+    def now(self) -> datetime:
+        """The current time, timezone-aware."""
+
+
+class VerificationScheduler(Protocol):
+    """Starts a submitted application's verification without keeping the request waiting."""
+
+    def schedule(self, tenant_id: UUID, partner_id: UUID) -> None:
+        """Verifies the partner soon; a lost schedule is caught by the periodic sweep."""
+
+
+@dataclass(frozen=True)
+class PartnersDependencies:
+    """The adapters and limits behind the use cases."""
+
+    uow: UnitOfWorkFactory
+    clock: Clock
+    verifier: Verifier
+    verifications: VerificationScheduler
+    max_page_size: int = 100
+    sweep_batch_size: int = 50

@@ -1,0 +1,109 @@
+"""The unit of work and repositories the use cases see; adapters implement them on PostgreSQL."""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from contextlib import AbstractAsyncContextManager
+from dataclasses import dataclass
+from datetime import datetime
+from types import TracebackType
+from typing import Any, Protocol
+from uuid import UUID
+
+from mandi_db import IdempotencyKey
+from mandi_messaging.registry import Event
+from mandi_partners.domain.insider_trading import InsiderLinks
+from mandi_partners.domain.partner import Partner, PartnerStatus, PartnerType
+from mandi_partners.domain.tax_ids import TaxId
+
+__all__ = [
+    "IdempotencyRecords",
+    "PageRequest",
+    "PartnerFilter",
+    "PartnerRepository",
+    "PartnersUnitOfWork",
+    "TenantDirectory",
+    "UnitOfWorkFactory",
+]
+
+
+@dataclass(frozen=True)
+class PartnerFilter:
+    """Which partners a list shows; every given criterion must hold."""
+
+    status: PartnerStatus | None = None
+    partner_type: PartnerType | None = None
+    country: str | None = None
+    group_id: UUID | None = None
+    name_prefix: str | None = None
+    tax_id: TaxId | None = None
+    only_partner: UUID | None = None  # an external principal's own partner
+
+
+@dataclass(frozen=True)
+class PageRequest:
+    """Up to `limit` partners created after the one the cursor names (oldest first)."""
+
+    limit: int
+    after: tuple[datetime, UUID] | None = None
+
+
+class PartnerRepository(Protocol):
+    """Partners of the unit of work's tenant, with their tax ids, contacts and locations."""
+
+    async def get(self, partner_id: UUID, *, for_update: bool = False) -> Partner | None: ...
+    async def add(self, partner: Partner) -> None: ...
+    async def save(self, partner: Partner) -> None: ...
+    async def holders_of(self, tax_ids: tuple[TaxId, ...]) -> set[UUID]: ...
+    async def page(self, criteria: PartnerFilter, page: PageRequest) -> list[Partner]: ...
+    async def insider_links(self, partner_id: UUID) -> InsiderLinks | None: ...
+    async def awaiting_verification(self, limit: int) -> list[UUID]: ...
+    async def reseal(self, limit: int) -> int: ...
+
+
+class TenantDirectory(Protocol):
+    """The tenants that have partners, for jobs that visit every tenant."""
+
+    async def remember(self, tenant_id: UUID) -> None: ...
+    async def all(self) -> list[UUID]: ...
+
+
+class IdempotencyRecords(Protocol):
+    """Responses stored under Idempotency-Keys, in the use case's own transaction."""
+
+    async def claim(self, key: IdempotencyKey, tenant_id: UUID) -> dict[str, Any] | None: ...
+    async def complete(
+        self, key: IdempotencyKey, tenant_id: UUID, response: dict[str, Any]
+    ) -> None: ...
+    async def purge_expired(self, limit: int = 1000) -> int: ...
+
+
+class PartnersUnitOfWork(Protocol):
+    """One transaction in one tenant's context (or none, for the tenant directory)."""
+
+    @property
+    def partners(self) -> PartnerRepository: ...
+
+    @property
+    def tenants(self) -> TenantDirectory: ...
+
+    @property
+    def idempotency(self) -> IdempotencyRecords: ...
+
+    async def publish(self, event: Event, *, subject: str) -> None:
+        """Queues an event in the outbox of this transaction."""
+
+    async def commit(self) -> None:
+        """Commits the transaction."""
+
+    async def __aenter__(self) -> PartnersUnitOfWork: ...
+
+    async def __aexit__(
+        self,
+        exc_type: type[BaseException] | None,
+        exc: BaseException | None,
+        traceback: TracebackType | None,
+    ) -> None: ...
+
+
+UnitOfWorkFactory = Callable[[UUID | None], AbstractAsyncContextManager[PartnersUnitOfWork]]
