@@ -50,11 +50,6 @@ class HttpVerifier:
             )
         )
 
-    @property
-    def available(self) -> bool:
-        """False while the circuit is open."""
-        return self._guard.state != "open"
-
     async def verify(self, request: VerificationRequest) -> VerificationAnswer:
         """The verifier's answer, or PARKED with the reason it could not give one."""
         return await self._guard.call(lambda: self._ask(request), fallback=_parked)

@@ -44,7 +44,3 @@ class Verifier(Protocol):
 
     async def verify(self, request: VerificationRequest) -> VerificationAnswer:
         """The verifier's answer, or PARKED when it is unreachable or its circuit is open."""
-
-    @property
-    def available(self) -> bool:
-        """False while the circuit is open: parked applications wait rather than retry."""
