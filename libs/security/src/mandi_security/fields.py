@@ -44,6 +44,12 @@ class FieldCipher:
         self._ciphers = {key_id: AESGCM(key) for key_id, key in keys.items()}
         self._current = current
 
+    @classmethod
+    def from_setting(cls, setting: str) -> FieldCipher:
+        """A cipher of the keys in `id:base64,id:base64`; the last key listed encrypts."""
+        keyring = keyring_from_setting(setting)
+        return cls(keyring, current=list(keyring)[-1])
+
     def encrypt(self, plaintext: str, *, context: str) -> bytes:
         """Ciphertext of the value, bound to `context` (e.g. "users.email")."""
         nonce = os.urandom(_NONCE_BYTES)

@@ -22,7 +22,6 @@ import argparse
 import asyncio
 import json
 import os
-import signal
 import subprocess
 import sys
 import time
@@ -39,7 +38,7 @@ from urllib.request import urlopen
 from fastapi import FastAPI, Request
 from fastapi.responses import JSONResponse
 
-from mandi_testing.processes import ServiceFailed, free_port
+from mandi_testing.processes import ServiceFailed, free_port, stop_process_group
 
 __all__ = ["FakeVerifier", "create_app", "running_fake_verifier"]
 
@@ -126,14 +125,8 @@ class FakeVerifier:
     def stop(self) -> None:
         """Stops the process: calls to it are refused until `start`."""
         process, self._process = self._process, None
-        if process is None or process.poll() is not None:
-            return
-        os.killpg(process.pid, signal.SIGTERM)
-        try:
-            process.wait(timeout=10)
-        except subprocess.TimeoutExpired:
-            os.killpg(process.pid, signal.SIGKILL)
-            process.wait()
+        if process is not None:
+            stop_process_group(process)
 
     def set_mode(self, mode: str, delay_seconds: float = 5.0) -> None:
         """up, error (503) or slow (answers after `delay_seconds`)."""

@@ -32,6 +32,7 @@ __all__ = [
     "running_gateway",
     "running_service",
     "service_environment",
+    "stop_process_group",
 ]
 
 _READY_SECONDS = 60.0
@@ -131,7 +132,8 @@ def _wait_ready(process: subprocess.Popen[bytes], url: str, log: Path) -> None:
         time.sleep(0.1)
 
 
-def _stop_group(process: subprocess.Popen[bytes]) -> None:
+def stop_process_group(process: subprocess.Popen[bytes]) -> None:
+    """SIGTERM to the process's group, SIGKILL if it has not ended in 15 s."""
     if process.poll() is not None:
         return
     os.killpg(process.pid, signal.SIGTERM)
@@ -172,7 +174,7 @@ def running_service(
         _wait_ready(process, f"{url}/readyz", log)
         yield RunningService(name, url, port, dict(environment), log)
     finally:
-        _stop_group(process)
+        stop_process_group(process)
 
 
 def _gateway_script(action: str, environment: Mapping[str, str], state_dir: Path) -> None:

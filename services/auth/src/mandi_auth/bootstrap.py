@@ -33,16 +33,11 @@ from mandi_auth.service_layer.signing_keys import refresh_signing_keys
 from mandi_db import create_database_engine, create_session_factory
 from mandi_messaging import OutboxRelay, create_producer, ensure_topics, start_producer
 from mandi_security import PrincipalResolver
-from mandi_security.fields import BlindIndex, FieldCipher, keyring_from_setting
+from mandi_security.fields import BlindIndex, FieldCipher
 
 __all__ = ["AuthService", "running_service"]
 
 _log = logging.getLogger(__name__)
-
-
-def _cipher(setting: str) -> FieldCipher:
-    keyring = keyring_from_setting(setting)
-    return FieldCipher(keyring, current=list(keyring)[-1])  # the last key listed encrypts
 
 
 def _limit(settings: LimitSettings) -> Limit:
@@ -111,7 +106,7 @@ def build(settings: Settings) -> AuthService:
     )
     sessions = create_session_factory(engine)
     emails = EmailProtection(
-        _cipher(settings.secret("field_keys")),
+        FieldCipher.from_setting(settings.secret("field_keys")),
         BlindIndex(base64.b64decode(settings.secret("email_index_key"))),
     )
 
@@ -122,7 +117,7 @@ def build(settings: Settings) -> AuthService:
     redis = _redis(settings)
     lifetime = timedelta(minutes=settings.access_token_minutes)
     signer = Ed25519Signer(
-        _cipher(settings.secret("key_encryption_keys")),
+        FieldCipher.from_setting(settings.secret("key_encryption_keys")),
         issuer=settings.issuer,
         audience=settings.audience,
         token_lifetime=lifetime,

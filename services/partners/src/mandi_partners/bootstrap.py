@@ -30,7 +30,7 @@ from mandi_partners.service_layer.verifying import (
 )
 from mandi_resilience import CallPolicy
 from mandi_security import PrincipalResolver
-from mandi_security.fields import BlindIndex, FieldCipher, keyring_from_setting
+from mandi_security.fields import BlindIndex, FieldCipher
 
 __all__ = ["PartnersService", "build", "running_service"]
 
@@ -68,11 +68,6 @@ class _InProcessVerifications:
         """Waits for the verifications under way (at shutdown)."""
         if self._tasks:
             await asyncio.wait(self._tasks, timeout=10)
-
-
-def _cipher(setting: str) -> FieldCipher:
-    keyring = keyring_from_setting(setting)
-    return FieldCipher(keyring, current=list(keyring)[-1])  # the last key listed encrypts
 
 
 def _index(settings: Settings, name: str) -> BlindIndex:
@@ -116,7 +111,7 @@ def build(settings: Settings) -> PartnersService:
     )
     sessions = create_session_factory(engine)
     protection = PiiProtection(
-        cipher=_cipher(settings.secret("field_keys")),
+        cipher=FieldCipher.from_setting(settings.secret("field_keys")),
         tax_id_index=_index(settings, "tax_id_index_key"),
         email_index=_index(settings, "email_index_key"),
         phone_index=_index(settings, "phone_index_key"),
