@@ -57,13 +57,18 @@ upstream mandi_$name {
 }
 CONF
     # The collection itself too: without the exact location nginx would answer a POST to
-    # /api/v1/<name> with a redirect to /api/v1/<name>/.
+    # /api/v1/<name> with a redirect to /api/v1/<name>/. Each route tells auth which service it
+    # targets and the normalised path it matched (the auth subrequest sees these variables).
     cat >> "$CONF_DIR/service_routes.conf" <<CONF
 location = /api/v1/$name {
+    set \$mandi_service $name;
+    set \$mandi_path \$uri;
     include $CONF_DIR/authenticated.conf;
     proxy_pass http://mandi_$name/;
 }
 location /api/v1/$name/ {
+    set \$mandi_service $name;
+    set \$mandi_path \$uri;
     include $CONF_DIR/authenticated.conf;
     proxy_pass http://mandi_$name/;
 }

@@ -82,3 +82,20 @@ def test_up_refuses_a_taken_port(tmp_path: Path) -> None:
         )
     assert result.returncode == 1
     assert "MANDI_GATEWAY_PORT" in result.stderr
+
+
+def test_every_authenticated_route_names_the_service_it_targets(tmp_path: Path) -> None:
+    # The auth subrequest reads $mandi_service and $mandi_path: a route that left them unset
+    # would send auth nothing to decide on (and be refused), one that named another service
+    # would be authorized for the wrong one.
+    assert _render(tmp_path).returncode == 0
+    routes = (tmp_path / "gateway" / "conf" / "service_routes.conf").read_text()
+    route = re.compile(r"^location =? ?(/api/v1/[^ ]+) \{(.*?)^\}", re.MULTILINE | re.DOTALL)
+    blocks = route.findall(routes)
+    assert blocks
+    for prefix, body in blocks:
+        service = prefix.removeprefix("/api/v1/").strip("/")
+        assert f"set $mandi_service {service};" in body
+        assert "set $mandi_path $uri;" in body
+        assert "authenticated.conf" in body
+        assert f"proxy_pass http://mandi_{service}/;" in body

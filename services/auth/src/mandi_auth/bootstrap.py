@@ -86,6 +86,11 @@ class AuthService:
     producer: AIOKafkaProducer | None = None
     tasks: list[asyncio.Task[None]] = field(default_factory=list)
 
+    @property
+    def gateway_secret(self) -> str:
+        """The secret nginx sends with every request it vouches for."""
+        return self.settings.secret("gateway_secret")
+
     async def refresh_keys(self) -> None:
         """Loads the signing keys, making a new one when the rotation period is over."""
         await refresh_signing_keys(

@@ -108,11 +108,35 @@ def test_a_signing_key_is_due_when_none_exists_or_the_newest_is_old():
 
 
 def test_reading_needs_read_scope_and_anything_else_write_scope():
-    assert required_scope("GET", "/api/v1/matching/matches?page=2") == "matching:read"
-    assert required_scope("HEAD", "/api/v1/matching") == "matching:read"
-    assert required_scope("POST", "/api/v1/partners/") == "partners:write"
-    assert required_scope("DELETE", "/api/v1/auth/api-keys/1") == "auth:write"
-    assert required_scope("GET", "/somewhere/else") is None
+    assert required_scope("GET", "matching", "/api/v1/matching/matches") == "matching:read"
+    assert required_scope("HEAD", "matching", "/api/v1/matching") == "matching:read"
+    assert required_scope("POST", "partners", "/api/v1/partners/") == "partners:write"
+    assert required_scope("DELETE", "auth", "/api/v1/auth/api-keys/1") == "auth:write"
+
+
+def test_a_post_to_search_is_a_query_that_needs_the_read_scope():
+    assert required_scope("POST", "partners", "/api/v1/partners/search") == "partners:read"
+    assert required_scope("POST", "partners", "/api/v1/partners/1/search") == "partners:read"
+    assert required_scope("POST", "partners", "/api/v1/partners/searches") == "partners:write"
+    assert required_scope("PUT", "partners", "/api/v1/partners/search") == "partners:write"
+
+
+@pytest.mark.parametrize(
+    ("service", "path"),
+    [
+        ("", "/api/v1/auth/me"),  # a route that named no service
+        ("auth", "/api/v1/partners/1"),  # a path outside the route's service
+        ("auth", "/somewhere/else"),
+        ("auth", "//api/v1/auth/me"),  # paths nginx would have normalised
+        ("auth", "/api/v1/auth//me"),
+        ("partners", "/api/v1/partners/../auth/me"),
+        ("auth", "/api/v1/auth/./me"),
+        ("Auth", "/api/v1/Auth/me"),
+        ("auth/../partners", "/api/v1/auth/../partners/1"),
+    ],
+)
+def test_a_route_auth_cannot_place_needs_no_scope_but_is_refused(service, path):
+    assert required_scope("GET", service, path) is None
 
 
 def test_a_limit_is_positive():

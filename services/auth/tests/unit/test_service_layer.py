@@ -132,7 +132,7 @@ async def test_logout_ends_the_session(deps):
     with pytest.raises(NotAuthenticated):
         await sessions.refresh(deps, tokens.refresh_token)
     decision = await authorize(
-        deps, AuthorizeRequest("GET", "/api/v1/auth/me", f"Bearer {tokens.access_token}")
+        deps, AuthorizeRequest("GET", "auth", "/api/v1/auth/me", f"Bearer {tokens.access_token}")
     )
     assert (decision.status, decision.reason) == (401, "revoked")
 
@@ -239,7 +239,8 @@ async def test_a_key_is_refused_an_unknown_plan_or_a_past_expiry(deps, fakes):
 
 
 async def _decide(deps, key_value, method="GET", path="/api/v1/auth/me"):
-    return await authorize(deps, AuthorizeRequest(method, path, api_key=key_value))
+    service = path.split("/")[3]  # the service the gateway's route for this path names
+    return await authorize(deps, AuthorizeRequest(method, service, path, api_key=key_value))
 
 
 async def test_the_gateway_admits_a_key_within_its_scopes_and_limit(deps):
@@ -249,6 +250,10 @@ async def test_the_gateway_admits_a_key_within_its_scopes_and_limit(deps):
     assert allowed.principal.partner_id == PARTNER
     refused = await _decide(deps, issued.value, "POST", "/api/v1/auth/users")
     assert (refused.status, refused.reason) == (403, "insufficient_scope")
+    nameless = await authorize(
+        deps, AuthorizeRequest("GET", "", "/api/v1/auth/me", None, issued.value)
+    )
+    assert (nameless.status, nameless.reason) == (403, "unroutable")
     for _ in range(2):
         await _decide(deps, issued.value)  # the standard plan's burst is 3
     limited = await _decide(deps, issued.value)
@@ -311,11 +316,14 @@ async def test_the_gateway_checks_tokens_and_their_sessions(deps):
     await _tenant(deps)
     tokens = await sessions.login(deps, _login())
     ok = await authorize(
-        deps, AuthorizeRequest("GET", "/api/v1/matching/x", f"Bearer {tokens.access_token}")
+        deps,
+        AuthorizeRequest("GET", "matching", "/api/v1/matching/x", f"Bearer {tokens.access_token}"),
     )
     assert ok.allowed
     assert ok.principal.roles == {"admin"}
-    missing = await authorize(deps, AuthorizeRequest("GET", "/api/v1/matching/x"))
+    missing = await authorize(deps, AuthorizeRequest("GET", "matching", "/api/v1/matching/x"))
     assert (missing.status, missing.reason) == (401, "missing_credential")
-    forged = await authorize(deps, AuthorizeRequest("GET", "/api/v1/matching/x", "Bearer forged"))
+    forged = await authorize(
+        deps, AuthorizeRequest("GET", "matching", "/api/v1/matching/x", "Bearer forged")
+    )
     assert (forged.status, forged.reason) == (401, "invalid_token")

@@ -1,4 +1,10 @@
-"""What a gateway request needs: `<service>:read` to read, `<service>:write` otherwise."""
+"""What a gateway request needs: `<service>:read` to read, `<service>:write` otherwise.
+
+The service is the one the gateway's route targets, named in the route's own configuration;
+it is never parsed out of what the client sent. The path is the normalised one nginx routed on
+(`//` merged, `%xx` decoded, `..` resolved), and must lie under that service's prefix: anything
+else is refused, never let through as "no scope needed".
+"""
 
 from __future__ import annotations
 
@@ -6,8 +12,11 @@ import re
 
 __all__ = ["PUBLIC_ROUTES", "required_scope"]
 
-_API_PATH = re.compile(r"^/api/v1/(?P<service>[a-z][a-z0-9-]*)(?:/|$)")
+_SERVICE = re.compile(r"[a-z][a-z0-9-]{0,39}")
 _READS = frozenset({"GET", "HEAD", "OPTIONS"})
+# A POST to a path ending in /search is a query whose criteria are too sensitive for a URL
+# (tax ids): it reads, so it needs the read scope.
+_QUERY_SUFFIX = "/search"
 
 # Reached without a credential: they are how a credential is obtained or checked.
 PUBLIC_ROUTES = frozenset(
@@ -20,11 +29,23 @@ PUBLIC_ROUTES = frozenset(
 )
 
 
-def required_scope(method: str, uri: str) -> str | None:
-    """The scope a request needs, or None when the path is not under /api/v1/<service>/."""
-    path = uri.split("?", 1)[0]
-    match = _API_PATH.match(path)
-    if match is None:
+def required_scope(method: str, service: str, path: str) -> str | None:
+    """The scope the request needs; None when the route is not one to pass on at all."""
+    if not _SERVICE.fullmatch(service) or not _under(path, f"/api/v1/{service}"):
         return None
-    action = "read" if method.upper() in _READS else "write"
-    return f"{match['service']}:{action}"
+    verb = method.upper()
+    reads = verb in _READS or (verb == "POST" and _is_query(service, path))
+    return f"{service}:{'read' if reads else 'write'}"
+
+
+def _is_query(service: str, path: str) -> bool:
+    within_service = path.rstrip("/").removeprefix(f"/api/v1/{service}")
+    return within_service.endswith(_QUERY_SUFFIX)
+
+
+def _under(path: str, prefix: str) -> bool:
+    # nginx hands over a normalised path; one that is not (a changed configuration) is refused.
+    segments = path.split("/")[1:]
+    if "" in segments[:-1] or "." in segments or ".." in segments:
+        return False
+    return path == prefix or path.startswith(prefix + "/")

@@ -25,10 +25,15 @@ _ALLOWED = 200
 
 @dataclass(frozen=True)
 class AuthorizeRequest:
-    """What the gateway forwards about the original request."""
+    """What the gateway forwards about the original request.
+
+    `service` is the one the gateway's route targets (its configuration says so, not the
+    client); `path` is the normalised path nginx routed on.
+    """
 
     method: str
-    uri: str
+    service: str
+    path: str
     authorization: str | None = None
     api_key: str | None = None
 
@@ -69,8 +74,10 @@ async def authorize(deps: AuthDependencies, request: AuthorizeRequest) -> Decisi
     if isinstance(caller_or_refusal, Decision):
         return caller_or_refusal
     caller = caller_or_refusal
-    scope = required_scope(request.method, request.uri)
-    if scope is not None and not caller.principal.has_scope(scope):
+    scope = required_scope(request.method, request.service, request.path)
+    if scope is None:
+        return _refused(403, "unroutable")
+    if not caller.principal.has_scope(scope):
         return _refused(403, "insufficient_scope")
     verdict = await deps.gatekeeper.admit(caller.session_id, caller.buckets, touch=caller.key_id)
     if verdict.allowed:

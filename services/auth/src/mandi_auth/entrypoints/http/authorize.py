@@ -7,6 +7,11 @@ nginx turns into a 503 problem for the client.
 
 nginx understands only 2xx, 401 and 403 from it, so a rate-limit or quota refusal is a 403 with
 `X-Mandi-Reason` saying which; nginx turns it into the 429 the client sees.
+
+Only the gateway may ask: without its secret the answer is a 403 before any credential is
+looked at, so the endpoint is no credential oracle for whoever reaches the auth port. The route
+tells which service a request targets (`X-Mandi-Service`) and the path it routed on
+(`X-Mandi-Path`); a request without them is refused, never passed as needing no scope.
 """
 
 from __future__ import annotations
@@ -27,7 +32,7 @@ from starlette.types import ASGIApp, Receive, Scope, Send
 from mandi_auth.service_layer.authorize import AuthorizeRequest, Decision, authorize
 from mandi_observability import get_logger
 from mandi_observability.metrics import HTTP_REQUEST_DURATION
-from mandi_security import gateway_headers
+from mandi_security import gateway_headers, is_from_gateway
 
 __all__ = ["AUTHORIZE_PATH", "AuthorizeFastPath", "decide"]
 
@@ -80,11 +85,15 @@ def _limit_headers(decision: Decision) -> dict[str, str]:
 async def decide(request: Request) -> Response:
     """200 with the principal's headers, or 401/403 with the reason in X-Mandi-Reason."""
     headers = request.headers
+    service = request.app.state.service
+    if not is_from_gateway(headers, service.gateway_secret):
+        return Response(status_code=HTTP_403_FORBIDDEN, headers={"x-mandi-reason": "not_gateway"})
     decision = await authorize(
-        request.app.state.service.deps,
+        service.deps,
         AuthorizeRequest(
-            method=headers.get("x-original-method", "GET"),
-            uri=headers.get("x-original-uri", "/"),
+            method=headers.get("x-original-method", ""),
+            service=headers.get("x-mandi-service", ""),
+            path=headers.get("x-mandi-path", ""),
             authorization=headers.get("authorization"),
             api_key=headers.get("x-api-key"),
         ),
