@@ -63,6 +63,7 @@ from mandi_testing import (
 
 PAYLOAD_BYTES = 500
 PARTITIONS = 6
+BENCH_TENANT = uuid.UUID("00000000-0000-4000-8000-000000000001")
 BENCH_EVENTS = EventRegistry()
 TARGETS = {
     "relay_events_per_s": (">=", 25_000),
@@ -95,7 +96,7 @@ def sample_envelope(n: int) -> Envelope:
         type=LotListed.event_type,
         subject=f"lot-{n % 1000}",
         data=sample_event(n).model_dump_json().encode(),
-        tenant_id="00000000-0000-4000-8000-000000000001",
+        tenant_id=str(BENCH_TENANT),
         correlation_id=str(uuid.uuid4()),
     )
 
@@ -239,8 +240,10 @@ async def _commit_through_the_orm(app_url: str, topic: str, schedule: Schedule) 
     committed: dict[str, float] = {}
 
     async def write(n: int) -> None:
-        async with UnitOfWork(sessions) as uow:
-            outbox = OutboxWriter(uow.session, BENCH_EVENTS, source="mandi/bench", topic=topic)
+        async with UnitOfWork(sessions, tenant_id=BENCH_TENANT) as uow:
+            outbox = OutboxWriter(
+                uow.session, BENCH_EVENTS, source="mandi/bench", topic=topic, tenant_id=BENCH_TENANT
+            )
             envelope = await outbox.add(sample_event(n), subject=f"lot-{n % 1000}")
             committed[envelope.id] = time.time()  # before COMMIT: an upper bound, never late
             await uow.commit()

@@ -5,7 +5,9 @@ Limits are set low on purpose (plans `tiny` and `quota`) so refusals can be reac
 
 from __future__ import annotations
 
+import asyncio
 import base64
+import json
 import secrets
 import uuid
 from collections.abc import Callable, Iterator
@@ -17,10 +19,12 @@ import asyncpg
 import httpx
 import jwt
 import pytest
+from aiokafka import ConsumerRecord
 from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey
 
 from mandi_security.fields import FieldCipher, keyring_from_setting
 from mandi_testing import Infrastructure, fresh_database
+from mandi_testing.kafka import end_offsets, read_topic_since
 from mandi_testing.platform import RunningPlatform, running_platform
 
 LIMITS: dict[str, Any] = {
@@ -44,9 +48,17 @@ PARTNERS_SETTINGS: dict[str, Any] = {
 }
 
 
+# The topics the platform's services publish on; where each ended when the platform started,
+# so a test can read everything the run put there (test_wire_events.py).
+EVENT_TOPICS = ("mandi.auth.events", "mandi.partners.events")
+_WIRE_START = pytest.StashKey[dict[str, dict[int, int]]]()
+
+
 @pytest.fixture(scope="session")
 def platform(
-    infrastructure: Infrastructure, tmp_path_factory: pytest.TempPathFactory
+    infrastructure: Infrastructure,
+    tmp_path_factory: pytest.TempPathFactory,
+    pytestconfig: pytest.Config,
 ) -> Iterator[RunningPlatform]:
     """Auth migrated and serving on a fresh database, nginx in front, for the whole run."""
     workdir = tmp_path_factory.mktemp("platform")
@@ -62,7 +74,56 @@ def platform(
             partners_settings=PARTNERS_SETTINGS,
         ) as running,
     ):
+        pytestconfig.stash[_WIRE_START] = {
+            topic: asyncio.run(end_offsets(infrastructure.kafka_bootstrap_servers, topic))
+            for topic in EVENT_TOPICS
+        }
         yield running
+
+
+@pytest.fixture
+def published_since_start(
+    platform: RunningPlatform, pytestconfig: pytest.Config
+) -> Callable[[], list[ConsumerRecord]]:
+    """Reads every message this platform's services published since the platform started.
+
+    Other runs may share the Kafka (a `make dev`, another checkout's tests): messages about
+    tenants this platform does not know are theirs and left out; a message that names no tenant
+    at all is kept, whoever wrote it.
+    """
+    bootstrap = platform.auth.environment["MANDI_AUTH_KAFKA_BOOTSTRAP_SERVERS"]
+
+    def read() -> list[ConsumerRecord]:
+        records = [
+            record
+            for topic, since in pytestconfig.stash[_WIRE_START].items()
+            for record in asyncio.run(read_topic_since(bootstrap, topic, since))
+        ]
+        ours = {str(tenant) for tenant in asyncio.run(_platform_tenants(platform))}
+        return [record for record in records if _tenant_named(record) in ours | {None}]
+
+    return read
+
+
+def _tenant_named(record: ConsumerRecord) -> str | None:
+    header = dict(record.headers).get("ce_tenantid")
+    if header:
+        return str(header.decode())
+    data = json.loads(record.value) if record.value else {}
+    tenant = data.get("tenant_id") if isinstance(data, dict) else None
+    return str(tenant) if tenant else None
+
+
+async def _platform_tenants(platform: RunningPlatform) -> list[uuid.UUID]:
+    environment = platform.auth.environment
+    connection = await asyncpg.connect(
+        environment["MANDI_AUTH_MIGRATION_DATABASE_URL"],
+        password=environment["MANDI_AUTH_MIGRATION_DATABASE_PASSWORD"],
+    )
+    try:
+        return [row["id"] for row in await connection.fetch("SELECT id FROM tenants")]
+    finally:
+        await connection.close()
 
 
 @pytest.fixture
@@ -192,8 +253,12 @@ async def sign_as_platform(platform: RunningPlatform) -> Callable[[dict[str, Any
 
 
 def pytest_collection_modifyitems(items: list[pytest.Item]) -> None:
-    """Every test here runs the platform: `make test-unit` leaves them out by the e2e mark."""
+    """Every test here runs the platform: `make test-unit` leaves them out by the e2e mark.
+
+    The tests of what went over the wire run last, to see every message the run produced.
+    """
     here = Path(__file__).parent
     for item in items:
         if here in item.path.parents:
             item.add_marker(pytest.mark.e2e)
+    items.sort(key=lambda item: item.path.name == "test_wire_events.py")

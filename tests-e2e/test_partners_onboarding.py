@@ -157,10 +157,10 @@ def test_onboarding_happy_path_with_events_free_of_pii(
 
     events = _events_of(platform, partner["id"], expected=4)
     assert [event["type"] for event in events] == [
-        "mandi.partners.partner_registered.v1",
-        "mandi.partners.partner_submitted.v1",
-        "mandi.partners.partner_verified.v1",
-        "mandi.partners.partner_approved.v1",
+        "mandi.partner.registered.v1",
+        "mandi.partner.submitted.v1",
+        "mandi.partner.verified.v1",
+        "mandi.partner.approved.v1",
     ]
     assert events[0]["data"]["tax_ids"][0]["masked"].endswith(body["tax_ids"][0]["value"][-4:])
     assert len(events[0]["data"]["director_fingerprints"]) == 2  # email and phone

@@ -1,3 +1,4 @@
+import re
 from uuid import uuid4
 
 import mandi_contracts
@@ -24,3 +25,21 @@ def test_auth_events_carry_no_email_or_secret_fields() -> None:
     for name in auth.__all__:
         fields = set(getattr(auth, name).model_fields)
         assert not fields & {"email", "password", "secret", "token", "key"}, name
+
+
+def _registered() -> list[tuple[str, type]]:
+    return [(model.event_type, model) for model in EVENTS.models()]
+
+
+def test_every_type_follows_the_one_naming_scheme() -> None:
+    # docs/events.md: mandi.<aggregate>.<event>.v<N>, the class named for aggregate and event.
+    scheme = re.compile(
+        r"^mandi\.(?P<aggregate>[a-z][a-z0-9_]*)\.(?P<event>[a-z][a-z0-9_]*)\.v\d+$"
+    )
+    registered = _registered()
+    assert registered
+    for type_name, model in registered:
+        match = scheme.fullmatch(type_name)
+        assert match, type_name
+        words = f"{match['aggregate']}_{match['event']}".split("_")
+        assert model.__name__ == "".join(word.capitalize() for word in words), type_name

@@ -12,7 +12,13 @@ import pytest
 from sqlalchemy import text
 from sqlalchemy.exc import DBAPIError
 
-from mandi_db import UnitOfWork, create_database_engine, create_session_factory
+from mandi_db import (
+    TenantlessUnitOfWork,
+    TenantRequired,
+    UnitOfWork,
+    create_database_engine,
+    create_session_factory,
+)
 from mandi_db.migrations import alembic_config, downgrade, upgrade
 from mandi_observability import bound_context
 from mandi_testing import TestDatabase
@@ -78,7 +84,12 @@ async def _add_note(sessions: object, tenant: uuid.UUID, body: str) -> None:
 
 
 async def _bodies(sessions: object, tenant: uuid.UUID | None) -> set[str]:
-    async with UnitOfWork(sessions, tenant_id=tenant) as uow:  # type: ignore[arg-type]
+    unit = (
+        TenantlessUnitOfWork(sessions)  # type: ignore[arg-type]
+        if tenant is None
+        else UnitOfWork(sessions, tenant_id=tenant)  # type: ignore[arg-type]
+    )
+    async with unit as uow:
         rows = await uow.session.exec(text("SELECT body FROM notes"))
         return {row.body for row in rows}
 
@@ -99,10 +110,24 @@ async def test_a_tenant_cannot_write_a_row_for_another(sessions: object) -> None
             await uow.session.exec(forged, params={"id": uuid.uuid4(), "tenant": TENANT_B})
 
 
-async def test_tenant_comes_from_the_request_context(sessions: object) -> None:
+async def test_the_request_context_never_chooses_the_tenant(sessions: object) -> None:
+    # A tenant id bound from a header must not open a tenant's rows to a tenant-less unit.
     await _add_note(sessions, TENANT_A, "context note")
     with bound_context(tenant_id=str(TENANT_A)):
-        assert "context note" in await _bodies(sessions, None)
+        assert await _bodies(sessions, None) == set()
+
+
+@pytest.mark.parametrize("tenant", [None, str(TENANT_A), ""])
+def test_a_tenant_unit_of_work_cannot_be_made_without_a_tenant(sessions, tenant) -> None:
+    with pytest.raises(TenantRequired):
+        UnitOfWork(sessions, tenant_id=tenant)
+
+
+async def test_a_tenantless_unit_of_work_cannot_write_tenant_rows(sessions: object) -> None:
+    insert = text("INSERT INTO notes (id, tenant_id, body) VALUES (:id, :tenant, 'orphan')")
+    async with TenantlessUnitOfWork(sessions) as uow:  # type: ignore[arg-type]
+        with pytest.raises(DBAPIError, match="row-level security"):
+            await uow.session.exec(insert, params={"id": uuid.uuid4(), "tenant": TENANT_A})
 
 
 async def test_tenant_holds_for_every_transaction_of_the_unit(sessions: object) -> None:

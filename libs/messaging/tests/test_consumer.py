@@ -8,6 +8,7 @@ import sys
 from collections.abc import AsyncIterator, Awaitable, Callable
 from contextlib import asynccontextmanager
 from typing import Any
+from uuid import UUID
 
 import pytest
 from aiokafka import AIOKafkaProducer, ConsumerRecord
@@ -16,7 +17,7 @@ from prometheus_client import REGISTRY
 from sqlalchemy import text
 from sqlalchemy.ext.asyncio import async_sessionmaker
 
-from mandi_db import TenantAwareSession, UnitOfWork
+from mandi_db import TenantAwareSession, Transaction, UnitOfWork
 from mandi_messaging import (
     DeadLetterPublisher,
     Envelope,
@@ -32,7 +33,7 @@ from mandi_messaging import (
     subscribe,
 )
 from mandi_testing import TestDatabase, eventually, read_topic
-from mandi_testing.messaging import TEST_EVENTS, Noted, running, write_events
+from mandi_testing.messaging import TEST_EVENTS, TEST_TENANT, Noted, running, write_events
 
 pytestmark = pytest.mark.integration
 
@@ -46,7 +47,7 @@ class Handler:
     def __init__(self) -> None:
         self.poisonous: set[str] = set()
 
-    async def __call__(self, event: Noted, envelope: Envelope, uow: UnitOfWork) -> None:
+    async def __call__(self, event: Noted, envelope: Envelope, uow: Transaction) -> None:
         if event.body in self.poisonous:
             raise RuntimeError(f"cannot price {event.body} for buyer ravi.kumar@example.com")
         await uow.session.exec(RECORD_EFFECT, params={"event_id": envelope.id, "body": event.body})
@@ -61,7 +62,7 @@ def _consumer(
     return EventConsumer(
         group=group,
         registry=TEST_EVENTS,
-        unit_of_work=lambda tenant: UnitOfWork(sessions, tenant_id=tenant),
+        unit_of_work=lambda tenant: UnitOfWork(sessions, tenant_id=UUID(tenant)),
         handler=handler,  # type: ignore[arg-type]
         dead_letters=DeadLetterPublisher(producer, group=group),
         retry=RetryPolicy(attempts=3, initial_backoff=0.01, max_backoff=0.05),
@@ -97,6 +98,7 @@ async def test_a_redelivered_message_changes_nothing(
         type="mandi.test.noted.v1",
         subject="lot-1",
         data=b'{"body": "once"}',
+        tenant_id=str(TEST_TENANT),
     )
     record = ConsumerRecord(
         "inbox-topic", 0, 0, 0, 0, b"lot-1", envelope.data, None, 5, 16, envelope.kafka_headers()
@@ -278,7 +280,7 @@ async def test_a_message_whose_dead_letter_cannot_be_written_is_read_again_not_l
     consumer = EventConsumer(
         group=group,
         registry=TEST_EVENTS,
-        unit_of_work=lambda tenant: UnitOfWork(sessions, tenant_id=tenant),
+        unit_of_work=lambda tenant: UnitOfWork(sessions, tenant_id=UUID(tenant)),
         handler=handler,  # type: ignore[arg-type]
         dead_letters=dead_letters,
         retry=RetryPolicy(attempts=2, initial_backoff=0.01, max_backoff=0.02),

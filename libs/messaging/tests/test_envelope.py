@@ -39,7 +39,13 @@ def test_headers_follow_the_binary_mode_names() -> None:
 def test_absent_extensions_are_not_sent() -> None:
     bare = Envelope(id="1", source="s", type="mandi.a.b.v1", subject="k", data=b"{}")
     names = {name for name, _ in bare.kafka_headers()}
-    assert not names & {"ce_tenantid", "ce_correlationid", "ce_causationid", "traceparent"}
+    assert not names & {
+        "ce_tenantid",
+        "ce_correlationid",
+        "ce_causationid",
+        "traceparent",
+        "ce_traceparent",
+    }
 
 
 def test_the_cloudevents_sdk_reads_the_headers() -> None:
@@ -51,6 +57,9 @@ def test_the_cloudevents_sdk_reads_the_headers() -> None:
     assert event.get_type() == "mandi.partner.registered.v1"
     assert event.get_subject() == "partner-42"
     assert event.get_extension("tenantid") == "tenant-7"
+    assert event.get_extension("correlationid") == ENVELOPE.correlation_id
+    # The distributed-tracing extension: what an SDK reads as the event's trace context.
+    assert event.get_extension("traceparent") == ENVELOPE.traceparent
     assert event.get_data() == {"partner_id": "partner-42"}
 
 

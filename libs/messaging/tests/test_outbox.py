@@ -5,6 +5,7 @@ from __future__ import annotations
 import asyncio
 import json
 import random
+import uuid
 from collections.abc import Awaitable, Callable
 
 import asyncpg
@@ -18,7 +19,7 @@ from mandi_messaging import OutboxRelay, OutboxWriter
 from mandi_messaging.outbox import measure_backlog
 from mandi_observability import bound_context
 from mandi_testing import TestDatabase, read_topic
-from mandi_testing.messaging import TEST_EVENTS, Noted, running, write_events
+from mandi_testing.messaging import TEST_EVENTS, TEST_TENANT, Noted, running, write_events
 
 pytestmark = pytest.mark.integration
 
@@ -34,8 +35,10 @@ async def test_a_rolled_back_transaction_publishes_nothing(
     kafka_bootstrap_servers: str,
     count_rows: Callable[[str], Awaitable[int]],
 ) -> None:
-    async with UnitOfWork(sessions) as uow:
-        writer = OutboxWriter(uow.session, TEST_EVENTS, source="mandi/tests", topic=topic)
+    async with UnitOfWork(sessions, tenant_id=TEST_TENANT) as uow:
+        writer = OutboxWriter(
+            uow.session, TEST_EVENTS, source="mandi/tests", topic=topic, tenant_id=TEST_TENANT
+        )
         await writer.add(Noted(body="rolled back"), subject="lot-1")
         await uow.rollback()
     await write_events(sessions, topic, [("lot-1", Noted(body="committed"))])
@@ -56,8 +59,10 @@ async def test_events_of_one_key_arrive_in_commit_order_under_concurrent_writers
     commit_order: list[int] = []
 
     async def write(seq: int) -> None:
-        async with UnitOfWork(sessions) as uow:
-            writer = OutboxWriter(uow.session, TEST_EVENTS, source="mandi/tests", topic=topic)
+        async with UnitOfWork(sessions, tenant_id=TEST_TENANT) as uow:
+            writer = OutboxWriter(
+                uow.session, TEST_EVENTS, source="mandi/tests", topic=topic, tenant_id=TEST_TENANT
+            )
             await writer.add(Noted(body=f"write {seq}", seq=seq), subject="hot-lot")
             # Held open so transactions overlap and commit in an order unlike their inserts'.
             await asyncio.sleep(random.uniform(0.005, 0.03))
@@ -114,7 +119,7 @@ async def test_the_trace_and_the_request_ids_survive_the_relay(
     tracer = TracerProvider().get_tracer("tests")
     with (
         tracer.start_as_current_span("request") as span,
-        bound_context(tenant_id="tenant-9", correlation_id="corr-9"),
+        bound_context(correlation_id="corr-9"),
     ):
         await write_events(sessions, topic, [("lot-1", Noted(body="traced"))])
         trace_id = format(span.get_span_context().trace_id, "032x")
@@ -124,8 +129,27 @@ async def test_the_trace_and_the_request_ids_survive_the_relay(
 
     headers = dict(record.headers)
     assert headers["traceparent"].decode().split("-")[1] == trace_id
-    assert headers["ce_tenantid"] == b"tenant-9"
+    assert headers["ce_tenantid"] == str(TEST_TENANT).encode()
     assert headers["ce_correlationid"] == b"corr-9"
+
+
+async def test_an_event_takes_its_tenant_from_the_unit_of_work_never_the_context(
+    sessions: async_sessionmaker,
+    make_relay: Callable[..., OutboxRelay],
+    topic: str,
+    kafka_bootstrap_servers: str,
+) -> None:
+    own_tenant = uuid.uuid4()
+    with bound_context(tenant_id="forged-by-a-header"):
+        await write_events(sessions, topic, [("lot-1", Noted(body="x"))], tenant_id=own_tenant)
+
+    async with running(make_relay()):
+        [record] = await read_topic(kafka_bootstrap_servers, topic, expected=1)
+
+    headers = dict(record.headers)
+    assert headers["ce_tenantid"] == str(own_tenant).encode()
+    # Made where no conversation was started, an event correlates to itself.
+    assert headers["ce_correlationid"] == headers["ce_id"]
 
 
 async def test_the_cloudevents_sdk_reads_what_the_relay_published(
@@ -134,8 +158,7 @@ async def test_the_cloudevents_sdk_reads_what_the_relay_published(
     topic: str,
     kafka_bootstrap_servers: str,
 ) -> None:
-    with bound_context(tenant_id="tenant-3"):
-        await write_events(sessions, topic, [("lot-77", Noted(body="read me", seq=7))])
+    await write_events(sessions, topic, [("lot-77", Noted(body="read me", seq=7))])
 
     async with running(make_relay()):
         [record] = await read_topic(kafka_bootstrap_servers, topic, expected=1)
@@ -146,7 +169,7 @@ async def test_the_cloudevents_sdk_reads_what_the_relay_published(
     assert event.get_type() == "mandi.test.noted.v1"
     assert event.get_source() == "mandi/tests"
     assert event.get_subject() == "lot-77"
-    assert event.get_extension("tenantid") == "tenant-3"
+    assert event.get_extension("tenantid") == str(TEST_TENANT)
     assert event.get_data() == {"body": "read me", "seq": 7}
     assert record.key == b"lot-77"
 

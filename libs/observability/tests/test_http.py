@@ -12,6 +12,7 @@ from prometheus_client import REGISTRY
 
 from mandi_observability import (
     RequestContextMiddleware,
+    bind_verified_principal,
     current_context,
     get_logger,
     instrument_app,
@@ -29,6 +30,12 @@ def build_app(service: str) -> FastAPI:
     @partners.get("/{partner_id}")
     async def read_partner(partner_id: str) -> dict[str, Any]:
         get_logger("partners").info("partner read")
+        context = current_context()
+        return {"id": partner_id, "tenant": context.tenant_id, "principal": context.principal_id}
+
+    @partners.get("/{partner_id}/as/{tenant_id}")
+    async def read_as_verified(partner_id: str, tenant_id: str) -> dict[str, Any]:
+        bind_verified_principal(tenant_id, "verified-user")  # what a principal resolver does
         context = current_context()
         return {"id": partner_id, "tenant": context.tenant_id, "principal": context.principal_id}
 
@@ -112,12 +119,25 @@ async def test_an_unusable_request_id_is_replaced(
     assert uuid.UUID(response.headers["x-request-id"])
 
 
-async def test_the_gateways_tenant_and_principal_are_bound_for_the_handler(
-    client: httpx.AsyncClient,
+async def test_tenant_and_principal_headers_are_never_bound_from_the_request(
+    client: httpx.AsyncClient, read_logs: LogReader
 ) -> None:
-    headers = {"X-Tenant-Id": "tenant-7", "X-Principal-Id": "user-9"}
+    headers = {"X-Tenant-Id": "tenant-7", "X-Principal-Id": "user-9", "X-Request-Id": "forged-1"}
     response = await client.get("/partners/p-1", headers=headers)
-    assert response.json() == {"id": "p-1", "tenant": "tenant-7", "principal": "user-9"}
+    assert response.json() == {"id": "p-1", "tenant": None, "principal": None}
+    lines = [line for line in app_lines(read_logs) if line["request_id"] == "forged-1"]
+    assert [line["event"] for line in lines] == ["partner read", "request"]
+    assert not any("tenant_id" in line for line in lines)
+
+
+async def test_a_verified_principal_is_bound_for_the_rest_of_the_request(
+    client: httpx.AsyncClient, read_logs: LogReader
+) -> None:
+    headers = {"X-Tenant-Id": "forged", "X-Request-Id": "verified-1"}
+    response = await client.get("/partners/p-1/as/tenant-7", headers=headers)
+    assert response.json() == {"id": "p-1", "tenant": "tenant-7", "principal": "verified-user"}
+    [access] = [line for line in app_lines(read_logs) if line["request_id"] == "verified-1"]
+    assert (access["event"], access["tenant_id"]) == ("request", "tenant-7")
     assert current_context().tenant_id is None  # nothing leaks past the request
 
 

@@ -10,11 +10,14 @@ from opentelemetry.sdk.trace.export.in_memory_span_exporter import InMemorySpanE
 from opentelemetry.trace import SpanKind
 
 from mandi_observability import (
+    bound_context,
     configure_tracing,
     context_from_traceparent,
+    current_context,
     current_trace_ids,
     current_traceparent,
     instrument_asyncpg,
+    started_operation,
     tracer,
 )
 from mandi_observability.tracing import _build_provider
@@ -127,3 +130,32 @@ def test_instrumenting_asyncpg_wraps_its_queries_once() -> None:
     assert AsyncPGInstrumentor().is_instrumented_by_opentelemetry
     assert hasattr(asyncpg.Connection.execute, "__wrapped__")
     assert not hasattr(asyncpg.Connection.execute.__wrapped__, "__wrapped__")
+
+
+def test_an_operation_starts_its_own_trace_and_correlation_id(
+    spans: InMemorySpanExporter,
+) -> None:
+    with started_operation("sweep") as first:
+        first_traceparent = current_traceparent()
+    with started_operation("sweep") as second:
+        second_traceparent = current_traceparent()
+    assert first_traceparent is not None
+    assert second_traceparent is not None
+    assert first_traceparent.split("-")[1] != second_traceparent.split("-")[1]
+    assert first.correlation_id
+    assert second.correlation_id
+    assert first.correlation_id != second.correlation_id
+    assert [span.name for span in spans.get_finished_spans()] == ["sweep", "sweep"]
+    assert current_context().correlation_id is None  # nothing leaks past the operation
+
+
+def test_an_operation_forgets_the_ids_of_whatever_started_it() -> None:
+    with (
+        bound_context(tenant_id="t-1", principal_id="u-1", request_id="r-1"),
+        started_operation("sweep") as operation,
+    ):
+        assert (operation.tenant_id, operation.principal_id, operation.request_id) == (
+            None,
+            None,
+            None,
+        )

@@ -11,7 +11,7 @@ from mandi_messaging.registry import Event
 __all__ = ["ApiKeyIssued", "ApiKeyRevoked", "ApiKeyRotated", "TenantCreated", "UserCreated"]
 
 
-@EVENTS.event("mandi.auth.tenant_created", 1)
+@EVENTS.event("mandi.tenant.created", 1)
 class TenantCreated(Event):
     """A marketplace operator joined Mandi."""
 
@@ -19,7 +19,7 @@ class TenantCreated(Event):
     slug: str
 
 
-@EVENTS.event("mandi.auth.user_created", 1)
+@EVENTS.event("mandi.user.created", 1)
 class UserCreated(Event):
     """A user was created in a tenant; external users belong to a partner."""
 
@@ -30,7 +30,7 @@ class UserCreated(Event):
     roles: list[str]
 
 
-@EVENTS.event("mandi.auth.api_key_issued", 1)
+@EVENTS.event("mandi.api_key.issued", 1)
 class ApiKeyIssued(Event):
     """An API key was issued to a partner integration (its secret is never in an event)."""
 
@@ -42,7 +42,7 @@ class ApiKeyIssued(Event):
     issued_by: str
 
 
-@EVENTS.event("mandi.auth.api_key_rotated", 1)
+@EVENTS.event("mandi.api_key.rotated", 1)
 class ApiKeyRotated(Event):
     """A key was replaced; the old one stays valid until `old_key_valid_until`."""
 
@@ -53,7 +53,7 @@ class ApiKeyRotated(Event):
     rotated_by: str
 
 
-@EVENTS.event("mandi.auth.api_key_revoked", 1)
+@EVENTS.event("mandi.api_key.revoked", 1)
 class ApiKeyRevoked(Event):
     """A key was revoked and is refused from now on."""
 

@@ -50,7 +50,7 @@ class _InsiderLinks(_PartnerEvent):
     contact_fingerprints: list[str]
 
 
-@EVENTS.event("mandi.partners.partner_registered", 1)
+@EVENTS.event("mandi.partner.registered", 1)
 class PartnerRegistered(_InsiderLinks):
     """A company was registered on the marketplace; its application is pending."""
 
@@ -60,7 +60,7 @@ class PartnerRegistered(_InsiderLinks):
     registered_by: str
 
 
-@EVENTS.event("mandi.partners.partner_updated", 1)
+@EVENTS.event("mandi.partner.updated", 1)
 class PartnerUpdated(_InsiderLinks):
     """A partner's details changed; the links are the whole current set."""
 
@@ -68,42 +68,42 @@ class PartnerUpdated(_InsiderLinks):
     updated_by: str
 
 
-@EVENTS.event("mandi.partners.partner_submitted", 1)
+@EVENTS.event("mandi.partner.submitted", 1)
 class PartnerSubmitted(_PartnerEvent):
     """The application was sent for verification and review."""
 
     submitted_by: str
 
 
-@EVENTS.event("mandi.partners.partner_verified", 1)
+@EVENTS.event("mandi.partner.verified", 1)
 class PartnerVerified(_PartnerEvent):
     """The verifier answered (passed or failed), or could not and the application is parked."""
 
     outcome: str
 
 
-@EVENTS.event("mandi.partners.partner_approved", 1)
+@EVENTS.event("mandi.partner.approved", 1)
 class PartnerApproved(_PartnerEvent):
     """The partner may trade from now on."""
 
     approved_by: str
 
 
-@EVENTS.event("mandi.partners.partner_rejected", 1)
+@EVENTS.event("mandi.partner.rejected", 1)
 class PartnerRejected(_PartnerEvent):
     """The application was turned down (the reason stays in the partners service)."""
 
     rejected_by: str
 
 
-@EVENTS.event("mandi.partners.partner_suspended", 1)
+@EVENTS.event("mandi.partner.suspended", 1)
 class PartnerSuspended(_PartnerEvent):
     """The partner may no longer trade."""
 
     suspended_by: str
 
 
-@EVENTS.event("mandi.partners.partner_reinstated", 1)
+@EVENTS.event("mandi.partner.reinstated", 1)
 class PartnerReinstated(_PartnerEvent):
     """A suspended partner may trade again."""
 

@@ -12,7 +12,7 @@ from mandi_db.idempotency import (
 from mandi_db.provisioning import DatabaseSpec, drop_database, provision_database
 from mandi_db.rls import disable_tenant_isolation, enable_tenant_isolation
 from mandi_db.tenancy import TENANT_SETTING, TenantAwareSession
-from mandi_db.unit_of_work import UnitOfWork
+from mandi_db.unit_of_work import TenantlessUnitOfWork, TenantRequired, Transaction, UnitOfWork
 
 __all__ = [
     "TENANT_SETTING",
@@ -21,6 +21,9 @@ __all__ = [
     "IdempotencyReused",
     "IdempotencyStore",
     "TenantAwareSession",
+    "TenantRequired",
+    "TenantlessUnitOfWork",
+    "Transaction",
     "UnitOfWork",
     "create_database_engine",
     "create_idempotency_table",

@@ -1,4 +1,11 @@
-"""One database transaction as a unit of work: commit explicitly, roll back on anything else."""
+"""One database transaction as a unit of work: commit explicitly, roll back on anything else.
+
+A unit of work runs as one tenant, named by the caller from a verified principal or a message's
+envelope; it never reads the tenant from ambient request context, which a header could have
+set. Tables that hold no tenant's data (a directory of tenants, signing keys) are reached
+through a TenantlessUnitOfWork instead: it sets no tenant, so every row-level security policy
+stays closed to it.
+"""
 
 from __future__ import annotations
 
@@ -9,37 +16,27 @@ from uuid import UUID
 from sqlalchemy.ext.asyncio import async_sessionmaker
 
 from mandi_db.tenancy import TenantAwareSession
-from mandi_observability import current_context
 
-__all__ = ["UnitOfWork"]
+__all__ = ["TenantRequired", "TenantlessUnitOfWork", "Transaction", "UnitOfWork"]
 
 
-class UnitOfWork:
-    """A session scoped to one use case; the tenant comes from the argument or the request context.
+class TenantRequired(TypeError):
+    """A tenant-scoped unit of work was asked for without a tenant."""
 
-    Services subclass it to add their repositories and their outbox, all on `self.session`, so a
-    state change and the events it emits commit together or not at all.
-    """
+
+class Transaction:
+    """A session for one use case: begun on entry, rolled back on exit unless committed."""
 
     session: TenantAwareSession
 
-    def __init__(
-        self,
-        sessions: async_sessionmaker[TenantAwareSession],
-        *,
-        tenant_id: UUID | str | None = None,
-    ) -> None:
+    def __init__(self, sessions: async_sessionmaker[TenantAwareSession]) -> None:
         self._sessions = sessions
-        self._tenant_id = tenant_id
 
-    @property
-    def tenant_id(self) -> str | None:
-        """The tenant every transaction of this unit of work runs as, if any."""
-        tenant = self._tenant_id or current_context().tenant_id
-        return str(tenant) if tenant is not None else None
+    def _session_info(self) -> dict[str, object]:
+        return {"tenant_id": None}
 
     async def __aenter__(self) -> Self:
-        self.session = self._sessions(info={"tenant_id": self.tenant_id})
+        self.session = self._sessions(info=self._session_info())
         return self
 
     async def __aexit__(
@@ -54,9 +51,41 @@ class UnitOfWork:
             await self.session.close()
 
     async def commit(self) -> None:
-        """Commits the transaction; the next statement begins a new one with the same tenant."""
+        """Commits the transaction; the next statement begins a new one in the same context."""
         await self.session.commit()
 
     async def rollback(self) -> None:
         """Discards everything since the last commit."""
         await self.session.rollback()
+
+
+class UnitOfWork(Transaction):
+    """A transaction of one tenant's: row-level security shows it that tenant's rows only.
+
+    Services subclass it to add their repositories and their outbox, all on `self.session`, so a
+    state change and the events it emits commit together or not at all.
+    """
+
+    def __init__(
+        self, sessions: async_sessionmaker[TenantAwareSession], *, tenant_id: UUID
+    ) -> None:
+        if not isinstance(tenant_id, UUID):
+            raise TenantRequired(f"a unit of work runs as one tenant, not {tenant_id!r}")
+        super().__init__(sessions)
+        self._tenant_id = tenant_id
+
+    @property
+    def tenant_id(self) -> UUID:
+        """The tenant every transaction of this unit of work runs as."""
+        return self._tenant_id
+
+    def _session_info(self) -> dict[str, object]:
+        return {"tenant_id": str(self._tenant_id)}
+
+
+class TenantlessUnitOfWork(Transaction):
+    """A transaction with no tenant, for tables that hold no tenant's data.
+
+    No tenant is set, so a table under row-level security shows it nothing and refuses its
+    writes; services give it repositories of tenant-less tables only.
+    """

@@ -18,7 +18,7 @@ from typing import Any
 from aiokafka import ConsumerRecord
 from opentelemetry.trace import SpanKind
 
-from mandi_db import UnitOfWork
+from mandi_db import Transaction
 from mandi_messaging.dead_letters import DeadLetterPublisher
 from mandi_messaging.envelope import Envelope, MalformedEnvelope
 from mandi_messaging.inbox import claim_message
@@ -34,7 +34,7 @@ _log = logging.getLogger(__name__)
 _UNDECODABLE = (MalformedEnvelope, UnknownEventType, UndecodableEvent)
 
 Handler = Callable[[Event, Envelope, Any], Awaitable[None]]
-UnitOfWorkFactory = Callable[[str | None], AbstractAsyncContextManager[UnitOfWork]]
+UnitOfWorkFactory = Callable[[str | None], AbstractAsyncContextManager[Transaction]]
 
 
 class Outcome(StrEnum):

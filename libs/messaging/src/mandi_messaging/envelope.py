@@ -1,7 +1,9 @@
 """CloudEvents 1.0 in Kafka binary mode: attributes in `ce_` headers, the JSON data as the value.
 
-Extensions carry the tenant, the correlation and causation ids; `traceparent` is the plain W3C
-header that OpenTelemetry's Kafka propagation reads. Any CloudEvents SDK can read these messages.
+Extensions carry the tenant, the correlation and causation ids. The trace context travels twice,
+with one value: as `ce_traceparent`, the CloudEvents distributed-tracing extension that SDKs
+read, and as the plain W3C `traceparent` header that OpenTelemetry's Kafka propagation reads.
+Any CloudEvents SDK can read these messages, context included.
 """
 
 from __future__ import annotations
@@ -78,7 +80,7 @@ class Envelope:
             tenant_id=attributes.get("ce_tenantid"),
             correlation_id=attributes.get("ce_correlationid"),
             causation_id=attributes.get("ce_causationid"),
-            traceparent=attributes.get("traceparent"),
+            traceparent=attributes.get("traceparent") or attributes.get("ce_traceparent"),
         )
 
 
@@ -113,9 +115,16 @@ FIXED_HEADERS = (
 )
 
 
+_TRACEPARENT = HEADER_NAMES.index("traceparent")
+
+
 def kafka_headers(values: Sequence[bytes | None]) -> list[tuple[str, bytes]]:
     """Binary-mode headers from values in HEADER_NAMES order; absent extensions are left out."""
-    return [*FIXED_HEADERS, *((n, v) for n, v in zip(HEADER_NAMES, values, strict=True) if v)]
+    headers = [*FIXED_HEADERS, *((n, v) for n, v in zip(HEADER_NAMES, values, strict=True) if v)]
+    traceparent = values[_TRACEPARENT]
+    if traceparent:
+        headers.append(("ce_traceparent", traceparent))
+    return headers
 
 
 def _parse_time(text: str | None) -> datetime:

@@ -1,8 +1,9 @@
 """Versioned event types as Pydantic models, and upcasters that read old versions as the newest.
 
-A type name on the wire is `mandi.<noun>.<verb>.v<N>` (e.g. `mandi.partner.registered.v2`). A new
-version is a new model; the consumer keeps an upcaster per step (v1 → v2 → …) so a message
-written long ago still decodes into the model the handler expects.
+A type name on the wire is `mandi.<aggregate>.<event>.v<N>` (e.g. `mandi.partner.registered.v2`;
+docs/events.md has the whole scheme). A new version is a new model; the consumer keeps an
+upcaster per step (v1 → v2 → …) so a message written long ago still decodes into the model the
+handler expects.
 """
 
 from __future__ import annotations
@@ -77,6 +78,10 @@ class EventRegistry:
         if not type(event).event_type:
             raise UnknownEventType(f"{type(event).__name__} is not registered")
         return type(event).event_type
+
+    def models(self) -> list[type[Event]]:
+        """Every registered model, each version of each event."""
+        return [model for versions in self._models.values() for model in versions.values()]
 
     def latest(self, name: str) -> type[Event]:
         """The newest model of an event."""

@@ -1,6 +1,11 @@
 """Observability for Mandi's processes: request context, JSON logs, redaction, traces, metrics."""
 
-from mandi_observability.context import RequestContext, bound_context, current_context
+from mandi_observability.context import (
+    RequestContext,
+    bind_verified_principal,
+    bound_context,
+    current_context,
+)
 from mandi_observability.http import (
     RequestContextMiddleware,
     add_metrics_route,
@@ -8,6 +13,7 @@ from mandi_observability.http import (
     metrics_endpoint,
 )
 from mandi_observability.logs import configure_logging, get_logger
+from mandi_observability.operations import started_operation
 from mandi_observability.redaction import (
     REDACTED,
     is_sensitive_key,
@@ -30,6 +36,7 @@ __all__ = [
     "RequestContext",
     "RequestContextMiddleware",
     "add_metrics_route",
+    "bind_verified_principal",
     "bound_context",
     "configure_logging",
     "configure_tracing",
@@ -46,5 +53,6 @@ __all__ = [
     "redact",
     "redact_event",
     "redact_text",
+    "started_operation",
     "tracer",
 ]

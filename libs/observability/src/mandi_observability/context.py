@@ -11,7 +11,7 @@ from contextlib import contextmanager
 from contextvars import ContextVar
 from dataclasses import dataclass, replace
 
-__all__ = ["RequestContext", "bound_context", "current_context"]
+__all__ = ["RequestContext", "bind_verified_principal", "bound_context", "current_context"]
 
 
 @dataclass(frozen=True, slots=True)
@@ -42,3 +42,12 @@ def bound_context(**ids: str | None) -> Iterator[RequestContext]:
         yield _current.get()
     finally:
         _current.reset(token)
+
+
+def bind_verified_principal(tenant_id: str, principal_id: str) -> None:
+    """Adds a verified principal's ids to the request being handled, until its context ends.
+
+    Only code that has verified the principal calls this (the principal resolver): the request
+    middleware never binds a tenant from a header.
+    """
+    _current.set(replace(_current.get(), tenant_id=tenant_id, principal_id=principal_id))

@@ -91,8 +91,6 @@ class _Exchange:
 
     request_id: str
     correlation_id: str
-    tenant_id: str | None
-    principal_id: str | None
     root_path: str
     started: float = field(default_factory=time.perf_counter)
     status: int = _SERVER_ERROR  # what the client sees if the app fails before answering
@@ -106,20 +104,22 @@ class _Exchange:
         return cls(
             request_id=request_id,
             correlation_id=_acceptable(headers.get("x-correlation-id")) or request_id,
-            # Set by the gateway after authentication; the gateway drops what clients send.
-            tenant_id=_acceptable(headers.get("x-tenant-id")),
-            principal_id=_acceptable(headers.get("x-principal-id")),
             root_path=str(scope.get("root_path", "")),
         )
 
     @property
     def ids(self) -> dict[str, str | None]:
-        """The ids to bind while the request is handled."""
+        """The ids to bind while the request is handled.
+
+        Tenant and principal start empty, whatever headers the request carries: they are
+        authorization facts, bound only once the service has verified the principal
+        (`bind_verified_principal`).
+        """
         return {
             "request_id": self.request_id,
             "correlation_id": self.correlation_id,
-            "tenant_id": self.tenant_id,
-            "principal_id": self.principal_id,
+            "tenant_id": None,
+            "principal_id": None,
         }
 
     def sender(self, send: Send) -> Send:

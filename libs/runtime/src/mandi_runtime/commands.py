@@ -1,17 +1,20 @@
-"""The commands every service has: `serve` its HTTP API and `migrate` its database."""
+"""The commands every service has: `serve` its HTTP API and `migrate` its database; and how
+any other command runs its work (`run_operation`)."""
 
 from __future__ import annotations
 
+import asyncio
 import socket
+from collections.abc import Awaitable, Callable
 from pathlib import Path
 
 import uvicorn
 
 from mandi_config import ServiceSettings, StartupError
 from mandi_db.migrations import alembic_config, upgrade
-from mandi_observability import configure_tracing
+from mandi_observability import configure_tracing, started_operation
 
-__all__ = ["migrate", "require_free_port", "serve"]
+__all__ = ["migrate", "require_free_port", "run_operation", "serve"]
 
 
 def require_free_port(host: str, port: int, variable: str) -> None:
@@ -56,3 +59,19 @@ def migrate(settings: ServiceSettings, migrations: Path) -> None:
     )
     upgrade(config)
     print(f"{settings.service_name}: database migrated to the newest revision")  # noqa: T201
+
+
+def run_operation(
+    settings: ServiceSettings, name: str, work: Callable[[], Awaitable[None]]
+) -> None:
+    """Runs a command's work to its end as one traced operation with its own correlation id.
+
+    The events it causes carry that trace and correlation id, as those of a request do.
+    """
+    configure_tracing(settings.service_name, otlp_endpoint=settings.otlp_endpoint)
+
+    async def traced() -> None:
+        with started_operation(name):
+            await work()
+
+    asyncio.run(traced())

@@ -11,6 +11,7 @@ from collections.abc import Mapping
 from typing import Any, Protocol
 
 from mandi_errors import NotAuthenticated
+from mandi_observability import bind_verified_principal
 from mandi_security.gateway_headers import from_gateway_headers, is_from_gateway
 from mandi_security.principal import Principal
 from mandi_security.tokens import principal_from_claims
@@ -39,7 +40,15 @@ class PrincipalResolver:
         self._verifier = verifier
 
     async def resolve(self, headers: Mapping[str, str]) -> Principal:
-        """The principal; NotAuthenticated when the request carries no credential we accept."""
+        """The principal; NotAuthenticated when the request carries no credential we accept.
+
+        Once verified, its tenant and id are bound to the request's context for logs.
+        """
+        principal = await self._verified(headers)
+        bind_verified_principal(str(principal.tenant_id), principal.principal_id)
+        return principal
+
+    async def _verified(self, headers: Mapping[str, str]) -> Principal:
         if is_from_gateway(headers, self._gateway_secret):
             return from_gateway_headers(headers)
         token = bearer_token(headers.get("authorization"))

@@ -9,10 +9,20 @@ import time
 from collections.abc import Iterator
 from contextlib import contextmanager
 
-from aiokafka import AIOKafkaConsumer, ConsumerRecord
+from aiokafka import AIOKafkaConsumer, ConsumerRecord, TopicPartition
 from aiokafka.admin import AIOKafkaAdminClient, NewTopic
 
-__all__ = ["create_topics", "delete_topics", "read_topic", "temporary_topics", "topic_name"]
+from mandi_messaging import topic_partitions
+
+__all__ = [
+    "create_topics",
+    "delete_topics",
+    "end_offsets",
+    "read_topic",
+    "read_topic_since",
+    "temporary_topics",
+    "topic_name",
+]
 
 
 def topic_name(label: str) -> str:
@@ -70,6 +80,39 @@ async def read_topic(
         while len(records) < expected and time.monotonic() < deadline:
             batch = await consumer.getmany(timeout_ms=200)
             for received in batch.values():
+                records += received
+        return records
+    finally:
+        await consumer.stop()
+
+
+async def end_offsets(bootstrap: str, topic: str) -> dict[int, int]:
+    """Where each partition of a topic ends now (what a later read starts after)."""
+    partitions = await topic_partitions(bootstrap, topic)
+    consumer = AIOKafkaConsumer(bootstrap_servers=bootstrap, enable_auto_commit=False)
+    await consumer.start()
+    try:
+        ends = await consumer.end_offsets([TopicPartition(topic, p) for p in partitions])
+        return {partition.partition: offset for partition, offset in ends.items()}
+    finally:
+        await consumer.stop()
+
+
+async def read_topic_since(
+    bootstrap: str, topic: str, since: dict[int, int]
+) -> list[ConsumerRecord]:
+    """Every record written to a topic after the offsets `since`, up to its end now."""
+    consumer = AIOKafkaConsumer(bootstrap_servers=bootstrap, enable_auto_commit=False)
+    await consumer.start()
+    try:
+        assigned = [TopicPartition(topic, partition) for partition in since]
+        consumer.assign(assigned)
+        for partition in assigned:
+            consumer.seek(partition, since[partition.partition])
+        ends = await consumer.end_offsets(assigned)
+        records: list[ConsumerRecord] = []
+        while [p for p in assigned if await consumer.position(p) < ends[p]]:
+            for received in (await consumer.getmany(timeout_ms=500)).values():
                 records += received
         return records
     finally:

@@ -5,6 +5,7 @@ from __future__ import annotations
 import asyncio
 import contextlib
 from collections.abc import AsyncIterator, Sequence
+from uuid import UUID
 
 from sqlalchemy.ext.asyncio import async_sessionmaker
 
@@ -12,9 +13,10 @@ from mandi_db import UnitOfWork
 from mandi_db.tenancy import TenantAwareSession
 from mandi_messaging import Event, EventRegistry, OutboxRelay, OutboxWriter
 
-__all__ = ["TEST_EVENTS", "Noted", "running", "write_events"]
+__all__ = ["TEST_EVENTS", "TEST_TENANT", "Noted", "running", "write_events"]
 
 TEST_EVENTS = EventRegistry()
+TEST_TENANT = UUID("00000000-0000-4000-8000-00000000feed")
 
 
 @TEST_EVENTS.event("mandi.test.noted", 1)
@@ -47,10 +49,13 @@ async def write_events(
     events: Sequence[tuple[str, Event]],
     *,
     registry: EventRegistry = TEST_EVENTS,
+    tenant_id: UUID = TEST_TENANT,
 ) -> None:
-    """Commits each (key, event) to the outbox in a transaction of its own."""
+    """Commits each (key, event) to the outbox, as the tenant's, in a transaction of its own."""
     for key, event in events:
-        async with UnitOfWork(sessions) as uow:
-            writer = OutboxWriter(uow.session, registry, source="mandi/tests", topic=topic)
+        async with UnitOfWork(sessions, tenant_id=tenant_id) as uow:
+            writer = OutboxWriter(
+                uow.session, registry, source="mandi/tests", topic=topic, tenant_id=tenant_id
+            )
             await writer.add(event, subject=key)
             await uow.commit()

@@ -24,7 +24,7 @@ from mandi_auth.adapters.login_throttle import RedisLoginThrottle
 from mandi_auth.adapters.passwords import Argon2Passwords
 from mandi_auth.adapters.repositories import EmailProtection
 from mandi_auth.adapters.signer import Ed25519Signer
-from mandi_auth.adapters.unit_of_work import TOPIC, SqlAuthUnitOfWork
+from mandi_auth.adapters.unit_of_work import TOPIC, SqlAuthDirectory, SqlAuthUnitOfWork
 from mandi_auth.config import LimitSettings, Settings
 from mandi_auth.domain.limits import Limit, Plan
 from mandi_auth.domain.login_backoff import LoginBackoff
@@ -115,8 +115,11 @@ def build(settings: Settings) -> AuthService:
         BlindIndex(base64.b64decode(settings.secret("email_index_key"))),
     )
 
-    def uow(tenant_id: UUID | None) -> SqlAuthUnitOfWork:
+    def uow(tenant_id: UUID) -> SqlAuthUnitOfWork:
         return SqlAuthUnitOfWork(sessions, emails, tenant_id=tenant_id)
+
+    def directory() -> SqlAuthDirectory:
+        return SqlAuthDirectory(sessions)
 
     clock = SystemClock()
     redis = _redis(settings)
@@ -137,13 +140,14 @@ def build(settings: Settings) -> AuthService:
     )
     deps = AuthDependencies(
         uow=uow,
+        directory=directory,
         clock=clock,
         passwords=Argon2Passwords(),
         key_hasher=PepperedKeyHasher(settings.secret("api_key_pepper").encode()),
         signer=signer,
         gatekeeper=RedisGatekeeper(redis, clock),
         throttle=RedisLoginThrottle(redis, clock, account=backoff, address=address_backoff),
-        api_keys=CachedApiKeyDirectory(uow),
+        api_keys=CachedApiKeyDirectory(uow, directory),
         limits=_limits(settings),
         backoff=backoff,
         key_environment=settings.api_key_environment,

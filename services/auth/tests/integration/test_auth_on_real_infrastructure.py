@@ -155,10 +155,10 @@ async def test_user_and_key_events_reach_kafka_through_the_outbox(service, setti
     # Each event is keyed by its subject, so they share no partition and no order: count them.
     assert sorted(types) == sorted(
         [
-            "mandi.auth.tenant_created.v1",
-            "mandi.auth.user_created.v1",
-            "mandi.auth.api_key_issued.v1",
-            "mandi.auth.api_key_rotated.v1",
-            "mandi.auth.api_key_revoked.v1",
+            "mandi.tenant.created.v1",
+            "mandi.user.created.v1",
+            "mandi.api_key.issued.v1",
+            "mandi.api_key.rotated.v1",
+            "mandi.api_key.revoked.v1",
         ]
     )

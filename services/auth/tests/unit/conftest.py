@@ -220,22 +220,31 @@ class _Credentials:
         self.rows[credential_id] = tenant_id
 
 
-class FakeUnitOfWork:
-    """Works on a copy of the store; commit writes the copy back."""
+class FakeDirectory:
+    """The tenant-less tables only; works on a copy of the store, commit writes it back."""
 
-    def __init__(self, store: Store, tenant_id: UUID | None) -> None:
+    def __init__(self, store: Store) -> None:
         self.store, self.staged = store, copy.deepcopy(store)
         self.tenants = _Tenants(self.staged.tenants)
-        self.users = _Users(self.staged.users, tenant_id)
-        self.api_keys = _ApiKeys(self.staged.api_keys, tenant_id)
-        self.refresh_tokens = _RefreshTokens(self.staged.refresh_tokens, tenant_id)
         self.credentials = _Credentials(self.staged.credentials)
-
-    async def publish(self, event: Any, *, subject: str) -> None:  # noqa: ARG002 - the port's signature
-        self.staged.events.append(event)
 
     async def commit(self) -> None:
         self.store.__dict__.update(copy.deepcopy(self.staged).__dict__)
+
+
+class FakeUnitOfWork(FakeDirectory):
+    """One tenant's rows, as RLS shows them, and the tenant-less tables."""
+
+    def __init__(self, store: Store, tenant_id: UUID) -> None:
+        assert isinstance(tenant_id, UUID), "a tenant's unit of work needs its tenant"
+        super().__init__(store)
+        self.tenant_id = tenant_id
+        self.users = _Users(self.staged.users, tenant_id)
+        self.api_keys = _ApiKeys(self.staged.api_keys, tenant_id)
+        self.refresh_tokens = _RefreshTokens(self.staged.refresh_tokens, tenant_id)
+
+    async def publish(self, event: Any, *, subject: str) -> None:  # noqa: ARG002 - the port's signature
+        self.staged.events.append((self.tenant_id, event))
 
 
 class FakeKeyDirectory:
@@ -281,8 +290,12 @@ def deps(fakes: Fakes) -> AuthDependencies:
     """The use cases' dependencies, on fakes."""
 
     @asynccontextmanager
-    async def uow(tenant_id: UUID | None) -> Any:
+    async def uow(tenant_id: UUID) -> Any:
         yield FakeUnitOfWork(fakes.store, tenant_id)
+
+    @asynccontextmanager
+    async def directory() -> Any:
+        yield FakeDirectory(fakes.store)
 
     limits = LimitPolicy(
         plans={
@@ -294,6 +307,7 @@ def deps(fakes: Fakes) -> AuthDependencies:
     )
     return AuthDependencies(
         uow=uow,
+        directory=directory,
         clock=fakes.clock,
         passwords=fakes.passwords,
         key_hasher=FakeKeyHasher(),

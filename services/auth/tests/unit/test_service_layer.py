@@ -54,8 +54,10 @@ def _login(slug="acme", password=PASSWORD, email=None, address="10.0.0.1"):
 async def test_a_tenant_arrives_with_its_admin_and_both_are_announced(deps, fakes):
     created = await _tenant(deps)
     assert created.generated_password is None
-    kinds = [type(event) for event in fakes.store.events]
+    kinds = [type(event) for _, event in fakes.store.events]
     assert kinds == [TenantCreated, UserCreated]
+    # Both are the new tenant's events, though no request of that tenant made them.
+    assert {tenant for tenant, _ in fakes.store.events} == {created.tenant_id}
     with pytest.raises(Conflict):
         await _tenant(deps)
 
@@ -227,7 +229,7 @@ async def test_an_issued_key_is_stored_only_as_a_hash_and_announced(deps, fakes)
     stored = fakes.store.api_keys[issued.key.id]
     assert issued.value not in repr(stored)
     assert stored.secret_hash.startswith("digest:")
-    assert isinstance(fakes.store.events[-1], ApiKeyIssued)
+    assert isinstance(fakes.store.events[-1][1], ApiKeyIssued)
 
 
 async def test_a_key_is_refused_an_unknown_plan_or_a_past_expiry(deps, fakes):
@@ -266,7 +268,7 @@ async def test_the_gateway_refuses_unknown_revoked_and_expired_keys(deps, fakes)
     assert (await _decide(deps, "mandi_live_nonsense")).reason == "invalid_api_key"
     revoked = await _issue(deps, admin)
     await api_keys.revoke_api_key(deps, admin, revoked.key.id)
-    assert isinstance(fakes.store.events[-1], ApiKeyRevoked)
+    assert isinstance(fakes.store.events[-1][1], ApiKeyRevoked)
     assert (await _decide(deps, revoked.value)).reason == "revoked_api_key"
     expiring = await _issue(deps, admin, expires_at=fakes.clock.now() + timedelta(minutes=1))
     fakes.clock.advance(timedelta(minutes=1))
@@ -284,7 +286,7 @@ async def test_rotation_overlaps_then_ends_the_old_key(deps, fakes):
     admin = await _admin(deps)
     old = await _issue(deps, admin, plan="premium")
     new, old_until = await api_keys.rotate_api_key(deps, admin, old.key.id)
-    assert isinstance(fakes.store.events[-1], ApiKeyRotated)
+    assert isinstance(fakes.store.events[-1][1], ApiKeyRotated)
     assert new.key.plan == "premium"
     assert old_until == fakes.clock.now() + timedelta(hours=24)
     assert (await _decide(deps, old.value)).allowed

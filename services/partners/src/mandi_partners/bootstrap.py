@@ -17,8 +17,13 @@ from sqlalchemy.ext.asyncio import AsyncEngine
 
 from mandi_db import create_database_engine, create_session_factory
 from mandi_messaging import OutboxRelay, create_producer, ensure_topics, start_producer
+from mandi_observability import started_operation
 from mandi_partners.adapters.protection import PiiProtection
-from mandi_partners.adapters.unit_of_work import TOPIC, SqlPartnersUnitOfWork
+from mandi_partners.adapters.unit_of_work import (
+    TOPIC,
+    SqlPartnersDirectory,
+    SqlPartnersUnitOfWork,
+)
 from mandi_partners.adapters.verifier import HttpVerifier
 from mandi_partners.config import Settings
 from mandi_partners.service_layer.dependencies import PartnersDependencies
@@ -118,15 +123,22 @@ def build(settings: Settings) -> PartnersService:
     )
     retention = timedelta(hours=settings.idempotency_retention_hours)
 
-    def uow(tenant_id: UUID | None) -> SqlPartnersUnitOfWork:
+    def uow(tenant_id: UUID) -> SqlPartnersUnitOfWork:
         return SqlPartnersUnitOfWork(
             sessions, protection, tenant_id=tenant_id, idempotency_retention=retention
         )
 
+    def directory() -> SqlPartnersDirectory:
+        return SqlPartnersDirectory(sessions)
+
     verifier = _verifier(settings)
     verifications = _InProcessVerifications()
     deps = PartnersDependencies(
-        uow=uow, clock=_SystemClock(), verifier=verifier, verifications=verifications
+        uow=uow,
+        directory=directory,
+        clock=_SystemClock(),
+        verifier=verifier,
+        verifications=verifications,
     )
     verifications.deps = deps
     resolver = PrincipalResolver(gateway_secret=settings.secret("gateway_secret"), verifier=None)
@@ -144,7 +156,8 @@ async def _every(seconds: float, job: Callable[[], Awaitable[int]], what: str) -
     while True:
         await asyncio.sleep(seconds)
         try:
-            done = await job()
+            with started_operation(f"partners: {what}"):
+                done = await job()
             if done:
                 _log.info("%s: %d", what, done)
         except Exception:  # noqa: BLE001 - a failed round is logged and tried again next period

@@ -1,8 +1,15 @@
-"""Adds events to the outbox in the caller's transaction, so they commit with the state change."""
+"""Adds events to the outbox in the caller's transaction, so they commit with the state change.
+
+An event's tenant is the unit of work's, given by the caller: never the ambient request
+context, which a header may have set. Its correlation id and trace are the context's, which
+every entry point starts (a request, a message, a command, a sweep); an event made where none
+was started still correlates to itself.
+"""
 
 from __future__ import annotations
 
 import uuid
+from uuid import UUID
 
 from sqlalchemy import text
 from sqlmodel.ext.asyncio.session import AsyncSession
@@ -32,12 +39,19 @@ class OutboxWriter:
     """Writes a service's events to its outbox; the ids of the context travel with them."""
 
     def __init__(
-        self, session: AsyncSession, registry: EventRegistry, *, source: str, topic: str
+        self,
+        session: AsyncSession,
+        registry: EventRegistry,
+        *,
+        source: str,
+        topic: str,
+        tenant_id: UUID,
     ) -> None:
         self._session = session
         self._registry = registry
         self._source = source
         self._topic = topic
+        self._tenant_id = str(tenant_id)
 
     async def add(self, event: Event, *, subject: str, topic: str | None = None) -> Envelope:
         """Queues one event about aggregate `subject` (the Kafka key) on the service's topic."""
@@ -48,14 +62,15 @@ class OutboxWriter:
 
     def _envelope(self, event: Event, subject: str) -> Envelope:
         context = current_context()
+        event_id = str(uuid.uuid4())
         return Envelope(
-            id=str(uuid.uuid4()),
+            id=event_id,
             source=self._source,
             type=self._registry.type_name(event),
             subject=subject,
             data=event.model_dump_json().encode(),
-            tenant_id=context.tenant_id,
-            correlation_id=context.correlation_id,
+            tenant_id=self._tenant_id,
+            correlation_id=context.correlation_id or event_id,
             causation_id=context.causation_id,
             traceparent=current_traceparent(),
         )

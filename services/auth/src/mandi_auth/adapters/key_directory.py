@@ -11,7 +11,7 @@ from collections.abc import Callable
 from uuid import UUID
 
 from mandi_auth.domain.api_keys import ApiKey
-from mandi_auth.service_layer.unit_of_work import UnitOfWorkFactory
+from mandi_auth.service_layer.unit_of_work import DirectoryFactory, UnitOfWorkFactory
 
 __all__ = ["CachedApiKeyDirectory"]
 
@@ -22,12 +22,14 @@ class CachedApiKeyDirectory:
     def __init__(
         self,
         uow: UnitOfWorkFactory,
+        directory: DirectoryFactory,
         *,
         ttl_seconds: float = 0.5,
         max_entries: int = 50_000,
         monotonic: Callable[[], float] = time.monotonic,
     ) -> None:
         self._uow = uow
+        self._directory = directory
         self._ttl = ttl_seconds
         self._max_entries = max_entries
         self._monotonic = monotonic
@@ -49,8 +51,8 @@ class CachedApiKeyDirectory:
         self._cache.pop(key_id, None)
 
     async def _load(self, key_id: UUID) -> ApiKey | None:
-        async with self._uow(None) as uow:
-            tenant_id = await uow.credentials.tenant_of(key_id)
+        async with self._directory() as directory:
+            tenant_id = await directory.credentials.tenant_of(key_id)
         if tenant_id is None:
             return None
         async with self._uow(tenant_id) as uow:

@@ -11,7 +11,6 @@ create-tenant prints a generated admin password once, unless the operator gives 
 from __future__ import annotations
 
 import argparse
-import asyncio
 import sys
 from pathlib import Path
 
@@ -20,7 +19,7 @@ from mandi_auth.config import Settings
 from mandi_auth.service_layer.accounts import CreateTenant, create_tenant
 from mandi_config import load_settings, run_or_exit
 from mandi_observability import configure_logging
-from mandi_runtime import migrate, serve
+from mandi_runtime import migrate, run_operation, serve
 
 __all__ = ["main"]
 
@@ -32,8 +31,8 @@ async def _create_tenant(settings: Settings, args: argparse.Namespace) -> None:
     password = sys.stdin.readline().rstrip("\n") if args.admin_password_stdin else None
     async with running_service(settings, background=False) as service:
         if args.if_absent:
-            async with service.deps.uow(None) as uow:
-                if await uow.tenants.by_slug(args.slug) is not None:
+            async with service.deps.directory() as directory:
+                if await directory.tenants.by_slug(args.slug) is not None:
                     print(f"tenant {args.slug} exists; nothing changed")  # noqa: T201
                     return
         created = await create_tenant(
@@ -75,6 +74,6 @@ def main(argv: list[str] | None = None) -> None:
         elif args.command == "migrate":
             migrate(settings, MIGRATIONS)
         else:
-            asyncio.run(_create_tenant(settings, args))
+            run_operation(settings, "auth.create_tenant", lambda: _create_tenant(settings, args))
 
     run_or_exit(run)

@@ -18,7 +18,7 @@ from mandi_auth.service_layer.ports import (
     PasswordHasher,
     TokenSigner,
 )
-from mandi_auth.service_layer.unit_of_work import UnitOfWorkFactory
+from mandi_auth.service_layer.unit_of_work import DirectoryFactory, UnitOfWorkFactory
 from mandi_errors import InvalidInput
 
 __all__ = ["DEFAULT_PLAN", "ApiKeyDirectory", "AuthDependencies", "LimitPolicy"]
@@ -60,6 +60,7 @@ class AuthDependencies:
     """The adapters and policies behind the use cases."""
 
     uow: UnitOfWorkFactory
+    directory: DirectoryFactory
     clock: Clock
     passwords: PasswordHasher
     key_hasher: KeyHasher

@@ -70,8 +70,8 @@ async def login(deps: AuthDependencies, command: Login) -> TokenPair:
 
 
 async def _find_user(deps: AuthDependencies, tenant_slug: str, email: str) -> User | None:
-    async with deps.uow(None) as uow:
-        tenant = await uow.tenants.by_slug(tenant_slug)
+    async with deps.directory() as directory:
+        tenant = await directory.tenants.by_slug(tenant_slug)
     if tenant is None or tenant.status != "active":
         return None
     async with deps.uow(tenant.id) as uow:
@@ -137,8 +137,8 @@ def _parse_refresh_token(value: str) -> tuple[UUID, str]:
 
 
 async def _tenant_of(deps: AuthDependencies, token_id: UUID) -> UUID:
-    async with deps.uow(None) as uow:
-        tenant_id = await uow.credentials.tenant_of(token_id)
+    async with deps.directory() as directory:
+        tenant_id = await directory.credentials.tenant_of(token_id)
     if tenant_id is None:
         raise NotAuthenticated("The refresh token is not valid.")
     return tenant_id

@@ -15,7 +15,7 @@ async def refresh_signing_keys(
 ) -> None:
     """Makes a key if one is due (the first activates at once) and loads all into the signer."""
     now = deps.clock.now()
-    async with deps.uow(None) as uow:
+    async with deps.directory() as uow:
         await uow.signing_keys.lock()  # one replica makes the new key, not each of them
         stored = await uow.signing_keys.all()
         keys = [key for key, _ in stored]

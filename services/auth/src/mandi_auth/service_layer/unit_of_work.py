@@ -1,4 +1,10 @@
-"""The unit of work and repositories the use cases see; adapters implement them on PostgreSQL."""
+"""The units of work and repositories the use cases see; adapters implement them on PostgreSQL.
+
+A tenant's unit of work is opened with the tenant of a verified principal (or of a credential
+found through the credential index); what is read before any tenant is known (tenants by slug,
+the credential index, signing keys) goes through the tenant-less directory, which has no
+repository of tenant data at all.
+"""
 
 from __future__ import annotations
 
@@ -19,6 +25,8 @@ __all__ = [
     "ApiKeyRepository",
     "AuthUnitOfWork",
     "CredentialIndex",
+    "DirectoryFactory",
+    "DirectoryUnitOfWork",
     "RefreshTokenRepository",
     "SigningKeyRepository",
     "TenantRepository",
@@ -78,7 +86,10 @@ class SigningKeyRepository(Protocol):
 
 
 class AuthUnitOfWork(Protocol):
-    """One transaction, in one tenant's context (or none, for the tenant-less tables)."""
+    """One transaction in one tenant's context."""
+
+    @property
+    def tenant_id(self) -> UUID: ...
 
     @property
     def tenants(self) -> TenantRepository: ...
@@ -95,11 +106,8 @@ class AuthUnitOfWork(Protocol):
     @property
     def credentials(self) -> CredentialIndex: ...
 
-    @property
-    def signing_keys(self) -> SigningKeyRepository: ...
-
     async def publish(self, event: Event, *, subject: str) -> None:
-        """Queues an event in the outbox of this transaction."""
+        """Queues an event, as this unit's tenant's, in the outbox of this transaction."""
 
     async def commit(self) -> None:
         """Commits the transaction."""
@@ -114,4 +122,30 @@ class AuthUnitOfWork(Protocol):
     ) -> None: ...
 
 
-UnitOfWorkFactory = Callable[[UUID | None], AbstractAsyncContextManager[AuthUnitOfWork]]
+class DirectoryUnitOfWork(Protocol):
+    """One transaction with no tenant, over the tables that hold no tenant's data."""
+
+    @property
+    def tenants(self) -> TenantRepository: ...
+
+    @property
+    def credentials(self) -> CredentialIndex: ...
+
+    @property
+    def signing_keys(self) -> SigningKeyRepository: ...
+
+    async def commit(self) -> None:
+        """Commits the transaction."""
+
+    async def __aenter__(self) -> DirectoryUnitOfWork: ...
+
+    async def __aexit__(
+        self,
+        exc_type: type[BaseException] | None,
+        exc: BaseException | None,
+        traceback: TracebackType | None,
+    ) -> None: ...
+
+
+UnitOfWorkFactory = Callable[[UUID], AbstractAsyncContextManager[AuthUnitOfWork]]
+DirectoryFactory = Callable[[], AbstractAsyncContextManager[DirectoryUnitOfWork]]

@@ -1,4 +1,4 @@
-"""The partners service's unit of work on PostgreSQL: repositories, idempotency keys, the outbox."""
+"""The partners service's units of work on PostgreSQL: repositories, idempotency keys, outbox."""
 
 from __future__ import annotations
 
@@ -11,13 +11,25 @@ from uuid import UUID
 from sqlalchemy.ext.asyncio import async_sessionmaker
 
 from mandi_contracts import EVENTS
-from mandi_db import IdempotencyKey, IdempotencyStore, TenantAwareSession, UnitOfWork
+from mandi_db import (
+    IdempotencyKey,
+    IdempotencyStore,
+    TenantAwareSession,
+    TenantlessUnitOfWork,
+    UnitOfWork,
+)
 from mandi_messaging import OutboxWriter, events_topic
 from mandi_messaging.registry import Event
 from mandi_partners.adapters.protection import PiiProtection
 from mandi_partners.adapters.repositories import SqlPartners, SqlTenants
 
-__all__ = ["SOURCE", "TOPIC", "SealedIdempotency", "SqlPartnersUnitOfWork"]
+__all__ = [
+    "SOURCE",
+    "TOPIC",
+    "SealedIdempotency",
+    "SqlPartnersDirectory",
+    "SqlPartnersUnitOfWork",
+]
 
 SOURCE = "mandi/partners"
 TOPIC = events_topic("partners")
@@ -53,7 +65,7 @@ class SealedIdempotency:
 
 
 class SqlPartnersUnitOfWork(UnitOfWork):
-    """One transaction of the partners service, in a tenant's context or in none."""
+    """One transaction of the partners service, in one tenant's context."""
 
     partners: SqlPartners
     tenants: SqlTenants
@@ -64,7 +76,7 @@ class SqlPartnersUnitOfWork(UnitOfWork):
         sessions: async_sessionmaker[TenantAwareSession],
         protection: PiiProtection,
         *,
-        tenant_id: UUID | None,
+        tenant_id: UUID,
         idempotency_retention: timedelta,
     ) -> None:
         super().__init__(sessions, tenant_id=tenant_id)
@@ -78,9 +90,22 @@ class SqlPartnersUnitOfWork(UnitOfWork):
         self.idempotency = SealedIdempotency(
             IdempotencyStore(self.session, retention=self._retention), self._protection
         )
-        self._outbox = OutboxWriter(self.session, EVENTS, source=SOURCE, topic=TOPIC)
+        self._outbox = OutboxWriter(
+            self.session, EVENTS, source=SOURCE, topic=TOPIC, tenant_id=self.tenant_id
+        )
         return self
 
     async def publish(self, event: Event, *, subject: str) -> None:
-        """Queues an event in this transaction's outbox."""
+        """Queues an event, as this unit's tenant's, in this transaction's outbox."""
         await self._outbox.add(event, subject=subject)
+
+
+class SqlPartnersDirectory(TenantlessUnitOfWork):
+    """One transaction over the directory of tenants; no partner data in reach."""
+
+    tenants: SqlTenants
+
+    async def __aenter__(self) -> Self:
+        await super().__aenter__()
+        self.tenants = SqlTenants(self.session)
+        return self

@@ -8,7 +8,6 @@ python -m mandi_partners reseal     # re-encrypt every sealed value under the ne
 from __future__ import annotations
 
 import argparse
-import asyncio
 from pathlib import Path
 
 from mandi_config import load_settings, run_or_exit
@@ -16,7 +15,7 @@ from mandi_observability import configure_logging
 from mandi_partners.bootstrap import running_service
 from mandi_partners.config import Settings
 from mandi_partners.service_layer.verifying import reseal_all
-from mandi_runtime import migrate, serve
+from mandi_runtime import migrate, run_operation, serve
 
 __all__ = ["APP_FACTORY", "MIGRATIONS", "main"]
 
@@ -53,6 +52,6 @@ def main(argv: list[str] | None = None) -> None:
         elif args.command == "migrate":
             migrate(settings, MIGRATIONS)
         else:
-            asyncio.run(_reseal(settings))
+            run_operation(settings, "partners.reseal", lambda: _reseal(settings))
 
     run_or_exit(run)

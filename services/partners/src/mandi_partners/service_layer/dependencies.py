@@ -7,7 +7,7 @@ from datetime import datetime
 from typing import Protocol
 from uuid import UUID
 
-from mandi_partners.service_layer.unit_of_work import UnitOfWorkFactory
+from mandi_partners.service_layer.unit_of_work import DirectoryFactory, UnitOfWorkFactory
 from mandi_partners.service_layer.verification import Verifier
 
 __all__ = ["Clock", "PartnersDependencies", "VerificationScheduler"]
@@ -32,6 +32,7 @@ class PartnersDependencies:
     """The adapters and limits behind the use cases."""
 
     uow: UnitOfWorkFactory
+    directory: DirectoryFactory
     clock: Clock
     verifier: Verifier
     verifications: VerificationScheduler

@@ -1,4 +1,8 @@
-"""The unit of work and repositories the use cases see; adapters implement them on PostgreSQL."""
+"""The units of work and repositories the use cases see; adapters implement them on PostgreSQL.
+
+A tenant's unit of work is opened with the tenant of a verified principal; jobs that visit
+every tenant first list them through the tenant-less directory, which reaches no partner data.
+"""
 
 from __future__ import annotations
 
@@ -17,6 +21,8 @@ from mandi_partners.domain.partner import Partner, PartnerStatus, PartnerType
 from mandi_partners.domain.tax_ids import TaxId
 
 __all__ = [
+    "DirectoryFactory",
+    "DirectoryUnitOfWork",
     "IdempotencyRecords",
     "PageRequest",
     "PartnerFilter",
@@ -79,7 +85,10 @@ class IdempotencyRecords(Protocol):
 
 
 class PartnersUnitOfWork(Protocol):
-    """One transaction in one tenant's context (or none, for the tenant directory)."""
+    """One transaction in one tenant's context."""
+
+    @property
+    def tenant_id(self) -> UUID: ...
 
     @property
     def partners(self) -> PartnerRepository: ...
@@ -91,7 +100,7 @@ class PartnersUnitOfWork(Protocol):
     def idempotency(self) -> IdempotencyRecords: ...
 
     async def publish(self, event: Event, *, subject: str) -> None:
-        """Queues an event in the outbox of this transaction."""
+        """Queues an event, as this unit's tenant's, in the outbox of this transaction."""
 
     async def commit(self) -> None:
         """Commits the transaction."""
@@ -106,4 +115,21 @@ class PartnersUnitOfWork(Protocol):
     ) -> None: ...
 
 
-UnitOfWorkFactory = Callable[[UUID | None], AbstractAsyncContextManager[PartnersUnitOfWork]]
+class DirectoryUnitOfWork(Protocol):
+    """One transaction with no tenant: the directory of tenants, and nothing of theirs."""
+
+    @property
+    def tenants(self) -> TenantDirectory: ...
+
+    async def __aenter__(self) -> DirectoryUnitOfWork: ...
+
+    async def __aexit__(
+        self,
+        exc_type: type[BaseException] | None,
+        exc: BaseException | None,
+        traceback: TracebackType | None,
+    ) -> None: ...
+
+
+UnitOfWorkFactory = Callable[[UUID], AbstractAsyncContextManager[PartnersUnitOfWork]]
+DirectoryFactory = Callable[[], AbstractAsyncContextManager[DirectoryUnitOfWork]]

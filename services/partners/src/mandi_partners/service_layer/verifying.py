@@ -100,8 +100,8 @@ async def verify_now(
 
 
 async def _tenants(deps: PartnersDependencies) -> list[UUID]:
-    async with deps.uow(None) as uow:
-        return await uow.tenants.all()
+    async with deps.directory() as directory:
+        return await directory.tenants.all()
 
 
 async def retry_waiting_verifications(deps: PartnersDependencies) -> int:
