@@ -27,7 +27,7 @@ from mandi_auth.adapters.signer import Ed25519Signer
 from mandi_auth.adapters.unit_of_work import TOPIC, SqlAuthDirectory, SqlAuthUnitOfWork
 from mandi_auth.config import LimitSettings, Settings
 from mandi_auth.domain.limits import Limit, Plan
-from mandi_auth.domain.login_backoff import LoginBackoff
+from mandi_auth.domain.login_backoff import LoginBackoff, LoginScope
 from mandi_auth.service_layer.dependencies import AuthDependencies, LimitPolicy
 from mandi_auth.service_layer.signing_keys import refresh_signing_keys
 from mandi_db import create_database_engine, create_session_factory
@@ -49,6 +49,18 @@ def _limits(settings: Settings) -> LimitPolicy:
     return LimitPolicy(
         plans=plans, per_user=_limit(settings.per_user), per_tenant=_limit(settings.per_tenant)
     )
+
+
+def _login_limits(settings: Settings) -> dict[LoginScope, LoginBackoff]:
+    free = {
+        LoginScope.ACCOUNT_FROM_ADDRESS: settings.login_free_attempts,
+        LoginScope.ACCOUNT: settings.login_free_attempts_per_account,
+        LoginScope.ADDRESS: settings.login_free_attempts_per_address,
+    }
+    return {
+        scope: LoginBackoff(free_attempts=attempts, max_seconds=settings.login_max_wait_seconds)
+        for scope, attempts in free.items()
+    }
 
 
 def _redis(settings: Settings) -> Redis:
@@ -131,13 +143,7 @@ def build(settings: Settings) -> AuthService:
         token_lifetime=lifetime,
         clock=clock,
     )
-    backoff = LoginBackoff(
-        free_attempts=settings.login_free_attempts, max_seconds=settings.login_max_wait_seconds
-    )
-    address_backoff = LoginBackoff(
-        free_attempts=settings.login_free_attempts_per_address,
-        max_seconds=settings.login_max_wait_seconds,
-    )
+    login_limits = _login_limits(settings)
     deps = AuthDependencies(
         uow=uow,
         directory=directory,
@@ -146,10 +152,12 @@ def build(settings: Settings) -> AuthService:
         key_hasher=PepperedKeyHasher(settings.secret("api_key_pepper").encode()),
         signer=signer,
         gatekeeper=RedisGatekeeper(redis, clock),
-        throttle=RedisLoginThrottle(redis, clock, account=backoff, address=address_backoff),
+        throttle=RedisLoginThrottle(
+            redis, settings.secret("api_key_pepper").encode(), login_limits
+        ),
         api_keys=CachedApiKeyDirectory(uow, directory),
         limits=_limits(settings),
-        backoff=backoff,
+        backoff=login_limits[LoginScope.ACCOUNT_FROM_ADDRESS],
         key_environment=settings.api_key_environment,
         access_token_lifetime=lifetime,
         refresh_token_lifetime=timedelta(days=settings.refresh_token_days),

@@ -69,8 +69,12 @@ class Settings(ServiceSettings):
     plans: dict[str, LimitSettings] = Field(default_factory=_default_plans)
     per_user: LimitSettings = LimitSettings(per_second=20, burst=40)
     per_tenant: LimitSettings = LimitSettings(per_second=500, burst=1000)
-    login_free_attempts: int = Field(default=5, ge=1)
-    login_free_attempts_per_address: int = Field(default=50, ge=1)
+    # Sign-in throttling: after its free attempts, each scope makes the next attempt wait 1 s,
+    # then twice as long after each further failure, up to login_max_wait_seconds. Every attempt
+    # counts until the password is found correct; a correct sign-in clears the account's counts.
+    login_free_attempts: int = Field(default=5, ge=1)  # one account from one client address
+    login_free_attempts_per_account: int = Field(default=100, ge=1)  # one account, any address
+    login_free_attempts_per_address: int = Field(default=50, ge=1)  # one address, any account
     login_max_wait_seconds: float = Field(default=900, gt=0)
 
     @model_validator(mode="after")

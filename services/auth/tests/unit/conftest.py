@@ -7,6 +7,7 @@ and reach the store on commit, so a use case that forgets to commit is caught.
 
 from __future__ import annotations
 
+import asyncio
 import copy
 from collections.abc import Sequence
 from contextlib import asynccontextmanager
@@ -18,9 +19,9 @@ from uuid import UUID
 import pytest
 
 from mandi_auth.domain.limits import Limit, Plan
-from mandi_auth.domain.login_backoff import LoginBackoff
+from mandi_auth.domain.login_backoff import LoginBackoff, LoginScope
 from mandi_auth.service_layer.dependencies import AuthDependencies, LimitPolicy
-from mandi_auth.service_layer.ports import Bucket, IssuedToken, Verdict
+from mandi_auth.service_layer.ports import Bucket, IssuedToken, ThrottleKey, Verdict
 from mandi_security.principal import Principal
 from mandi_security.tokens import TokenRejected
 
@@ -39,17 +40,23 @@ class FakeClock:
 
 
 class FakePasswords:
+    """Counts the checks a guesser gets; yields like the real hash, which runs off the loop."""
+
     def __init__(self) -> None:
         self.burned = 0
+        self.verified = 0
 
     async def hash(self, password: str) -> str:
         return f"hashed:{password}"
 
     async def verify(self, password_hash: str, password: str) -> bool:
+        self.verified += 1
+        await asyncio.sleep(0)
         return password_hash == f"hashed:{password}"
 
     async def burn(self) -> None:
         self.burned += 1
+        await asyncio.sleep(0)
 
 
 class FakeKeyHasher:
@@ -117,21 +124,34 @@ class FakeGatekeeper:
 
 
 class FakeThrottle:
-    """Counts failures per key; waits one second per failure past the free attempts."""
+    """Reserves each allowed attempt as a failure on every key, as the Redis script does.
 
-    def __init__(self, free_attempts: int = 3) -> None:
-        self.failures: dict[str, int] = {}
-        self.free_attempts = free_attempts
+    A key whose failures reached its scope's free attempts makes the next attempt wait a second:
+    3 for an account from one address, 6 for an account, 10 for an address.
+    """
 
-    async def wait_seconds(self, keys: Sequence[str]) -> float:
-        return float(max(self.failures.get(key, 0) - self.free_attempts + 1 for key in keys) > 0)
+    def __init__(self) -> None:
+        self.failures: dict[ThrottleKey, int] = {}
+        self.free_attempts = {
+            LoginScope.ACCOUNT_FROM_ADDRESS: 3,
+            LoginScope.ACCOUNT: 6,
+            LoginScope.ADDRESS: 10,
+        }
 
-    async def failed(self, keys: Sequence[str]) -> None:
+    async def reserve(self, keys: Sequence[ThrottleKey]) -> float:
+        if any(self.failures.get(key, 0) >= self.free_attempts[key.scope] for key in keys):
+            return 1.0
         for key in keys:
             self.failures[key] = self.failures.get(key, 0) + 1
+        return 0.0
 
-    async def succeeded(self, account_key: str) -> None:
-        self.failures.pop(account_key, None)
+    async def succeeded(
+        self, *, clear: Sequence[ThrottleKey], give_back: Sequence[ThrottleKey]
+    ) -> None:
+        for key in clear:
+            self.failures.pop(key, None)
+        for key in give_back:
+            self.failures[key] = max(0, self.failures.get(key, 0) - 1)
 
 
 @dataclass

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import asyncio
 from datetime import timedelta
 from uuid import uuid4
 
@@ -104,6 +105,65 @@ async def test_repeated_failures_make_the_next_attempt_wait(deps):
     with pytest.raises(RateLimited) as waiting:
         await sessions.login(deps, _login())  # even the right password waits
     assert waiting.value.retry_after_seconds >= 1
+
+
+async def test_a_burst_of_guesses_reaches_the_password_check_only_the_free_attempts(deps, fakes):
+    await _tenant(deps)
+    guesses = [sessions.login(deps, _login(password=f"guess {n}")) for n in range(20)]
+    answers = await asyncio.gather(*guesses, return_exceptions=True)
+    checked = [answer for answer in answers if isinstance(answer, NotAuthenticated)]
+    held_back = [answer for answer in answers if isinstance(answer, RateLimited)]
+    assert (len(checked), len(held_back)) == (3, 17)
+    assert fakes.passwords.verified == 3
+
+
+async def test_an_unknown_account_is_held_back_after_as_many_guesses(deps, fakes):
+    await _tenant(deps)
+    for email in ("admin@acme.example", "ghost@acme.example"):
+        for _ in range(3):
+            with pytest.raises(NotAuthenticated):
+                await sessions.login(deps, _login(email=email, password="wrong password"))
+        with pytest.raises(RateLimited):
+            await sessions.login(deps, _login(email=email, password="wrong password"))
+    assert fakes.passwords.burned == 3
+
+
+async def test_a_guesser_held_back_elsewhere_does_not_keep_the_owner_out(deps):
+    await _tenant(deps)
+    for _ in range(3):
+        with pytest.raises(NotAuthenticated):
+            await sessions.login(deps, _login(password="wrong password", address="203.0.113.9"))
+    with pytest.raises(RateLimited):
+        await sessions.login(deps, _login(address="203.0.113.9"))  # the right password waits there
+    tokens = await sessions.login(deps, _login(address="10.0.0.1"))
+    assert tokens.access_token
+
+
+async def test_guesses_spread_over_many_addresses_hold_back_the_whole_account(deps):
+    await _tenant(deps)
+    for address in ("203.0.113.1", "203.0.113.2", "203.0.113.3"):
+        for _ in range(2):
+            with pytest.raises(NotAuthenticated):
+                await sessions.login(deps, _login(password="wrong password", address=address))
+    with pytest.raises(RateLimited):
+        await sessions.login(deps, _login(address="10.0.0.1"))
+
+
+async def test_a_correct_sign_in_forgets_the_account_s_failures(deps):
+    await _tenant(deps)
+    for _ in range(2):
+        with pytest.raises(NotAuthenticated):
+            await sessions.login(deps, _login(password="wrong password"))
+    await sessions.login(deps, _login())
+    for _ in range(3):  # three free attempts again, not one
+        with pytest.raises(NotAuthenticated):
+            await sessions.login(deps, _login(password="wrong password"))
+
+
+async def test_sign_ins_from_one_busy_address_never_count_against_it(deps):
+    await _tenant(deps)
+    for _ in range(12):  # more than the address's free attempts: an office behind one NAT
+        assert (await sessions.login(deps, _login(address="198.51.100.7"))).access_token
 
 
 async def test_a_refresh_token_renews_the_session_once(deps):

@@ -9,6 +9,7 @@ from typing import Any, Protocol
 from uuid import UUID
 
 from mandi_auth.domain.limits import Limit
+from mandi_auth.domain.login_backoff import LoginScope
 from mandi_auth.domain.signing_keys import SigningKey
 from mandi_security.principal import Principal
 
@@ -20,6 +21,7 @@ __all__ = [
     "KeyHasher",
     "LoginThrottle",
     "PasswordHasher",
+    "ThrottleKey",
     "TokenSigner",
     "Verdict",
 ]
@@ -121,14 +123,21 @@ class Gatekeeper(Protocol):
         """Refuses the session's access tokens until they have all expired."""
 
 
+@dataclass(frozen=True)
+class ThrottleKey:
+    """One count of failed sign-ins: its scope and whom it counts (stored under a keyed hash)."""
+
+    scope: LoginScope
+    subject: tuple[str, ...]
+
+
 class LoginThrottle(Protocol):
-    """Counts failed sign-ins per account and per address."""
+    """Failed sign-ins counted per scope; an attempt is checked and counted in one atomic step."""
 
-    async def wait_seconds(self, keys: Sequence[str]) -> float:
-        """How long the next attempt on any of these keys must wait."""
+    async def reserve(self, keys: Sequence[ThrottleKey]) -> float:
+        """The longest wait any key imposes; when none, the attempt is counted as failed on all."""
 
-    async def failed(self, keys: Sequence[str]) -> None:
-        """Records a failed attempt on each key."""
-
-    async def succeeded(self, account_key: str) -> None:
-        """Clears the account's failures."""
+    async def succeeded(
+        self, *, clear: Sequence[ThrottleKey], give_back: Sequence[ThrottleKey]
+    ) -> None:
+        """After a correct sign-in: clears `clear`, gives back the reservation on `give_back`."""

@@ -6,7 +6,6 @@ the tenant, the account or only the password was wrong: nothing tells whether an
 
 from __future__ import annotations
 
-import hashlib
 import math
 import secrets
 from dataclasses import dataclass
@@ -14,8 +13,10 @@ from datetime import datetime
 from uuid import UUID, uuid4
 
 from mandi_auth.domain.identity import User, normalize_email
+from mandi_auth.domain.login_backoff import LoginScope
 from mandi_auth.domain.sessions import RefreshOutcome, RefreshToken
 from mandi_auth.service_layer.dependencies import AuthDependencies
+from mandi_auth.service_layer.ports import ThrottleKey
 from mandi_auth.service_layer.unit_of_work import AuthUnitOfWork
 from mandi_errors import NotAuthenticated, RateLimited
 
@@ -45,16 +46,31 @@ class Login:
     client_address: str
 
 
-def _throttle_keys(command: Login, email: str) -> tuple[str, str]:
-    account = hashlib.sha256(f"{command.tenant}\n{email}".encode()).hexdigest()
-    return f"account:{account}", f"address:{command.client_address}"
+@dataclass(frozen=True)
+class _ThrottleKeys:
+    account_from_address: ThrottleKey
+    account: ThrottleKey
+    address: ThrottleKey
+
+
+def _throttle_keys(command: Login, email: str) -> _ThrottleKeys:
+    account = (command.tenant, email)
+    return _ThrottleKeys(
+        account_from_address=ThrottleKey(
+            LoginScope.ACCOUNT_FROM_ADDRESS, (*account, command.client_address)
+        ),
+        account=ThrottleKey(LoginScope.ACCOUNT, account),
+        address=ThrottleKey(LoginScope.ADDRESS, (command.client_address,)),
+    )
 
 
 async def login(deps: AuthDependencies, command: Login) -> TokenPair:
     """Tokens for a correct tenant, email and password; the same refusal for anything else."""
     email = normalize_email(command.email)
-    account_key, address_key = _throttle_keys(command, email)
-    wait = await deps.throttle.wait_seconds([account_key, address_key])
+    keys = _throttle_keys(command, email)
+    # Counted as failed before the password is checked, in the step that checks the limits: a
+    # burst of parallel guesses cannot all pass before the first of them is counted.
+    wait = await deps.throttle.reserve([keys.account_from_address, keys.account, keys.address])
     if wait > 0:
         raise RateLimited(
             "Too many failed sign-ins; try again later.", retry_after_seconds=math.ceil(wait)
@@ -63,9 +79,12 @@ async def login(deps: AuthDependencies, command: Login) -> TokenPair:
     if user is None:
         await deps.passwords.burn()
     if user is None or not await _password_accepted(deps, user, command.password):
-        await deps.throttle.failed([account_key, address_key])
         raise NotAuthenticated(_WRONG_CREDENTIALS)
-    await deps.throttle.succeeded(account_key)
+    # The address keeps the failures counted before (one guesser may try many accounts from
+    # it); only this attempt's own reservation is given back.
+    await deps.throttle.succeeded(
+        clear=[keys.account_from_address, keys.account], give_back=[keys.address]
+    )
     return await _start_session(deps, user, uuid4())
 
 
