@@ -22,7 +22,7 @@ import pytest
 from aiokafka import ConsumerRecord
 from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey
 
-from mandi_security.fields import FieldCipher, keyring_from_setting
+from mandi_security.fields import FieldCipher, SealedField, keyring_from_setting
 from mandi_testing import Infrastructure, fresh_database
 from mandi_testing.kafka import end_offsets, read_topic_since
 from mandi_testing.platform import RunningPlatform, running_platform
@@ -241,7 +241,9 @@ async def _platform_private_key(platform: RunningPlatform) -> tuple[str, Ed25519
         await connection.close()
     keyring = keyring_from_setting(platform.secrets["MANDI_AUTH_KEY_ENCRYPTION_KEYS"])
     vault = FieldCipher(keyring, current=next(iter(keyring)))
-    raw = vault.decrypt(row["sealed_private_key"], context="signing_keys.private_key")
+    # Sealed by auth's signer: bound to the key's kid (signing keys have no tenant).
+    field = SealedField.of("signing_keys.private_key", None, row["kid"])
+    raw = vault.decrypt(row["sealed_private_key"], context=field)
     return row["kid"], Ed25519PrivateKey.from_private_bytes(base64.b64decode(raw))
 
 

@@ -1,6 +1,6 @@
 """Security for Mandi's services: principals, access tokens, JWKS, field encryption."""
 
-from mandi_security.fields import BlindIndex, FieldCipher, keyring_from_setting
+from mandi_security.fields import BlindIndex, FieldCipher, SealedField, keyring_from_setting
 from mandi_security.gateway_headers import (
     GATEWAY_SECRET_HEADER,
     PRINCIPAL_HEADERS,
@@ -29,6 +29,7 @@ __all__ = [
     "Principal",
     "PrincipalResolver",
     "PrincipalType",
+    "SealedField",
     "TokenRejected",
     "TokenVerifier",
     "bearer_token",

@@ -29,6 +29,7 @@ from mandi_auth.config import LimitSettings, Settings
 from mandi_auth.domain.limits import Limit, Plan
 from mandi_auth.domain.login_backoff import LoginBackoff, LoginScope
 from mandi_auth.service_layer.dependencies import AuthDependencies, LimitPolicy
+from mandi_auth.service_layer.resealing import reseal_all
 from mandi_auth.service_layer.signing_keys import refresh_signing_keys
 from mandi_db import create_database_engine, create_session_factory
 from mandi_messaging import OutboxRelay, create_producer, ensure_topics, start_producer
@@ -178,6 +179,18 @@ async def _refresh_keys_forever(service: AuthService) -> None:
             _log.exception("refreshing the signing keys failed")
 
 
+async def _reseal_forever(service: AuthService) -> None:
+    settings = service.settings
+    while True:
+        await asyncio.sleep(settings.rekey_interval_seconds)
+        try:
+            done = await reseal_all(service.deps, settings.rekey_batch_size)
+            if done:
+                _log.info("sealed values re-encrypted under the newest key: %d", done)
+        except Exception:  # noqa: BLE001 - a failed round is logged and tried again next period
+            _log.exception("re-encrypting sealed values failed")
+
+
 async def _start_background(service: AuthService) -> None:
     settings = service.settings
     await ensure_topics(settings.kafka_bootstrap_servers, [TOPIC])
@@ -196,6 +209,7 @@ async def _start_background(service: AuthService) -> None:
     service.tasks = [
         asyncio.create_task(relay.run()),
         asyncio.create_task(_refresh_keys_forever(service)),
+        asyncio.create_task(_reseal_forever(service)),
     ]
 
 

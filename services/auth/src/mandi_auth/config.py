@@ -54,6 +54,10 @@ class Settings(ServiceSettings):
     signing_key_rotation_days: int = Field(default=30, ge=1)
     signing_key_propagation_seconds: int = Field(default=120, ge=0)
     signing_key_refresh_seconds: int = Field(default=30, ge=1)
+    # Re-encryption under the newest key of `key_encryption_keys` and `field_keys`: rows per
+    # transaction, pause between sweeps.
+    rekey_batch_size: int = Field(default=200, ge=1)
+    rekey_interval_seconds: float = Field(default=300.0, gt=0)
 
     gateway_secret: SecretStr | None = None
     api_key_pepper: SecretStr | None = None

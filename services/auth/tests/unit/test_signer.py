@@ -9,6 +9,7 @@ from uuid import uuid4
 
 import jwt
 import pytest
+from cryptography.exceptions import InvalidTag
 
 from mandi_auth.adapters.signer import Ed25519Signer
 from mandi_security.fields import FieldCipher
@@ -28,8 +29,8 @@ class _Clock:
         return self.moment
 
 
-def _signer(clock: _Clock) -> Ed25519Signer:
-    vault = FieldCipher({"k1": os.urandom(32)}, current="k1")
+def _signer(clock: _Clock, vault: FieldCipher | None = None) -> Ed25519Signer:
+    vault = vault or FieldCipher({"k1": os.urandom(32)}, current="k1")
     return Ed25519Signer(
         vault, issuer="mandi-auth", audience="mandi", token_lifetime=LIFETIME, clock=clock
     )
@@ -67,3 +68,26 @@ def test_private_keys_are_stored_sealed():
     signer.install([(key, sealed)])
     token = signer.issue(PRINCIPAL, uuid4(), START)
     assert signer.verify(token.value)["sub"] == "u1"
+
+
+def test_a_private_key_sealed_for_one_kid_does_not_install_under_another():
+    signer = _signer(_Clock(START))
+    (first, first_sealed), (second, _) = (
+        signer.generate(START, START),
+        signer.generate(START, START),
+    )
+    with pytest.raises(InvalidTag):
+        signer.install([(first, first_sealed), (second, first_sealed)])
+
+
+def test_a_new_key_encryption_key_reseals_private_keys_and_the_old_one_can_go():
+    old, new = os.urandom(32), os.urandom(32)
+    before = _signer(_Clock(START), FieldCipher({"k1": old}, current="k1"))
+    key, sealed = before.generate(START, START)
+    rotating = _signer(_Clock(START), FieldCipher({"k1": old, "k2": new}, current="k2"))
+    resealed = rotating.reseal(key.kid, sealed)
+    assert resealed is not None
+    assert rotating.reseal(key.kid, resealed) is None  # nothing left to do
+    after = _signer(_Clock(START), FieldCipher({"k2": new}, current="k2"))
+    after.install([(key, resealed)])
+    assert after.verify(after.issue(PRINCIPAL, uuid4(), START).value)["sub"] == "u1"

@@ -6,7 +6,7 @@ from datetime import datetime
 from typing import Any
 from uuid import UUID
 
-from sqlalchemy import Executable, Result, func, insert, select, text, update
+from sqlalchemy import Executable, LargeBinary, Result, func, insert, literal, select, text, update
 from sqlmodel.ext.asyncio.session import AsyncSession
 
 from mandi_auth.adapters.tables import (
@@ -22,7 +22,7 @@ from mandi_auth.domain.identity import Tenant, TenantStatus, User, UserStatus
 from mandi_auth.domain.limits import Limit
 from mandi_auth.domain.sessions import RefreshToken
 from mandi_auth.domain.signing_keys import SigningKey
-from mandi_security.fields import BlindIndex, FieldCipher
+from mandi_security.fields import BlindIndex, FieldCipher, SealedField
 from mandi_security.principal import PrincipalType
 
 __all__ = [
@@ -35,7 +35,7 @@ __all__ = [
     "SqlUsers",
 ]
 
-_EMAIL_CONTEXT = "users.email"
+_EMAIL_COLUMN = "users.email"
 # Serializes signing-key rotation across replicas (a transaction-level advisory lock).
 _ROTATION_LOCK = text(
     "SELECT pg_advisory_xact_lock(hashtextextended('mandi.auth.signing_keys', 0))"
@@ -75,20 +75,36 @@ class SqlTenants(_Repository):
         }
         await self._execute(insert(tenants).values(values))
 
+    async def all(self) -> list[UUID]:
+        """Every tenant's id, for jobs that visit each tenant in turn."""
+        return list((await self._execute(select(tenants.c.id).order_by(tenants.c.id))).scalars())
+
 
 class EmailProtection:
-    """Seals emails and indexes them, so the table never holds one in clear."""
+    """Seals emails and indexes them, so the table never holds one in clear.
+
+    A sealed email is bound to its user's row and tenant: copied into another user's row, or
+    another tenant's, it does not open.
+    """
 
     def __init__(self, cipher: FieldCipher, index: BlindIndex) -> None:
         self.cipher, self.index = cipher, index
 
-    def seal(self, email: str) -> bytes:
-        """The ciphertext stored for an email."""
-        return self.cipher.encrypt(email, context=_EMAIL_CONTEXT)
+    def seal(self, email: str, *, tenant_id: UUID, user_id: UUID) -> bytes:
+        """The ciphertext stored for a user's email."""
+        return self.cipher.encrypt(email, context=_email_field(tenant_id, user_id))
 
-    def open(self, sealed: bytes) -> str:
-        """The email a ciphertext holds."""
-        return self.cipher.decrypt(sealed, context=_EMAIL_CONTEXT)
+    def open(self, sealed: bytes, *, tenant_id: UUID, user_id: UUID) -> str:
+        """The email a user's ciphertext holds; raises if it was made for another user."""
+        return self.cipher.decrypt(sealed, context=_email_field(tenant_id, user_id))
+
+    def reseal(self, sealed: bytes, *, tenant_id: UUID, user_id: UUID) -> bytes:
+        """The user's email sealed anew with the newest key and format."""
+        return self.cipher.reseal(sealed, context=_email_field(tenant_id, user_id))
+
+
+def _email_field(tenant_id: UUID, user_id: UUID) -> SealedField:
+    return SealedField.of(_EMAIL_COLUMN, tenant_id, user_id)
 
 
 class SqlUsers(_Repository):
@@ -113,7 +129,9 @@ class SqlUsers(_Repository):
             "id": user.id,
             "tenant_id": user.tenant_id,
             "email_index": self._emails.index(user.email),
-            "email_sealed": self._emails.seal(user.email),
+            "email_sealed": self._emails.seal(
+                user.email, tenant_id=user.tenant_id, user_id=user.id
+            ),
             "type": user.type.value,
             "partner_id": user.partner_id,
             "roles": sorted(user.roles),
@@ -122,13 +140,34 @@ class SqlUsers(_Repository):
         }
         await self._execute(insert(users).values(values))
 
+    async def reseal(self, limit: int) -> int:
+        """Re-encrypts up to `limit` emails sealed with an older key or format; how many were."""
+        # A stale ciphertext does not start with the current key's header: found by SQL, so a
+        # batch reads only rows still to do; locked, so a concurrent change waits for this one.
+        header = self._emails.cipher.current_header
+        stale = func.substr(users.c.email_sealed, 1, len(header)) != literal(header, LargeBinary)
+        query = (
+            select(users.c.id, users.c.tenant_id, users.c.email_sealed)
+            .where(stale)
+            .order_by(users.c.id)
+            .limit(limit)
+            .with_for_update()
+        )
+        rows = list(await self._execute(query))
+        for row in rows:
+            sealed = self._emails.reseal(row.email_sealed, tenant_id=row.tenant_id, user_id=row.id)
+            await self._execute(
+                update(users).where(users.c.id == row.id).values(email_sealed=sealed)
+            )
+        return len(rows)
+
     def _user(self, row: Any) -> User | None:
         if row is None:
             return None
         return User(
             id=row.id,
             tenant_id=row.tenant_id,
-            email=self._emails.open(row.email_sealed),
+            email=self._emails.open(row.email_sealed, tenant_id=row.tenant_id, user_id=row.id),
             type=PrincipalType(row.type),
             roles=frozenset(row.roles),
             password_hash=row.password_hash,
@@ -314,3 +353,8 @@ class SqlSigningKeys(_Repository):
             "activates_at": key.activates_at,
         }
         await self._execute(insert(signing_keys).values(values))
+
+    async def replace_sealed(self, kid: str, sealed_private_key: bytes) -> None:
+        """Stores a key's private half sealed anew (after the key-encryption key rotated)."""
+        query = update(signing_keys).where(signing_keys.c.kid == kid)
+        await self._execute(query.values(sealed_private_key=sealed_private_key))

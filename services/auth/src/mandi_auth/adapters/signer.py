@@ -16,13 +16,18 @@ from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey,
 
 from mandi_auth.domain.signing_keys import SigningKey, published_keys, signing_key
 from mandi_auth.service_layer.ports import IssuedToken
-from mandi_security.fields import FieldCipher
+from mandi_security.fields import FieldCipher, SealedField
 from mandi_security.principal import Principal
 from mandi_security.tokens import ALGORITHM, decode_access_token, principal_claims
 
 __all__ = ["Ed25519Signer"]
 
-_PRIVATE_KEY_CONTEXT = "signing_keys.private_key"
+_PRIVATE_KEY_COLUMN = "signing_keys.private_key"
+
+
+def _private_key_field(kid: str) -> SealedField:
+    """Where a sealed private key belongs: the row of its kid (signing keys have no tenant)."""
+    return SealedField.of(_PRIVATE_KEY_COLUMN, None, kid)
 
 
 def _raw_public(key: Ed25519PublicKey) -> bytes:
@@ -59,20 +64,27 @@ class Ed25519Signer:
             serialization.PrivateFormat.Raw,
             serialization.NoEncryption(),
         )
-        sealed = self._vault.encrypt(base64.b64encode(raw).decode(), context=_PRIVATE_KEY_CONTEXT)
+        field = _private_key_field(kid)
+        sealed = self._vault.encrypt(base64.b64encode(raw).decode(), context=field)
         return SigningKey(kid, public, now, activates_at), sealed
 
     def install(self, keys: Sequence[tuple[SigningKey, bytes]]) -> None:
         """Loads the keys to sign with and verify against."""
         self._keys = [key for key, _ in keys]
-        self._private = {key.kid: self._unseal(sealed) for key, sealed in keys}
+        self._private = {key.kid: self._unseal(key.kid, sealed) for key, sealed in keys}
         self._public = {
             key.kid: Ed25519PublicKey.from_public_bytes(key.public_key) for key, _ in keys
         }
 
-    def _unseal(self, sealed: bytes) -> Ed25519PrivateKey:
-        raw = base64.b64decode(self._vault.decrypt(sealed, context=_PRIVATE_KEY_CONTEXT))
+    def _unseal(self, kid: str, sealed: bytes) -> Ed25519PrivateKey:
+        raw = base64.b64decode(self._vault.decrypt(sealed, context=_private_key_field(kid)))
         return Ed25519PrivateKey.from_private_bytes(raw)
+
+    def reseal(self, kid: str, sealed: bytes) -> bytes | None:
+        """The private half sealed anew if an older key or format sealed it; None if not."""
+        if not self._vault.needs_rotation(sealed):
+            return None
+        return self._vault.reseal(sealed, context=_private_key_field(kid))
 
     def issue(self, principal: Principal, session_id: UUID, now: datetime) -> IssuedToken:
         """A token signed with the key active now."""

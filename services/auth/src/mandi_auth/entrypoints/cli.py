@@ -1,7 +1,8 @@
-"""The auth service's commands: serve, migrate, create-tenant.
+"""The auth service's commands: serve, migrate, create-tenant, reseal.
 
     python -m mandi_auth serve
     python -m mandi_auth migrate
+    python -m mandi_auth reseal     # re-encrypt every sealed value under the newest key now
     python -m mandi_auth create-tenant --slug demo --name "Demo" --admin-email admin@demo.example
         [--admin-password-stdin] [--if-absent]
 
@@ -17,6 +18,7 @@ from pathlib import Path
 from mandi_auth.bootstrap import running_service
 from mandi_auth.config import Settings
 from mandi_auth.service_layer.accounts import CreateTenant, create_tenant
+from mandi_auth.service_layer.resealing import reseal_all
 from mandi_config import load_settings, run_or_exit
 from mandi_observability import configure_logging
 from mandi_runtime import migrate, run_operation, serve
@@ -44,6 +46,12 @@ async def _create_tenant(settings: Settings, args: argparse.Namespace) -> None:
         print(f"admin password (shown once): {created.generated_password}")  # noqa: T201
 
 
+async def _reseal(settings: Settings) -> None:
+    async with running_service(settings, background=False) as service:
+        count = await reseal_all(service.deps, settings.rekey_batch_size)
+    print(f"re-encrypted {count} rows under the newest keys")  # noqa: T201
+
+
 def _arguments(argv: list[str] | None) -> argparse.Namespace:
     parser = argparse.ArgumentParser(
         prog="python -m mandi_auth", description="Mandi's auth service."
@@ -59,6 +67,7 @@ def _arguments(argv: list[str] | None) -> argparse.Namespace:
         "--admin-password-stdin", action="store_true", help="read the password from stdin"
     )
     tenant.add_argument("--if-absent", action="store_true", help="do nothing if the tenant exists")
+    commands.add_parser("reseal", help="re-encrypt sealed values made with older keys, now")
     return parser.parse_args(argv)
 
 
@@ -73,6 +82,8 @@ def main(argv: list[str] | None = None) -> None:
             serve(settings, APP_FACTORY, workers=settings.http_workers)
         elif args.command == "migrate":
             migrate(settings, MIGRATIONS)
+        elif args.command == "reseal":
+            asyncio.run(_reseal(settings))
         else:
             run_operation(settings, "auth.create_tenant", lambda: _create_tenant(settings, args))
 

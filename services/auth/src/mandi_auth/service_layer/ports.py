@@ -83,6 +83,9 @@ class TokenSigner(Protocol):
     def install(self, keys: Sequence[tuple[SigningKey, bytes]]) -> None:
         """Loads keys (with their sealed private halves) to sign and verify with."""
 
+    def reseal(self, kid: str, sealed: bytes) -> bytes | None:
+        """A private half sealed anew if an older key or format sealed it; None if not."""
+
 
 @dataclass(frozen=True)
 class Bucket:

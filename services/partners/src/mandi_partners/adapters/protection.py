@@ -1,18 +1,20 @@
 """Sealing and blind-indexing personal and tax data before it reaches a table.
 
-Every sealed value is bound to its column (the AEAD's associated data), so a ciphertext copied
-into another column does not open. Each indexed column has its own index key: equal emails and
-equal phones cannot be linked through their indexes, and a leaked index key exposes one column.
+Every sealed value is bound to its column, its tenant and its row (the AEAD's associated data),
+so a ciphertext copied into another column, row or tenant does not open. Each indexed column has
+its own index key: equal emails and equal phones cannot be linked through their indexes, and a
+leaked index key exposes one column.
 """
 
 from __future__ import annotations
 
 from dataclasses import dataclass
+from uuid import UUID
 
 from mandi_partners.domain.tax_ids import TaxId
-from mandi_security.fields import BlindIndex, FieldCipher
+from mandi_security.fields import BlindIndex, FieldCipher, SealedField
 
-__all__ = ["Column", "PiiProtection", "fingerprint"]
+__all__ = ["Column", "PiiProtection", "answer_field", "fingerprint"]
 
 _FINGERPRINT_BYTES = 16
 
@@ -24,6 +26,12 @@ class Column:
     NAME = "partner_contacts.name"
     EMAIL = "partner_contacts.email"
     PHONE = "partner_contacts.phone"
+    ANSWER = "idempotency_keys.response"
+
+
+def answer_field(tenant_id: UUID, principal_id: str, key: str) -> SealedField:
+    """Where a stored idempotent answer belongs: its tenant and its row (principal and key)."""
+    return SealedField.of(Column.ANSWER, tenant_id, principal_id, key)
 
 
 @dataclass(frozen=True)
@@ -35,21 +43,27 @@ class PiiProtection:
     email_index: BlindIndex
     phone_index: BlindIndex
 
-    def seal(self, value: str, column: str) -> bytes:
-        """The ciphertext stored for a value of `column`."""
-        return self.cipher.encrypt(value, context=column)
+    def seal(self, value: str, field: SealedField) -> bytes:
+        """The ciphertext stored for a value in `field`."""
+        return self.cipher.encrypt(value, context=field)
 
-    def open(self, sealed: bytes, column: str) -> str:
-        """The value a ciphertext of `column` holds."""
-        return self.cipher.decrypt(sealed, context=column)
+    def open(self, sealed: bytes, field: SealedField) -> str:
+        """The value a ciphertext of `field` holds; raises if it was made for another field."""
+        return self.cipher.decrypt(sealed, context=field)
 
-    def seal_optional(self, value: str | None, column: str) -> bytes | None:
+    def seal_optional(self, value: str | None, field: SealedField) -> bytes | None:
         """The ciphertext, or None for no value."""
-        return None if value is None else self.seal(value, column)
+        return None if value is None else self.seal(value, field)
 
-    def open_optional(self, sealed: bytes | None, column: str) -> str | None:
+    def open_optional(self, sealed: bytes | None, field: SealedField) -> str | None:
         """The value, or None when nothing was stored."""
-        return None if sealed is None else self.open(sealed, column)
+        return None if sealed is None else self.open(sealed, field)
+
+    def reseal_if_stale(self, sealed: bytes | None, field: SealedField) -> bytes | None:
+        """The value sealed anew if an older key or format sealed it; None if nothing to do."""
+        if sealed is None or not self.cipher.needs_rotation(sealed):
+            return None
+        return self.cipher.reseal(sealed, context=field)
 
     def tax_id_key(self, tax_id: TaxId) -> bytes:
         """The blind index of a tax id (kind and country included: one number, one kind)."""

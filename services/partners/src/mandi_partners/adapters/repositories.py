@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import base64
 from collections import defaultdict
 from collections.abc import Iterable, Sequence
 from typing import Any
@@ -10,13 +11,17 @@ from uuid import UUID, uuid4
 from sqlalchemy import (
     ColumnElement,
     Executable,
+    LargeBinary,
     Result,
     Table,
     and_,
     delete,
+    func,
     insert,
+    literal,
     or_,
     select,
+    text,
     tuple_,
     update,
 )
@@ -25,7 +30,7 @@ from sqlalchemy.exc import IntegrityError
 from sqlmodel.ext.asyncio.session import AsyncSession
 
 from mandi_errors import Conflict
-from mandi_partners.adapters.protection import Column, PiiProtection, fingerprint
+from mandi_partners.adapters.protection import Column, PiiProtection, answer_field, fingerprint
 from mandi_partners.adapters.tables import contacts, locations, partners, tax_ids, tenants
 from mandi_partners.domain.insider_trading import InsiderLinks
 from mandi_partners.domain.partner import (
@@ -38,11 +43,36 @@ from mandi_partners.domain.partner import (
 )
 from mandi_partners.domain.tax_ids import TaxId, TaxIdKind
 from mandi_partners.service_layer.unit_of_work import PageRequest, PartnerFilter
+from mandi_security.fields import SealedField
 
 __all__ = ["SqlPartners", "SqlTenants"]
 
 _WAITING = (Verification.NOT_STARTED.value, Verification.PARKED.value)
 _DUPLICATE_TAX_ID = "tax_ids_unique"
+_SEALED_COLUMNS: dict[Table, dict[str, str]] = {
+    tax_ids: {"value_sealed": Column.TAX_ID},
+    contacts: {
+        "name_sealed": Column.NAME,
+        "email_sealed": Column.EMAIL,
+        "phone_sealed": Column.PHONE,
+    },
+}
+# Stored idempotent answers (mandi_db's table) hold the sealed answer, in base64, under "sealed"
+# (see SealedIdempotency). Rows are locked, so an expired key reclaimed meanwhile waits.
+_STALE_ANSWERS = text(
+    """
+    SELECT tenant_id, principal_id, key, response ->> 'sealed' AS sealed FROM idempotency_keys
+    WHERE substr(decode(response ->> 'sealed', 'base64'), 1, :length) <> :header
+    ORDER BY principal_id, key LIMIT :limit FOR UPDATE
+    """
+)
+_RESEAL_ANSWER = text(
+    """
+    UPDATE idempotency_keys
+    SET response = jsonb_set(response, '{sealed}', to_jsonb(CAST(:sealed AS text)))
+    WHERE tenant_id = :tenant_id AND principal_id = :principal_id AND key = :key
+    """
+)
 
 
 class _Repository:
@@ -138,35 +168,56 @@ class SqlPartners(_Repository):
         return list((await self._execute(query)).scalars())
 
     async def reseal(self, limit: int) -> int:
-        """Re-encrypts up to `limit` sealed rows made with an older key; how many were."""
-        done = await self._reseal_table(tax_ids, {"value_sealed": Column.TAX_ID}, limit)
-        sealed_columns = {
-            "name_sealed": Column.NAME,
-            "email_sealed": Column.EMAIL,
-            "phone_sealed": Column.PHONE,
-        }
-        return done + await self._reseal_table(contacts, sealed_columns, limit - done)
+        """Re-encrypts up to `limit` of the tenant's rows sealed with an older key or format.
+
+        Covers tax ids, contacts and the stored idempotent answers (which show both in full).
+        Answers how many rows were re-encrypted: fewer than `limit` means none is left.
+        """
+        done = 0
+        for table, columns in _SEALED_COLUMNS.items():
+            done += await self._reseal_table(table, columns, limit - done)
+        return done + await self._reseal_answers(limit - done)
 
     async def _reseal_table(self, table: Table, columns: dict[str, str], limit: int) -> int:
-        # Rows are visited in id order within one transaction; stale ones are found in Python
-        # (the key id sits inside each ciphertext), which a sweep over a tenant can afford.
         if limit <= 0:
             return 0
-        resealed = 0
-        rows = await self._execute(select(table.c.id, *(table.c[name] for name in columns)))
+        # A stale ciphertext does not start with the current key's header: found by SQL, so a
+        # batch reads only rows still to do. Locked, so a concurrent change waits for this one.
+        header = literal(self._pii.cipher.current_header, LargeBinary)
+        length = len(self._pii.cipher.current_header)
+        stale = or_(*(func.substr(table.c[name], 1, length) != header for name in columns))
+        query = (
+            select(table.c.id, table.c.tenant_id, *(table.c[name] for name in columns))
+            .where(stale)
+            .order_by(table.c.id)
+            .limit(limit)
+            .with_for_update()
+        )
+        rows = list(await self._execute(query))
         for row in rows:
-            stale = {
-                name: self._pii.seal(self._pii.open(getattr(row, name), column), column)
+            resealed = {
+                name: self._pii.reseal_if_stale(
+                    getattr(row, name), SealedField.of(column, row.tenant_id, row.id)
+                )
                 for name, column in columns.items()
-                if getattr(row, name) is not None
-                and self._pii.cipher.needs_rotation(getattr(row, name))
             }
-            if stale:
-                await self._execute(update(table).where(table.c.id == row.id).values(stale))
-                resealed += 1
-                if resealed == limit:
-                    break
-        return resealed
+            values = {name: sealed for name, sealed in resealed.items() if sealed is not None}
+            await self._execute(update(table).where(table.c.id == row.id).values(values))
+        return len(rows)
+
+    async def _reseal_answers(self, limit: int) -> int:
+        if limit <= 0:
+            return 0
+        header = self._pii.cipher.current_header
+        found = {"length": len(header), "header": header, "limit": limit}
+        rows = list(await self._execute(_STALE_ANSWERS.bindparams(**found)))
+        for row in rows:
+            field = answer_field(row.tenant_id, row.principal_id, row.key)
+            resealed = self._pii.cipher.reseal(base64.b64decode(row.sealed), context=field)
+            names = {"tenant_id": row.tenant_id, "principal_id": row.principal_id, "key": row.key}
+            sealed = base64.b64encode(resealed).decode()
+            await self._execute(_RESEAL_ANSWER.bindparams(**names, sealed=sealed))
+        return len(rows)
 
     def _conditions(self, criteria: PartnerFilter) -> list[ColumnElement[bool]]:
         conditions: list[ColumnElement[bool]] = []
@@ -224,14 +275,15 @@ class SqlPartners(_Repository):
         }
 
     async def _write_children(self, partner: Partner) -> None:
-        owner = {"tenant_id": partner.tenant_id, "partner_id": partner.id}
+        tenant_id = partner.tenant_id
+        owner = {"tenant_id": tenant_id, "partner_id": partner.id}
         rows = {
             tax_ids: [
-                {**owner, **self._tax_id_values(tax_id), "position": position}
+                {**owner, **self._tax_id_values(tax_id, tenant_id), "position": position}
                 for position, tax_id in enumerate(partner.tax_ids)
             ],
             contacts: [
-                {**owner, **self._contact_values(contact), "position": position}
+                {**owner, **self._contact_values(contact, tenant_id), "position": position}
                 for position, contact in enumerate(partner.contacts)
             ],
             locations: [
@@ -252,23 +304,31 @@ class SqlPartners(_Repository):
                 raise Conflict("Another partner is registered with this tax id.") from None
             raise
 
-    def _tax_id_values(self, tax_id: TaxId) -> dict[str, Any]:
+    def _tax_id_values(self, tax_id: TaxId, tenant_id: UUID) -> dict[str, Any]:
         kind, country, index = self._tax_key_columns(tax_id)
+        row_id = uuid4()
         return {
-            "id": uuid4(),
+            "id": row_id,
             "kind": kind,
             "country": country,
             "value_index": index,
-            "value_sealed": self._pii.seal(tax_id.value, Column.TAX_ID),
+            "value_sealed": self._pii.seal(
+                tax_id.value, SealedField.of(Column.TAX_ID, tenant_id, row_id)
+            ),
         }
 
-    def _contact_values(self, contact: Contact) -> dict[str, Any]:
+    def _contact_values(self, contact: Contact, tenant_id: UUID) -> dict[str, Any]:
+        row_id = uuid4()
+
+        def field(column: str) -> SealedField:
+            return SealedField.of(column, tenant_id, row_id)
+
         return {
-            "id": uuid4(),
-            "name_sealed": self._pii.seal(contact.name, Column.NAME),
-            "email_sealed": self._pii.seal_optional(contact.email, Column.EMAIL),
+            "id": row_id,
+            "name_sealed": self._pii.seal(contact.name, field(Column.NAME)),
+            "email_sealed": self._pii.seal_optional(contact.email, field(Column.EMAIL)),
             "email_index": self._pii.email_key(contact.email),
-            "phone_sealed": self._pii.seal_optional(contact.phone, Column.PHONE),
+            "phone_sealed": self._pii.seal_optional(contact.phone, field(Column.PHONE)),
             "phone_index": self._pii.phone_key(contact.phone),
             "is_director": contact.is_director,
         }
@@ -326,15 +386,19 @@ class SqlPartners(_Repository):
 
     def _tax_id(self, row: Any) -> TaxId:
         # Stored values were validated when they came in: they are rebuilt, not re-parsed.
-        return TaxId(
-            TaxIdKind(row.kind), row.country, self._pii.open(row.value_sealed, Column.TAX_ID)
+        value = self._pii.open(
+            row.value_sealed, SealedField.of(Column.TAX_ID, row.tenant_id, row.id)
         )
+        return TaxId(TaxIdKind(row.kind), row.country, value)
 
     def _contact(self, row: Any) -> Contact:
+        def field(column: str) -> SealedField:
+            return SealedField.of(column, row.tenant_id, row.id)
+
         return Contact(
-            name=self._pii.open(row.name_sealed, Column.NAME),
-            email=self._pii.open_optional(row.email_sealed, Column.EMAIL),
-            phone=self._pii.open_optional(row.phone_sealed, Column.PHONE),
+            name=self._pii.open(row.name_sealed, field(Column.NAME)),
+            email=self._pii.open_optional(row.email_sealed, field(Column.EMAIL)),
+            phone=self._pii.open_optional(row.phone_sealed, field(Column.PHONE)),
             is_director=row.is_director,
         )
 

@@ -20,7 +20,7 @@ from mandi_db import (
 )
 from mandi_messaging import OutboxWriter, events_topic
 from mandi_messaging.registry import Event
-from mandi_partners.adapters.protection import PiiProtection
+from mandi_partners.adapters.protection import PiiProtection, answer_field
 from mandi_partners.adapters.repositories import SqlPartners, SqlTenants
 
 __all__ = [
@@ -36,9 +36,11 @@ TOPIC = events_topic("partners")
 
 
 class SealedIdempotency:
-    """Stored answers sealed like any PII: an answer shows tax ids and contacts in full."""
+    """Stored answers sealed like any PII: an answer shows tax ids and contacts in full.
 
-    _CONTEXT = "idempotency_keys.response"
+    Each answer is bound to its row (tenant, principal, key): moved to another key, it does not
+    open. Re-encryption under a new key is `SqlPartners.reseal`'s, which knows this stored form.
+    """
 
     def __init__(self, store: IdempotencyStore, protection: PiiProtection) -> None:
         self._store, self._protection = store, protection
@@ -49,14 +51,16 @@ class SealedIdempotency:
         if stored is None:
             return None
         sealed = base64.b64decode(stored["sealed"])
-        answer: dict[str, Any] = json.loads(self._protection.open(sealed, self._CONTEXT))
+        field = answer_field(tenant_id, key.principal_id, key.key)
+        answer: dict[str, Any] = json.loads(self._protection.open(sealed, field))
         return answer
 
     async def complete(
         self, key: IdempotencyKey, tenant_id: UUID, response: dict[str, Any]
     ) -> None:
         """Stores the answer, sealed, under the claimed key."""
-        sealed = self._protection.seal(json.dumps(response), self._CONTEXT)
+        field = answer_field(tenant_id, key.principal_id, key.key)
+        sealed = self._protection.seal(json.dumps(response), field)
         await self._store.complete(key, tenant_id, {"sealed": base64.b64encode(sealed).decode()})
 
     async def purge_expired(self, limit: int = 1000) -> int:

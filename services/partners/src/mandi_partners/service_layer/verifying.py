@@ -117,7 +117,10 @@ async def retry_waiting_verifications(deps: PartnersDependencies) -> int:
 
 
 async def reseal_all(deps: PartnersDependencies, batch_size: int) -> int:
-    """Re-encrypts every sealed value made with an older key under the newest one."""
+    """Re-encrypts, tenant by tenant, every value sealed with an older key or format.
+
+    Tax ids, contacts and stored idempotent answers; each batch is a transaction of its own.
+    """
     total = 0
     for tenant_id in await _tenants(deps):
         while True:
