@@ -83,7 +83,7 @@ def main(argv: list[str] | None = None) -> None:
         elif args.command == "migrate":
             migrate(settings, MIGRATIONS)
         elif args.command == "reseal":
-            asyncio.run(_reseal(settings))
+            run_operation(settings, "auth.reseal", lambda: _reseal(settings))
         else:
             run_operation(settings, "auth.create_tenant", lambda: _create_tenant(settings, args))
 

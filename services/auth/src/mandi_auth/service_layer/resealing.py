@@ -27,17 +27,17 @@ async def reseal_signing_keys(deps: AuthDependencies, batch_size: int) -> int:
     """Re-encrypts the private signing keys sealed with an older key, a batch per transaction."""
     total = 0
     while True:
-        async with deps.uow(None) as uow:
-            await uow.signing_keys.lock()  # no replica adds a key meanwhile
+        async with deps.directory() as directory:
+            await directory.signing_keys.lock()  # no replica adds a key meanwhile
             done = 0
-            for key, sealed in await uow.signing_keys.all():
+            for key, sealed in await directory.signing_keys.all():
                 resealed = deps.signer.reseal(key.kid, sealed)
                 if resealed is not None:
-                    await uow.signing_keys.replace_sealed(key.kid, resealed)
+                    await directory.signing_keys.replace_sealed(key.kid, resealed)
                     done += 1
                     if done == batch_size:
                         break
-            await uow.commit()
+            await directory.commit()
         total += done
         if done < batch_size:
             return total
@@ -56,5 +56,5 @@ async def reseal_emails(deps: AuthDependencies, tenant_id: UUID, batch_size: int
 
 
 async def _tenants(deps: AuthDependencies) -> list[UUID]:
-    async with deps.uow(None) as uow:
-        return await uow.tenants.all()
+    async with deps.directory() as directory:
+        return await directory.tenants.all()
