@@ -48,7 +48,11 @@ def _limit(settings: LimitSettings) -> Limit:
 def _limits(settings: Settings) -> LimitPolicy:
     plans = {name: Plan(name, _limit(limit)) for name, limit in settings.plans.items()}
     return LimitPolicy(
-        plans=plans, per_user=_limit(settings.per_user), per_tenant=_limit(settings.per_tenant)
+        plans=plans,
+        per_user=_limit(settings.per_user),
+        per_partner=_limit(settings.per_partner),
+        per_tenant=_limit(settings.per_tenant),
+        max_keys_per_partner=settings.max_keys_per_partner,
     )
 
 

@@ -72,7 +72,10 @@ class Settings(ServiceSettings):
 
     plans: dict[str, LimitSettings] = Field(default_factory=_default_plans)
     per_user: LimitSettings = LimitSettings(per_second=20, burst=40)
+    # Shared by all of one partner's keys and users: above any one plan, below the tenant's.
+    per_partner: LimitSettings = LimitSettings(per_second=200, burst=400)
     per_tenant: LimitSettings = LimitSettings(per_second=500, burst=1000)
+    max_keys_per_partner: int = Field(default=25, ge=1)
     # Sign-in throttling: after its free attempts, each scope makes the next attempt wait 1 s,
     # then twice as long after each further failure, up to login_max_wait_seconds. Every attempt
     # counts until the password is found correct; a correct sign-in clears the account's counts.

@@ -208,6 +208,12 @@ class _ApiKeys(_TenantRows):
         visible = [k for k in self.rows.values() if self._visible(k)]
         return [k for k in visible if partner_id is None or k.partner_id == partner_id]
 
+    async def lock_partner(self, partner_id: UUID) -> None:
+        pass  # one test runs one use case at a time
+
+    async def count_valid(self, partner_id: UUID, moment: datetime) -> int:
+        return sum(1 for k in await self.of_partner(partner_id) if k.is_valid_at(moment))
+
 
 class _RefreshTokens:
     def __init__(self, rows: dict[UUID, tuple[Any, str]], tenant_id: UUID | None) -> None:
@@ -323,7 +329,9 @@ def deps(fakes: Fakes) -> AuthDependencies:
             "premium": Plan("premium", Limit(per_second=100, burst=100)),
         },
         per_user=Limit(per_second=10, burst=5),
+        per_partner=Limit(per_second=50, burst=50),
         per_tenant=Limit(per_second=100, burst=100),
+        max_keys_per_partner=4,
     )
     return AuthDependencies(
         uow=uow,

@@ -389,3 +389,56 @@ async def test_the_gateway_checks_tokens_and_their_sessions(deps):
         deps, AuthorizeRequest("GET", "matching", "/api/v1/matching/x", "Bearer forged")
     )
     assert (forged.status, forged.reason) == (401, "invalid_token")
+
+
+def _partner_admin(admin, partner=PARTNER):
+    return Principal(
+        tenant_id=admin.tenant_id,
+        principal_id="partner-admin",
+        type=PrincipalType.EXTERNAL,
+        partner_id=partner,
+        scopes=frozenset({"auth:read", "auth:write"}),
+        roles=frozenset({"partner_admin"}),
+    )
+
+
+async def test_only_operator_staff_choose_a_key_plan(deps):
+    admin = await _admin(deps)
+    partner_admin = _partner_admin(admin)
+    with pytest.raises(PermissionDenied, match="plan"):
+        await _issue(deps, partner_admin, plan="premium")
+    assert (await _issue(deps, partner_admin)).key.plan == "standard"
+    premium = await _issue(deps, admin, plan="premium")
+    # Rotating keeps the plan the operator chose, whoever rotates.
+    rotated, _ = await api_keys.rotate_api_key(deps, partner_admin, premium.key.id)
+    assert rotated.key.plan == "premium"
+
+
+async def test_a_partner_has_at_most_the_capped_number_of_valid_keys(deps, fakes):
+    admin = await _admin(deps)
+    keys = [await _issue(deps, admin) for _ in range(4)]  # the fixture's cap
+    with pytest.raises(Conflict, match="revoke one"):
+        await _issue(deps, admin)
+    assert await _issue(deps, admin, partner_id=uuid4())  # another partner's keys are apart
+    await api_keys.revoke_api_key(deps, admin, keys[0].key.id)
+    expiring = await _issue(deps, admin, expires_at=fakes.clock.now() + timedelta(minutes=1))
+    with pytest.raises(Conflict):
+        await _issue(deps, admin)
+    fakes.clock.advance(timedelta(minutes=1))
+    await _issue(deps, admin)  # the expired key no longer counts
+    assert expiring.key.id not in {k.key.id for k in keys}
+    rotated, _ = await api_keys.rotate_api_key(deps, admin, keys[1].key.id)
+    assert rotated.key.partner_id == PARTNER  # rotation replaces a key: the cap allows it
+
+
+async def test_a_partner_keys_and_users_share_one_bucket(deps, fakes):
+    admin = await _admin(deps)
+    first, second = await _issue(deps, admin), await _issue(deps, admin)
+    neighbour = await _issue(deps, admin, partner_id=uuid4())
+    assert (await _decide(deps, first.value)).allowed
+    # The partner's bucket empties (whichever of its keys or users drew on it) ...
+    fakes.gatekeeper.used[f"partner:{admin.tenant_id}:{PARTNER}"] = 50  # the fixture's burst
+    # ... so its other key, whose own bucket is full, is refused too; its neighbour is not.
+    refused = await _decide(deps, second.value)
+    assert (refused.status, refused.reason) == (429, "rate_limited")
+    assert (await _decide(deps, neighbour.value)).allowed

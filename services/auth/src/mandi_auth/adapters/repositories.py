@@ -6,7 +6,18 @@ from datetime import datetime
 from typing import Any
 from uuid import UUID
 
-from sqlalchemy import Executable, LargeBinary, Result, func, insert, literal, select, text, update
+from sqlalchemy import (
+    Executable,
+    LargeBinary,
+    Result,
+    func,
+    insert,
+    literal,
+    or_,
+    select,
+    text,
+    update,
+)
 from sqlmodel.ext.asyncio.session import AsyncSession
 
 from mandi_auth.adapters.tables import (
@@ -36,6 +47,9 @@ __all__ = [
 ]
 
 _EMAIL_COLUMN = "users.email"
+_PARTNER_KEYS_LOCK = text(
+    "SELECT pg_advisory_xact_lock(hashtextextended('mandi.auth.api_keys:' || :partner, 0))"
+)
 # Serializes signing-key rotation across replicas (a transaction-level advisory lock).
 _ROTATION_LOCK = text(
     "SELECT pg_advisory_xact_lock(hashtextextended('mandi.auth.signing_keys', 0))"
@@ -262,6 +276,19 @@ class SqlApiKeys(_Repository):
             "replaced_by": key.replaced_by,
         }
         await self._execute(update(api_keys).where(api_keys.c.id == key.id).values(changes))
+
+    async def lock_partner(self, partner_id: UUID) -> None:
+        """Holds the partner's key lock until the transaction ends (issues queue behind it)."""
+        await self._execute(_PARTNER_KEYS_LOCK.bindparams(partner=str(partner_id)))
+
+    async def count_valid(self, partner_id: UUID, moment: datetime) -> int:
+        """How many of the partner's keys are neither revoked nor expired at `moment`."""
+        query = select(func.count()).where(
+            api_keys.c.partner_id == partner_id,
+            api_keys.c.revoked_at.is_(None),
+            or_(api_keys.c.expires_at.is_(None), api_keys.c.expires_at > moment),
+        )
+        return int((await self._execute(query)).scalar_one())
 
     async def of_partner(self, partner_id: UUID | None) -> list[ApiKey]:
         """A partner's keys, or every key of the tenant when no partner is named."""

@@ -17,7 +17,14 @@ from mandi_auth.domain.limits import Limit, Plan
 from mandi_errors import InvalidInput, PermissionDenied
 from mandi_security.principal import Principal, PrincipalType
 
-__all__ = ["ApiKey", "KeyMaterial", "limit_settable", "parse_key", "scopes_grantable"]
+__all__ = [
+    "ApiKey",
+    "KeyMaterial",
+    "limit_settable",
+    "parse_key",
+    "plan_choosable",
+    "scopes_grantable",
+]
 
 _ALPHABET = "0123456789ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz"
 _ID_CHARS, _SECRET_CHARS, _CHECKSUM_CHARS = 22, 32, 6
@@ -105,6 +112,13 @@ def limit_settable(issuer: Principal, limit: Limit | None) -> Limit | None:
     if limit is not None and not issuer.is_internal:
         raise PermissionDenied("Only the operator's staff set a key's own limits.")
     return limit
+
+
+def plan_choosable(issuer: Principal, plan: str, default_plan: str) -> str:
+    """The plan a key may have: what a partner buys, so the operator's staff choose it."""
+    if plan != default_plan and not issuer.is_internal:
+        raise PermissionDenied("Only the operator's staff choose a key's plan.")
+    return plan
 
 
 @dataclass

@@ -6,12 +6,18 @@ from dataclasses import dataclass
 from datetime import datetime
 from uuid import UUID
 
-from mandi_auth.domain.api_keys import ApiKey, KeyMaterial, limit_settable, scopes_grantable
+from mandi_auth.domain.api_keys import (
+    ApiKey,
+    KeyMaterial,
+    limit_settable,
+    plan_choosable,
+    scopes_grantable,
+)
 from mandi_auth.domain.limits import Limit
-from mandi_auth.service_layer.dependencies import AuthDependencies
+from mandi_auth.service_layer.dependencies import DEFAULT_PLAN, AuthDependencies
 from mandi_auth.service_layer.unit_of_work import AuthUnitOfWork
 from mandi_contracts.auth import ApiKeyIssued, ApiKeyRevoked, ApiKeyRotated
-from mandi_errors import InvalidInput, NotFound, PermissionDenied
+from mandi_errors import Conflict, InvalidInput, NotFound, PermissionDenied
 from mandi_security.principal import Principal
 
 __all__ = [
@@ -88,14 +94,29 @@ async def _store(uow: AuthUnitOfWork, key: ApiKey) -> None:
 async def issue_api_key(
     deps: AuthDependencies, principal: Principal, command: IssueApiKey
 ) -> IssuedKey:
-    """A new key; its scopes never exceed the issuer's."""
+    """A new key; its scopes never exceed the issuer's, nor a partner's keys the cap."""
     _require(principal, "auth:write")
+    plan_choosable(principal, command.plan, DEFAULT_PLAN)
     issued = _new_key(deps, principal, command)
     async with deps.uow(principal.tenant_id) as uow:
+        await _refuse_beyond_the_cap(deps, uow, issued.key.partner_id)
         await _store(uow, issued.key)
         await uow.publish(_issued_event(issued.key), subject=str(issued.key.id))
         await uow.commit()
     return issued
+
+
+async def _refuse_beyond_the_cap(
+    deps: AuthDependencies, uow: AuthUnitOfWork, partner_id: UUID | None
+) -> None:
+    # Every key of a partner adds to what it may send; the partner's bucket bounds the rate,
+    # the cap bounds the keys to watch and revoke. Rotation replaces a key and is not counted.
+    if partner_id is None:
+        return
+    await uow.api_keys.lock_partner(partner_id)  # two issues racing count one after the other
+    cap = deps.limits.max_keys_per_partner
+    if await uow.api_keys.count_valid(partner_id, deps.clock.now()) >= cap:
+        raise Conflict(f"This partner has {cap} valid API keys, the most allowed: revoke one.")
 
 
 async def list_api_keys(

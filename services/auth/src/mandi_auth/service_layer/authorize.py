@@ -94,11 +94,8 @@ async def _identify(deps: AuthDependencies, credential: str) -> _Caller | Decisi
         principal = principal_from_claims(claims)
     except TokenRejected as rejected:
         return _refused(401, rejected.reason)
-    buckets = [
-        Bucket(f"user:{principal.tenant_id}:{principal.principal_id}", deps.limits.per_user),
-        Bucket(f"tenant:{principal.tenant_id}", deps.limits.per_tenant),
-    ]
-    return _Caller(principal, UUID(claims["sid"]), buckets)
+    user = Bucket(f"user:{principal.tenant_id}:{principal.principal_id}", deps.limits.per_user)
+    return _Caller(principal, UUID(claims["sid"]), _buckets(deps, principal, user))
 
 
 async def _by_api_key(deps: AuthDependencies, value: str) -> _Caller | Decision:
@@ -114,8 +111,16 @@ async def _by_api_key(deps: AuthDependencies, value: str) -> _Caller | Decision:
         return _refused(401, "revoked_api_key")
     if not key.is_valid_at(deps.clock.now()):
         return _refused(401, "expired_api_key")
-    buckets = [
-        Bucket(f"key:{key.id}", deps.limits.for_key(key)),
-        Bucket(f"tenant:{key.tenant_id}", deps.limits.per_tenant),
-    ]
-    return _Caller(key.principal(), None, buckets, key_id=key.id)
+    principal = key.principal()
+    own = Bucket(f"key:{key.id}", deps.limits.for_key(key))
+    return _Caller(principal, None, _buckets(deps, principal, own), key_id=key.id)
+
+
+def _buckets(deps: AuthDependencies, principal: Principal, own: Bucket) -> list[Bucket]:
+    """The caller's own bucket, its partner's (shared by all its keys and users), its tenant's."""
+    buckets = [own]
+    if principal.partner_id is not None:
+        partner = f"partner:{principal.tenant_id}:{principal.partner_id}"
+        buckets.append(Bucket(partner, deps.limits.per_partner))
+    buckets.append(Bucket(f"tenant:{principal.tenant_id}", deps.limits.per_tenant))
+    return buckets

@@ -38,11 +38,17 @@ class ApiKeyDirectory(Protocol):
 
 @dataclass(frozen=True)
 class LimitPolicy:
-    """The plans keys subscribe to, and the limits of every user and every tenant."""
+    """The plans keys subscribe to; the limits of every user, every partner and every tenant.
+
+    A partner's keys and users share the partner's limit, so no partner can take the whole of
+    its tenant's by spreading its requests over many keys.
+    """
 
     plans: dict[str, Plan]
     per_user: Limit
     per_tenant: Limit
+    per_partner: Limit
+    max_keys_per_partner: int = 25
 
     def plan(self, name: str) -> Plan:
         """A plan by name; InvalidInput for an unknown one."""
