@@ -2,6 +2,13 @@
 
 from __future__ import annotations
 
+import uuid
+
+import httpx
+import pytest
+
+from mandi_testing.processes import ServiceFailed
+
 PARTNER = "0d3b1f9e-1a2b-4c3d-8e4f-5a6b7c8d9e0f"
 
 
@@ -67,3 +74,57 @@ def test_a_user_of_one_tenant_cannot_act_on_another(gateway, new_admin):
     ).json()
     assert bobs_key["id"] not in {key["id"] for key in spoofed}
     assert gateway.get("/api/v1/auth/me", headers={"x-api-key": bobs_key["key"]}).status_code == 200
+
+
+def test_a_signed_out_token_is_refused_by_auth_called_directly(platform, gateway, new_admin):
+    # A direct call skips the gateway, not the session check: auth checks revocation itself.
+    admin = new_admin()
+    direct = f"{platform.auth.url}/me"
+    assert httpx.get(direct, headers=admin.bearer).status_code == 200
+    signed_out = gateway.post("/api/v1/auth/logout", json={"refresh_token": admin.refresh_token})
+    assert signed_out.status_code == 204
+    refused = httpx.get(direct, headers=admin.bearer)
+    assert refused.status_code == 401
+    assert refused.headers["content-type"] == "application/problem+json"
+
+
+def _fresh_tenant(platform, gateway):
+    slug, password = f"s-{uuid.uuid4().hex[:10]}", uuid.uuid4().hex
+    email = f"founder@{slug}.example"
+    platform.create_tenant(slug, email, password)
+    body = {"tenant": slug, "email": email, "password": password}
+    tokens = gateway.post("/api/v1/auth/login", json=body).json()
+    return slug, body, tokens
+
+
+def test_suspending_a_tenant_ends_its_sessions_and_refuses_its_keys(platform, gateway):
+    slug, credentials, tokens = _fresh_tenant(platform, gateway)
+    bearer = {"authorization": f"Bearer {tokens['access_token']}"}
+    key = gateway.post(
+        "/api/v1/auth/api-keys",
+        headers=bearer,
+        json={"name": "erp", "scopes": ["auth:read"], "partner_id": PARTNER},
+    ).json()["key"]
+    assert gateway.get("/api/v1/auth/me", headers={"x-api-key": key}).status_code == 200
+
+    said = platform.auth_command("suspend-tenant", "--slug", slug, "--by", "ops:e2e")
+    assert "1 sessions ended" in said
+
+    by_token = gateway.get("/api/v1/auth/me", headers=bearer)
+    assert by_token.status_code == 401
+    assert by_token.json()["code"] in {"revoked", "tenant_suspended"}
+    by_key = gateway.get("/api/v1/auth/me", headers={"x-api-key": key})
+    assert (by_key.status_code, by_key.json()["code"]) == (401, "tenant_suspended")
+    assert _refresh(gateway, tokens["refresh_token"]).status_code == 401
+    assert gateway.post("/api/v1/auth/login", json=credentials).status_code == 401
+    assert httpx.get(f"{platform.auth.url}/me", headers=bearer).status_code == 401
+
+    platform.auth_command("reactivate-tenant", "--slug", slug)
+    assert gateway.get("/api/v1/auth/me", headers={"x-api-key": key}).status_code == 200
+    assert gateway.get("/api/v1/auth/me", headers=bearer).status_code == 401  # ended for good
+    assert gateway.post("/api/v1/auth/login", json=credentials).status_code == 200
+
+
+def test_suspending_an_unknown_tenant_says_so_in_one_line(platform):
+    with pytest.raises(ServiceFailed, match="No tenant named"):
+        platform.auth_command("suspend-tenant", "--slug", "no-such-tenant")

@@ -5,6 +5,8 @@ from mandi_contracts.auth import (
     ApiKeyRevoked,
     ApiKeyRotated,
     TenantCreated,
+    TenantReactivated,
+    TenantSuspended,
     UserCreated,
 )
 from mandi_contracts.partners import (
@@ -33,5 +35,7 @@ __all__ = [
     "PartnerUpdated",
     "PartnerVerified",
     "TenantCreated",
+    "TenantReactivated",
+    "TenantSuspended",
     "UserCreated",
 ]

@@ -8,7 +8,15 @@ from uuid import UUID
 from mandi_contracts.registry import EVENTS
 from mandi_messaging.registry import Event
 
-__all__ = ["ApiKeyIssued", "ApiKeyRevoked", "ApiKeyRotated", "TenantCreated", "UserCreated"]
+__all__ = [
+    "ApiKeyIssued",
+    "ApiKeyRevoked",
+    "ApiKeyRotated",
+    "TenantCreated",
+    "TenantReactivated",
+    "TenantSuspended",
+    "UserCreated",
+]
 
 
 @EVENTS.event("mandi.tenant.created", 1)
@@ -17,6 +25,23 @@ class TenantCreated(Event):
 
     tenant_id: UUID
     slug: str
+
+
+@EVENTS.event("mandi.tenant.suspended", 1)
+class TenantSuspended(Event):
+    """The operator stopped a tenant: its sessions ended, its users and keys are refused."""
+
+    tenant_id: UUID
+    sessions_ended: int
+    suspended_by: str
+
+
+@EVENTS.event("mandi.tenant.reactivated", 1)
+class TenantReactivated(Event):
+    """A suspended tenant may act again (its users sign in anew; its keys work again)."""
+
+    tenant_id: UUID
+    reactivated_by: str
 
 
 @EVENTS.event("mandi.user.created", 1)

@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import asyncio
 import socket
+import sys
 from collections.abc import Awaitable, Callable
 from pathlib import Path
 
@@ -12,9 +13,12 @@ import uvicorn
 
 from mandi_config import ServiceSettings, StartupError
 from mandi_db.migrations import alembic_config, upgrade
+from mandi_errors import DomainError
 from mandi_observability import configure_tracing, started_operation
 
-__all__ = ["migrate", "require_free_port", "run_operation", "serve"]
+__all__ = ["EXIT_REFUSED", "migrate", "require_free_port", "run_operation", "serve"]
+
+EXIT_REFUSED = 1  # the command ran and the domain refused it (start-up failures exit with 2)
 
 
 def require_free_port(host: str, port: int, variable: str) -> None:
@@ -66,7 +70,8 @@ def run_operation(
 ) -> None:
     """Runs a command's work to its end as one traced operation with its own correlation id.
 
-    The events it causes carry that trace and correlation id, as those of a request do.
+    The events it causes carry that trace and correlation id, as those of a request do. A
+    refusal of the domain (no such tenant, a conflict) ends the command with its one line.
     """
     configure_tracing(settings.service_name, otlp_endpoint=settings.otlp_endpoint)
 
@@ -74,4 +79,8 @@ def run_operation(
         with started_operation(name):
             await work()
 
-    asyncio.run(traced())
+    try:
+        asyncio.run(traced())
+    except DomainError as refusal:
+        sys.stderr.write(f"error: {refusal.detail}\n")
+        raise SystemExit(EXIT_REFUSED) from None

@@ -59,28 +59,26 @@ class RunningPlatform:
 
     def create_tenant(self, slug: str, admin_email: str, admin_password: str) -> None:
         """Runs `python -m mandi_auth create-tenant` as an operator would."""
+        self.auth_command(
+            "create-tenant",
+            *("--slug", slug, "--name", slug, "--admin-email", admin_email),
+            "--admin-password-stdin",
+            stdin=admin_password + "\n",
+        )
+
+    def auth_command(self, *arguments: str, stdin: str | None = None) -> str:
+        """Runs `python -m mandi_auth <arguments>` with the auth service's settings; its output."""
         result = subprocess.run(
-            [
-                sys.executable,
-                "-m",
-                "mandi_auth",
-                "create-tenant",
-                "--slug",
-                slug,
-                "--name",
-                slug,
-                "--admin-email",
-                admin_email,
-                "--admin-password-stdin",
-            ],
-            input=admin_password + "\n",
+            [sys.executable, "-m", "mandi_auth", *arguments],
+            input=stdin,
             env={**os.environ, **self.auth.environment},
             capture_output=True,
             text=True,
             check=False,
         )
         if result.returncode != 0:
-            raise ServiceFailed(f"create-tenant {slug} failed: {result.stderr.strip()}")
+            raise ServiceFailed(f"mandi_auth {arguments[0]} failed: {result.stderr.strip()}")
+        return result.stdout
 
 
 def _keyring() -> str:

@@ -18,7 +18,7 @@ from sqlalchemy.ext.asyncio import AsyncEngine
 
 from mandi_auth.adapters.clock import SystemClock
 from mandi_auth.adapters.gatekeeper import RedisGatekeeper
-from mandi_auth.adapters.key_directory import CachedApiKeyDirectory
+from mandi_auth.adapters.key_directory import CachedApiKeyDirectory, CachedTenantStatus
 from mandi_auth.adapters.key_hasher import PepperedKeyHasher
 from mandi_auth.adapters.login_throttle import RedisLoginThrottle
 from mandi_auth.adapters.passwords import Argon2Passwords
@@ -28,6 +28,7 @@ from mandi_auth.adapters.unit_of_work import TOPIC, SqlAuthDirectory, SqlAuthUni
 from mandi_auth.config import LimitSettings, Settings
 from mandi_auth.domain.limits import Limit, Plan
 from mandi_auth.domain.login_backoff import LoginBackoff, LoginScope
+from mandi_auth.service_layer.authorize import verify_direct_call
 from mandi_auth.service_layer.dependencies import AuthDependencies, LimitPolicy
 from mandi_auth.service_layer.resealing import reseal_all
 from mandi_auth.service_layer.signing_keys import refresh_signing_keys
@@ -81,14 +82,14 @@ def _redis(settings: Settings) -> Redis:
     return Redis.from_pool(pool)  # the client owns the pool: aclose() closes its connections
 
 
-class _LocalVerifier:
-    """Verifies tokens with the service's own keys, for requests that bypass the gateway."""
+class _DirectCallVerifier:
+    """Verifies tokens of requests that bypass the gateway: keys, revocation, tenant status."""
 
-    def __init__(self, signer: Ed25519Signer) -> None:
-        self._signer = signer
+    def __init__(self, deps: AuthDependencies) -> None:
+        self._deps = deps
 
     async def verify(self, token: str) -> dict[str, object]:
-        return self._signer.verify(token)
+        return await verify_direct_call(self._deps, token)
 
 
 @dataclass
@@ -161,6 +162,7 @@ def build(settings: Settings) -> AuthService:
             redis, settings.secret("api_key_pepper").encode(), login_limits
         ),
         api_keys=CachedApiKeyDirectory(uow, directory),
+        tenant_status=CachedTenantStatus(directory),
         limits=_limits(settings),
         backoff=login_limits[LoginScope.ACCOUNT_FROM_ADDRESS],
         key_environment=settings.api_key_environment,
@@ -169,7 +171,7 @@ def build(settings: Settings) -> AuthService:
         key_rotation_overlap=timedelta(hours=settings.api_key_rotation_overlap_hours),
     )
     resolver = PrincipalResolver(
-        gateway_secret=settings.secret("gateway_secret"), verifier=_LocalVerifier(signer)
+        gateway_secret=settings.secret("gateway_secret"), verifier=_DirectCallVerifier(deps)
     )
     return AuthService(settings=settings, deps=deps, resolver=resolver, engine=engine, redis=redis)
 

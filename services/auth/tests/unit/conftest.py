@@ -122,6 +122,9 @@ class FakeGatekeeper:
     async def revoke_session(self, session_id: UUID, for_seconds: float) -> None:  # noqa: ARG002 - the port's signature
         self.revoked_sessions.add(session_id)
 
+    async def session_revoked(self, session_id: UUID) -> bool:
+        return session_id in self.revoked_sessions
+
 
 class FakeThrottle:
     """Reserves each allowed attempt as a failure on every key, as the Redis script does.
@@ -173,7 +176,13 @@ class _Tenants:
     async def by_slug(self, slug: str) -> Any:
         return next((t for t in self.rows.values() if t.slug == slug), None)
 
+    async def get(self, tenant_id: UUID) -> Any:
+        return self.rows.get(tenant_id)
+
     async def add(self, tenant: Any) -> None:
+        self.rows[tenant.id] = tenant
+
+    async def save(self, tenant: Any) -> None:
         self.rows[tenant.id] = tenant
 
 
@@ -234,6 +243,14 @@ class _RefreshTokens:
             if token.family_id == family_id and token.revoked_at is None:
                 token.revoked_at = moment
 
+    async def revoke_all(self, moment: datetime) -> list[UUID]:
+        ended = set()
+        for token, _ in self.rows.values():
+            if token.tenant_id == self.tenant_id and token.revoked_at is None:
+                token.revoked_at = moment
+                ended.add(token.family_id)
+        return sorted(ended)
+
 
 class _Credentials:
     def __init__(self, rows: dict[UUID, UUID]) -> None:
@@ -271,6 +288,20 @@ class FakeUnitOfWork(FakeDirectory):
 
     async def publish(self, event: Any, *, subject: str) -> None:  # noqa: ARG002 - the port's signature
         self.staged.events.append((self.tenant_id, event))
+
+
+class FakeTenantStatus:
+    """Tenants' status read from the committed store (no cache: tests see changes at once)."""
+
+    def __init__(self, store: Store) -> None:
+        self.store = store
+
+    async def is_active(self, tenant_id: UUID) -> bool:
+        tenant = self.store.tenants.get(tenant_id)
+        return tenant is not None and tenant.is_active
+
+    def forget(self, tenant_id: UUID) -> None:
+        pass
 
 
 class FakeKeyDirectory:
@@ -343,6 +374,7 @@ def deps(fakes: Fakes) -> AuthDependencies:
         gatekeeper=fakes.gatekeeper,
         throttle=fakes.throttle,
         api_keys=FakeKeyDirectory(fakes.store),
+        tenant_status=FakeTenantStatus(fakes.store),
         limits=limits,
         backoff=LoginBackoff(),
         key_rotation_overlap=timedelta(hours=24),

@@ -9,12 +9,14 @@ from uuid import uuid4
 import pytest
 
 from mandi_auth.service_layer import accounts, api_keys, sessions
-from mandi_auth.service_layer.authorize import AuthorizeRequest, authorize
+from mandi_auth.service_layer.authorize import AuthorizeRequest, authorize, verify_direct_call
 from mandi_contracts.auth import (
     ApiKeyIssued,
     ApiKeyRevoked,
     ApiKeyRotated,
     TenantCreated,
+    TenantReactivated,
+    TenantSuspended,
     UserCreated,
 )
 from mandi_errors import (
@@ -26,6 +28,7 @@ from mandi_errors import (
     RateLimited,
 )
 from mandi_security.principal import Principal, PrincipalType
+from mandi_security.tokens import TokenRejected
 
 PASSWORD = "correct horse battery"
 PARTNER = uuid4()
@@ -442,3 +445,63 @@ async def test_a_partner_keys_and_users_share_one_bucket(deps, fakes):
     refused = await _decide(deps, second.value)
     assert (refused.status, refused.reason) == (429, "rate_limited")
     assert (await _decide(deps, neighbour.value)).allowed
+
+
+async def _gateway(deps, authorization=None, api_key=None):
+    request = AuthorizeRequest("GET", "auth", "/api/v1/auth/me", authorization, api_key)
+    return await authorize(deps, request)
+
+
+async def test_suspending_a_tenant_ends_its_sessions_and_refuses_its_keys(deps, fakes):
+    admin = await _admin(deps)
+    tokens = await sessions.login(deps, _login())
+    key = await _issue(deps, admin)
+    assert (await _gateway(deps, f"Bearer {tokens.access_token}")).allowed
+
+    assert await accounts.suspend_tenant(deps, "acme", by="ops") == 1
+    assert isinstance(fakes.store.events[-1][1], TenantSuspended)
+    assert fakes.store.events[-1][0] == admin.tenant_id
+    token = await _gateway(deps, f"Bearer {tokens.access_token}")
+    assert (token.status, token.reason) == (401, "tenant_suspended")
+    by_key = await _gateway(deps, api_key=key.value)
+    assert (by_key.status, by_key.reason) == (401, "tenant_suspended")
+    with pytest.raises(NotAuthenticated):
+        await sessions.refresh(deps, tokens.refresh_token)
+    with pytest.raises(NotAuthenticated):
+        await sessions.login(deps, _login())
+    with pytest.raises(Conflict):
+        await accounts.suspend_tenant(deps, "acme", by="ops")
+
+
+async def test_a_reactivated_tenant_signs_in_anew_and_its_keys_work_again(deps, fakes):
+    admin = await _admin(deps)
+    tokens = await sessions.login(deps, _login())
+    key = await _issue(deps, admin)
+    await accounts.suspend_tenant(deps, "acme", by="ops")
+    await accounts.reactivate_tenant(deps, "acme", by="ops")
+    assert isinstance(fakes.store.events[-1][1], TenantReactivated)
+    assert (await _gateway(deps, api_key=key.value)).allowed
+    # The sessions the suspension ended stay ended.
+    ended = await _gateway(deps, f"Bearer {tokens.access_token}")
+    assert (ended.status, ended.reason) == (401, "revoked")
+    assert (await sessions.login(deps, _login())).access_token
+    with pytest.raises(NotFound):
+        await accounts.suspend_tenant(deps, "nobody", by="ops")
+
+
+async def test_a_direct_call_is_refused_an_ended_session_or_a_suspended_tenant(deps, fakes):
+    await _tenant(deps)
+    live, ended = await sessions.login(deps, _login()), await sessions.login(deps, _login())
+    await sessions.logout(deps, ended.refresh_token)
+    assert (await verify_direct_call(deps, live.access_token))["tid"]
+    with pytest.raises(TokenRejected) as refused:
+        await verify_direct_call(deps, ended.access_token)
+    assert refused.value.reason == "revoked"
+    await accounts.suspend_tenant(deps, "acme", by="ops")
+    with pytest.raises(TokenRejected) as suspended:
+        await verify_direct_call(deps, live.access_token)
+    assert suspended.value.reason == "revoked"  # the suspension ended every session
+    fakes.gatekeeper.revoked_sessions.clear()  # as if Redis had forgotten: the status still holds
+    with pytest.raises(TokenRejected) as still_suspended:
+        await verify_direct_call(deps, live.access_token)
+    assert still_suspended.value.reason == "tenant_suspended"

@@ -111,6 +111,10 @@ class RedisGatekeeper:
         """Refuses the session until its last access token has expired."""
         await self._redis.set(_revocation_key(session_id), 1, ex=max(1, math.ceil(for_seconds)))
 
+    async def session_revoked(self, session_id: UUID) -> bool:
+        """Whether the session was revoked (its marker lives until its last token expires)."""
+        return bool(await self._redis.exists(_revocation_key(session_id)))
+
     async def last_used(self, key_ids: Sequence[UUID]) -> dict[UUID, datetime]:
         """When each key was last admitted."""
         if not key_ids:

@@ -66,18 +66,28 @@ class _Repository:
         return await connection.execute(statement)
 
 
+def _tenant(row: Any) -> Tenant | None:
+    if row is None:
+        return None
+    return Tenant(id=row.id, slug=row.slug, name=row.name, status=TenantStatus(row.status))
+
+
 class SqlTenants(_Repository):
-    """Tenants by slug."""
+    """Tenants by slug or id."""
 
     async def by_slug(self, slug: str) -> Tenant | None:
         """The tenant with this slug."""
-        result = await self._execute(select(tenants).where(tenants.c.slug == slug))
-        row = result.first()
-        return (
-            Tenant(id=row.id, slug=row.slug, name=row.name, status=TenantStatus(row.status))
-            if row
-            else None
-        )
+        return _tenant((await self._execute(select(tenants).where(tenants.c.slug == slug))).first())
+
+    async def get(self, tenant_id: UUID) -> Tenant | None:
+        """The tenant with this id."""
+        query = select(tenants).where(tenants.c.id == tenant_id)
+        return _tenant((await self._execute(query)).first())
+
+    async def save(self, tenant: Tenant) -> None:
+        """Stores what changes in a tenant's life: its status."""
+        query = update(tenants).where(tenants.c.id == tenant.id).values(status=tenant.status.value)
+        await self._execute(query)
 
     async def add(self, tenant: Tenant) -> None:
         """Stores a new tenant."""
@@ -341,6 +351,16 @@ class SqlRefreshTokens(_Repository):
         await self._execute(
             update(refresh_tokens).where(refresh_tokens.c.id == token.id).values(changes)
         )
+
+    async def revoke_all(self, moment: datetime) -> list[UUID]:
+        """Revokes every token of the tenant not yet revoked; the sessions that had one."""
+        query = (
+            update(refresh_tokens)
+            .where(refresh_tokens.c.revoked_at.is_(None))
+            .values(revoked_at=func.least(moment, func.now()))
+            .returning(refresh_tokens.c.family_id)
+        )
+        return sorted(set((await self._execute(query)).scalars()))
 
     async def revoke_family(self, family_id: UUID, moment: datetime) -> None:
         """Revokes every token of a session not yet revoked."""

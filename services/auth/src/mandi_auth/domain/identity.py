@@ -8,7 +8,7 @@ from datetime import datetime
 from enum import StrEnum
 from uuid import UUID
 
-from mandi_errors import InvalidInput
+from mandi_errors import Conflict, InvalidInput
 from mandi_security.principal import Principal, PrincipalType
 
 __all__ = [
@@ -88,6 +88,23 @@ class Tenant:
             raise InvalidInput("A tenant slug is 2 to 40 lower-case letters, digits or dashes.")
         if not 0 < len(self.name.strip()) <= _MAX_TENANT_NAME_LENGTH:
             raise InvalidInput(f"A tenant name is 1 to {_MAX_TENANT_NAME_LENGTH} characters.")
+
+    @property
+    def is_active(self) -> bool:
+        """Whether its users and keys may act."""
+        return self.status is TenantStatus.ACTIVE
+
+    def suspend(self) -> None:
+        """Stops every user and key of the tenant from acting; Conflict if it already is."""
+        if not self.is_active:
+            raise Conflict(f"The tenant {self.slug!r} is suspended already.")
+        self.status = TenantStatus.SUSPENDED
+
+    def reactivate(self) -> None:
+        """Lets the tenant's users sign in and its keys act again."""
+        if self.is_active:
+            raise Conflict(f"The tenant {self.slug!r} is active already.")
+        self.status = TenantStatus.ACTIVE
 
 
 class UserStatus(StrEnum):

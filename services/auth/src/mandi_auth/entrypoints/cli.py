@@ -1,23 +1,33 @@
-"""The auth service's commands: serve, migrate, create-tenant, reseal.
+"""The auth service's commands: serve, migrate, create-tenant, suspend/reactivate, reseal.
 
     python -m mandi_auth serve
     python -m mandi_auth migrate
     python -m mandi_auth reseal     # re-encrypt every sealed value under the newest key now
     python -m mandi_auth create-tenant --slug demo --name "Demo" --admin-email admin@demo.example
         [--admin-password-stdin] [--if-absent]
+    python -m mandi_auth suspend-tenant --slug demo [--by "ops:asha"]
+    python -m mandi_auth reactivate-tenant --slug demo [--by "ops:asha"]
 
 create-tenant prints a generated admin password once, unless the operator gives one on stdin.
+Suspending a tenant ends its sessions and refuses its users and keys at once; reactivating lets
+its users sign in anew and its keys work again.
 """
 
 from __future__ import annotations
 
 import argparse
+import getpass
 import sys
 from pathlib import Path
 
 from mandi_auth.bootstrap import running_service
 from mandi_auth.config import Settings
-from mandi_auth.service_layer.accounts import CreateTenant, create_tenant
+from mandi_auth.service_layer.accounts import (
+    CreateTenant,
+    create_tenant,
+    reactivate_tenant,
+    suspend_tenant,
+)
 from mandi_auth.service_layer.resealing import reseal_all
 from mandi_config import load_settings, run_or_exit
 from mandi_observability import configure_logging
@@ -46,10 +56,29 @@ async def _create_tenant(settings: Settings, args: argparse.Namespace) -> None:
         print(f"admin password (shown once): {created.generated_password}")  # noqa: T201
 
 
+async def _suspend_tenant(settings: Settings, args: argparse.Namespace) -> None:
+    async with running_service(settings, background=False) as service:
+        ended = await suspend_tenant(service.deps, args.slug, by=args.by)
+    print(f"tenant {args.slug} suspended; {ended} sessions ended")  # noqa: T201
+
+
+async def _reactivate_tenant(settings: Settings, args: argparse.Namespace) -> None:
+    async with running_service(settings, background=False) as service:
+        await reactivate_tenant(service.deps, args.slug, by=args.by)
+    print(f"tenant {args.slug} reactivated")  # noqa: T201
+
+
 async def _reseal(settings: Settings) -> None:
     async with running_service(settings, background=False) as service:
         count = await reseal_all(service.deps, settings.rekey_batch_size)
     print(f"re-encrypted {count} rows under the newest keys")  # noqa: T201
+
+
+_OPERATIONS = {
+    "create-tenant": ("auth.create_tenant", _create_tenant),
+    "suspend-tenant": ("auth.suspend_tenant", _suspend_tenant),
+    "reactivate-tenant": ("auth.reactivate_tenant", _reactivate_tenant),
+}
 
 
 def _arguments(argv: list[str] | None) -> argparse.Namespace:
@@ -67,6 +96,10 @@ def _arguments(argv: list[str] | None) -> argparse.Namespace:
         "--admin-password-stdin", action="store_true", help="read the password from stdin"
     )
     tenant.add_argument("--if-absent", action="store_true", help="do nothing if the tenant exists")
+    for command, what in (("suspend-tenant", "suspend"), ("reactivate-tenant", "reactivate")):
+        status = commands.add_parser(command, help=f"{what} a tenant")
+        status.add_argument("--slug", required=True)
+        status.add_argument("--by", default=f"operator:{getpass.getuser()}", help="who does it")
     commands.add_parser("reseal", help="re-encrypt sealed values made with older keys, now")
     return parser.parse_args(argv)
 
@@ -82,9 +115,10 @@ def main(argv: list[str] | None = None) -> None:
             serve(settings, APP_FACTORY, workers=settings.http_workers)
         elif args.command == "migrate":
             migrate(settings, MIGRATIONS)
-        elif args.command == "reseal":
-            run_operation(settings, "auth.reseal", lambda: _reseal(settings))
+        elif args.command in _OPERATIONS:
+            name, work = _OPERATIONS[args.command]
+            run_operation(settings, name, lambda: work(settings, args))
         else:
-            run_operation(settings, "auth.create_tenant", lambda: _create_tenant(settings, args))
+            run_operation(settings, "auth.reseal", lambda: _reseal(settings))
 
     run_or_exit(run)

@@ -8,11 +8,19 @@ from uuid import UUID, uuid4
 
 from mandi_auth.domain.identity import Tenant, User
 from mandi_auth.service_layer.dependencies import AuthDependencies
-from mandi_contracts.auth import TenantCreated, UserCreated
-from mandi_errors import Conflict, InvalidInput, PermissionDenied
+from mandi_contracts.auth import TenantCreated, TenantReactivated, TenantSuspended, UserCreated
+from mandi_errors import Conflict, InvalidInput, NotFound, PermissionDenied
 from mandi_security.principal import Principal, PrincipalType
 
-__all__ = ["CreateTenant", "CreateUser", "NewTenant", "create_tenant", "create_user"]
+__all__ = [
+    "CreateTenant",
+    "CreateUser",
+    "NewTenant",
+    "create_tenant",
+    "create_user",
+    "reactivate_tenant",
+    "suspend_tenant",
+]
 
 MIN_PASSWORD_LENGTH = 12
 MAX_PASSWORD_LENGTH = 256
@@ -69,6 +77,47 @@ async def create_tenant(deps: AuthDependencies, command: CreateTenant) -> NewTen
         await uow.commit()
     generated = None if command.admin_password else password
     return NewTenant(tenant_id=tenant.id, admin_user_id=admin.id, generated_password=generated)
+
+
+async def _tenant_named(deps: AuthDependencies, slug: str) -> Tenant:
+    async with deps.directory() as directory:
+        tenant = await directory.tenants.by_slug(slug)
+    if tenant is None:
+        raise NotFound(f"No tenant named {slug!r}.")
+    return tenant
+
+
+async def suspend_tenant(deps: AuthDependencies, slug: str, *, by: str) -> int:
+    """Stops a tenant: its sessions end, its users and keys are refused; how many sessions ended.
+
+    The status and the ended refresh tokens commit together; the sessions' access tokens are
+    refused right after (the gateway also refuses any credential of a suspended tenant).
+    """
+    tenant = await _tenant_named(deps, slug)
+    async with deps.uow(tenant.id) as uow:
+        tenant.suspend()
+        await uow.tenants.save(tenant)
+        ended = await uow.refresh_tokens.revoke_all(deps.clock.now())
+        event = TenantSuspended(tenant_id=tenant.id, sessions_ended=len(ended), suspended_by=by)
+        await uow.publish(event, subject=str(tenant.id))
+        await uow.commit()
+    for session in ended:
+        await deps.gatekeeper.revoke_session(session, deps.access_token_lifetime.total_seconds())
+    deps.tenant_status.forget(tenant.id)
+    return len(ended)
+
+
+async def reactivate_tenant(deps: AuthDependencies, slug: str, *, by: str) -> None:
+    """Lets a suspended tenant act again: its users sign in anew, its keys work again."""
+    tenant = await _tenant_named(deps, slug)
+    async with deps.uow(tenant.id) as uow:
+        tenant.reactivate()
+        await uow.tenants.save(tenant)
+        await uow.publish(
+            TenantReactivated(tenant_id=tenant.id, reactivated_by=by), subject=str(tenant.id)
+        )
+        await uow.commit()
+    deps.tenant_status.forget(tenant.id)
 
 
 @dataclass(frozen=True)

@@ -7,6 +7,7 @@ briefly cached directory, and revocation and every rate limit are decided in one
 from __future__ import annotations
 
 from dataclasses import dataclass
+from typing import Any
 from uuid import UUID
 
 from mandi_auth.domain.access import required_scope
@@ -17,7 +18,7 @@ from mandi_security.principal import Principal
 from mandi_security.resolver import bearer_token
 from mandi_security.tokens import TokenRejected, principal_from_claims
 
-__all__ = ["AuthorizeRequest", "Decision", "authorize"]
+__all__ = ["AuthorizeRequest", "Decision", "authorize", "verify_direct_call"]
 
 _API_KEY_PREFIX = "mandi_"
 _ALLOWED = 200
@@ -74,16 +75,28 @@ async def authorize(deps: AuthDependencies, request: AuthorizeRequest) -> Decisi
     if isinstance(caller_or_refusal, Decision):
         return caller_or_refusal
     caller = caller_or_refusal
-    scope = required_scope(request.method, request.service, request.path)
-    if scope is None:
-        return _refused(403, "unroutable")
-    if not caller.principal.has_scope(scope):
-        return _refused(403, "insufficient_scope")
+    refusal = await _refusal(deps, caller.principal, request)
+    if refusal is not None:
+        return refusal
     verdict = await deps.gatekeeper.admit(caller.session_id, caller.buckets, touch=caller.key_id)
     if verdict.allowed:
         return Decision(status=200, principal=caller.principal, verdict=verdict)
     status = 401 if verdict.reason == "revoked" else 429
     return Decision(status=status, reason=verdict.reason, verdict=verdict)
+
+
+async def _refusal(
+    deps: AuthDependencies, principal: Principal, request: AuthorizeRequest
+) -> Decision | None:
+    """Why a known caller may not make this request, if it may not."""
+    if not await deps.tenant_status.is_active(principal.tenant_id):
+        return _refused(401, "tenant_suspended")
+    scope = required_scope(request.method, request.service, request.path)
+    if scope is None:
+        return _refused(403, "unroutable")
+    if not principal.has_scope(scope):
+        return _refused(403, "insufficient_scope")
+    return None
 
 
 async def _identify(deps: AuthDependencies, credential: str) -> _Caller | Decision:
@@ -124,3 +137,18 @@ def _buckets(deps: AuthDependencies, principal: Principal, own: Bucket) -> list[
         buckets.append(Bucket(partner, deps.limits.per_partner))
     buckets.append(Bucket(f"tenant:{principal.tenant_id}", deps.limits.per_tenant))
     return buckets
+
+
+async def verify_direct_call(deps: AuthDependencies, token: str) -> dict[str, Any]:
+    """The claims of an access token sent straight to this service, not through the gateway.
+
+    Checked as the gateway's path checks it: an ended session and a suspended tenant are
+    refused here too. Rate limits are the gateway's, and do not apply to a direct call.
+    """
+    claims = deps.signer.verify(token)
+    principal = principal_from_claims(claims)
+    if await deps.gatekeeper.session_revoked(UUID(claims["sid"])):
+        raise TokenRejected("revoked", "The session has ended; sign in again.")
+    if not await deps.tenant_status.is_active(principal.tenant_id):
+        raise TokenRejected("tenant_suspended", "The tenant is suspended.")
+    return claims

@@ -21,7 +21,13 @@ from mandi_auth.service_layer.ports import (
 from mandi_auth.service_layer.unit_of_work import DirectoryFactory, UnitOfWorkFactory
 from mandi_errors import InvalidInput
 
-__all__ = ["DEFAULT_PLAN", "ApiKeyDirectory", "AuthDependencies", "LimitPolicy"]
+__all__ = [
+    "DEFAULT_PLAN",
+    "ApiKeyDirectory",
+    "AuthDependencies",
+    "LimitPolicy",
+    "TenantStatusDirectory",
+]
 
 DEFAULT_PLAN = "standard"
 
@@ -34,6 +40,16 @@ class ApiKeyDirectory(Protocol):
 
     def forget(self, key_id: UUID) -> None:
         """Drops a cached key (after it was revoked or rotated here)."""
+
+
+class TenantStatusDirectory(Protocol):
+    """Whether a tenant may act, by id; may cache briefly."""
+
+    async def is_active(self, tenant_id: UUID) -> bool:
+        """False for a suspended or unknown tenant."""
+
+    def forget(self, tenant_id: UUID) -> None:
+        """Drops a cached status (after it was changed here)."""
 
 
 @dataclass(frozen=True)
@@ -74,6 +90,7 @@ class AuthDependencies:
     gatekeeper: Gatekeeper
     throttle: LoginThrottle
     api_keys: ApiKeyDirectory
+    tenant_status: TenantStatusDirectory
     limits: LimitPolicy
     backoff: LoginBackoff = field(default_factory=LoginBackoff)
     key_environment: str = "live"

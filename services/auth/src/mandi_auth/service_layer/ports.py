@@ -125,6 +125,9 @@ class Gatekeeper(Protocol):
     async def revoke_session(self, session_id: UUID, for_seconds: float) -> None:
         """Refuses the session's access tokens until they have all expired."""
 
+    async def session_revoked(self, session_id: UUID) -> bool:
+        """Whether the session's access tokens are refused (for calls that skip `admit`)."""
+
 
 @dataclass(frozen=True)
 class ThrottleKey:
