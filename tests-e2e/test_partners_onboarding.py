@@ -385,7 +385,7 @@ def _shape(answer: httpx.Response) -> dict[str, Any]:
         "headers": sorted(answer.headers.keys()),
         "etag": answer.headers.get("etag"),
         "body": {key: value for key, value in body.items() if key not in _OWN_VALUES},
-        "tax_id_fields": [sorted(tax_id) for tax_id in body["tax_ids"]],
+        "tax_id_fields": [sorted(tax_id) for tax_id in body.get("tax_ids", [])],
     }
 
 
