@@ -127,6 +127,16 @@ def _get(client: httpx.Client, partner_id: str) -> Callable[[], httpx.Response]:
     return lambda: client.get(f"/api/v1/partners/{partner_id}")
 
 
+def _search(
+    client: httpx.Client, pan: str, headers: dict[str, str] | None = None
+) -> httpx.Response:
+    """POST /api/v1/partners/search for the holders of a PAN (the tax id in the body)."""
+    body = {"tax_id": {"kind": "pan", "country": "IN", "value": pan}}
+    answer = client.post("/api/v1/partners/search", json=body, headers=headers or {})
+    assert answer.status_code == 200, answer.text
+    return answer
+
+
 def _verified(client: httpx.Client, partner_id: str, outcome: str) -> dict[str, Any]:
     return eventually(_get(client, partner_id), lambda body: body["verification"] == outcome)
 
@@ -240,10 +250,7 @@ def test_a_tax_id_is_registered_once(staff: httpx.Client) -> None:
     assert duplicate.headers["content-type"] == PROBLEM
     assert "tax id" in duplicate.json()["detail"]
     assert first["tax_ids"][0]["value"] not in duplicate.text
-    found = staff.get(
-        "/api/v1/partners",
-        params={"tax_id_kind": "pan", "country": "IN", "tax_id": first["tax_ids"][0]["value"]},
-    )
+    found = _search(staff, first["tax_ids"][0]["value"])
     assert [partner["legal_name"] for partner in found.json()] == [first["legal_name"]]
 
 
@@ -259,10 +266,7 @@ def test_an_idempotent_retry_gets_the_same_answer_and_changes_nothing(
     other = staff.post("/api/v1/partners", json=new_partner_body(), headers=key)
     assert other.status_code == 409
     assert other.json()["type"] == "urn:mandi:problem:idempotency-key-reused"
-    found = staff.get(
-        "/api/v1/partners",
-        params={"tax_id_kind": "pan", "country": "IN", "tax_id": body["tax_ids"][0]["value"]},
-    )
+    found = _search(staff, body["tax_ids"][0]["value"])
     assert len(found.json()) == 1
 
     patch_key = {"idempotency-key": str(uuid.uuid4()), "if-match": '"1"'}
@@ -353,6 +357,115 @@ def test_partner_staff_see_only_their_partner_and_no_internal_fields(
         assert check.status_code == 403
 
 
+def _partner_key_client(
+    platform: RunningPlatform, staff: httpx.Client, partner_id: str
+) -> httpx.Client:
+    issued = staff.post(
+        "/api/v1/auth/api-keys",
+        json={
+            "name": "erp",
+            "scopes": ["partners:read", "partners:write"],
+            "partner_id": partner_id,
+        },
+    )
+    assert issued.status_code == 201, issued.text
+    headers = {"x-api-key": issued.json()["key"]}
+    return httpx.Client(base_url=platform.gateway.url, timeout=10, headers=headers)
+
+
+# What differs between two partners whatever happens; the rest of an answer must be alike.
+_OWN_VALUES = {"id", "legal_name", "trade_name", "tax_ids", "contacts", "created_at", "updated_at"}
+
+
+def _shape(answer: httpx.Response) -> dict[str, Any]:
+    """An answer without the values that differ between any two partners."""
+    body = answer.json()
+    return {
+        "status": answer.status_code,
+        "headers": sorted(answer.headers.keys()),
+        "etag": answer.headers.get("etag"),
+        "body": {key: value for key, value in body.items() if key not in _OWN_VALUES},
+        "tax_id_fields": [sorted(tax_id) for tax_id in body.get("tax_ids", [])],
+    }
+
+
+def _amend_tax_id(client: httpx.Client, partner_id: str, pan: str) -> httpx.Response:
+    return client.patch(
+        f"/api/v1/partners/{partner_id}",
+        json={"tax_ids": [{"kind": "pan", "country": "IN", "value": pan}]},
+        headers={"if-match": '"1"'},
+    )
+
+
+@pytest.mark.parametrize("credential", ["user", "api key"])
+def test_partner_staff_cannot_tell_a_tax_id_another_partner_holds(
+    platform: RunningPlatform,
+    new_admin: Callable[..., Any],
+    gateway: httpx.Client,
+    credential: str,
+) -> None:
+    admin = new_admin("a")
+    gateway.headers.update(admin.bearer)
+    held_pan = _register(gateway)["tax_ids"][0]["value"]
+    free, taken = _register(gateway), _register(gateway)
+
+    def own_staff(partner: dict[str, Any]) -> httpx.Client:
+        if credential == "user":
+            return _external_client(platform, gateway, admin.tenant, partner["id"])
+        return _partner_key_client(platform, gateway, partner["id"])
+
+    with closing(own_staff(free)) as free_staff, closing(own_staff(taken)) as taken_staff:
+        answers = {
+            "free": _amend_tax_id(free_staff, free["id"], new_pan()),
+            "taken": _amend_tax_id(taken_staff, taken["id"], held_pan),
+        }
+        assert answers["free"].status_code == 200, answers["free"].text
+        assert _shape(answers["taken"]) == _shape(answers["free"])
+        read_back = [
+            _shape(client.get(f"/api/v1/partners/{partner['id']}"))
+            for client, partner in ((free_staff, free), (taken_staff, taken))
+        ]
+        assert read_back[0] == read_back[1]
+        submitted = [
+            _shape(client.post(f"/api/v1/partners/{partner['id']}/submit"))
+            for client, partner in ((free_staff, free), (taken_staff, taken))
+        ]
+        assert submitted[0] == submitted[1]
+        assert submitted[0]["status"] == 200
+
+    reviewed = _verified(gateway, taken["id"], "passed")
+    assert reviewed["risk_flags"] == ["tax_id_contested"]
+    assert [tax_id["contested"] for tax_id in reviewed["tax_ids"]] == [True]
+    _verified(gateway, free["id"], "passed")
+    refused = gateway.post(f"/api/v1/partners/{taken['id']}/approve", json={})
+    assert refused.status_code == 409
+    assert refused.headers["content-type"] == PROBLEM
+    assert "Another partner holds a tax id" in refused.json()["detail"]
+    assert gateway.post(f"/api/v1/partners/{free['id']}/approve", json={}).status_code == 200
+
+    events = {
+        name: _events_of(platform, partner["id"], expected=4)
+        for name, partner in (("free", free), ("taken", taken))
+    }
+    assert [event["type"] for event in events["taken"]] == [
+        event["type"] for event in events["free"][:4]
+    ]
+    updated = {name: events[name][1]["data"] for name in events}
+    assert updated["taken"].keys() == updated["free"].keys()
+    assert updated["taken"]["changed_fields"] == updated["free"]["changed_fields"] == ["tax_ids"]
+    assert "contested" not in json.dumps(events["taken"])
+
+
+def test_operator_staff_are_told_a_tax_id_is_taken(staff: httpx.Client) -> None:
+    held_pan = _register(staff)["tax_ids"][0]["value"]
+    applicant = _register(staff)
+    refused = _amend_tax_id(staff, applicant["id"], held_pan)
+    assert refused.status_code == 409
+    assert refused.headers["content-type"] == PROBLEM
+    assert refused.json()["detail"] == "Another partner is registered with this tax id."
+    assert held_pan not in refused.text
+
+
 def test_partners_of_one_group_or_sharing_a_director_may_not_trade(staff: httpx.Client) -> None:
     group = str(uuid.uuid4())
     first, second = _register(staff, group_id=group), _register(staff, group_id=group)
@@ -430,6 +543,49 @@ def test_the_database_and_the_logs_hold_no_pii_in_clear(
     assert platform.partners is not None
     logs = [platform.partners.log, platform.auth.log, platform.gateway.access_log]
     _assert_free_of("\n".join(path.read_text(errors="replace") for path in logs), _pii_of(body))
+
+
+def _access_log_entry(platform: RunningPlatform, request_id: str) -> dict[str, Any]:
+    """nginx's access-log entry of a request (nginx flushes the log every second)."""
+    deadline = time.monotonic() + 10
+    while True:
+        for line in platform.gateway.access_log.read_text().splitlines():
+            entry: dict[str, Any] = json.loads(line)
+            if entry["request_id"] == request_id:
+                return entry
+        assert time.monotonic() < deadline, f"{request_id} never reached the access log"
+        time.sleep(0.2)
+
+
+def test_a_lookup_by_tax_id_leaves_it_in_no_log(
+    staff: httpx.Client, platform: RunningPlatform
+) -> None:
+    body = new_partner_body()
+    registered = staff.post("/api/v1/partners", json=body)
+    assert registered.status_code == 201, registered.text
+    pan, gstin = (tax_id["value"] for tax_id in body["tax_ids"])
+    run = uuid.uuid4().hex[:12]
+
+    found = _search(staff, pan, headers={"x-request-id": f"search-{run}"})
+    refused = staff.get(
+        "/api/v1/partners",
+        params={"tax_id_kind": "gstin", "country": "IN", "tax_id": gstin},
+        headers={"x-request-id": f"query-{run}"},
+    )
+
+    assert [partner["id"] for partner in found.json()] == [registered.json()["id"]]
+    assert refused.status_code == 400
+    assert refused.headers["content-type"] == PROBLEM
+    assert "POST /api/v1/partners/search" in refused.json()["detail"]
+    searched = _access_log_entry(platform, f"search-{run}")
+    queried = _access_log_entry(platform, f"query-{run}")
+    assert platform.partners is not None
+    error_log = platform.gateway.access_log.with_name("error.log")
+    logs = [platform.partners.log, platform.auth.log, platform.gateway.access_log, error_log]
+    text = "\n".join(path.read_text(errors="replace") for path in logs if path.exists())
+    _assert_free_of(text, [pan, gstin])
+    assert (searched.get("path"), searched["status"]) == ("/api/v1/partners/search", 200)
+    assert (queried.get("path"), queried["status"]) == ("/api/v1/partners", 400)
 
 
 BAD_BODIES = {

@@ -1,3 +1,4 @@
+import json
 import uuid
 from collections.abc import AsyncIterator, Callable
 from typing import Any
@@ -6,6 +7,7 @@ import httpx
 import pytest
 from fastapi import APIRouter, FastAPI, Request
 from fastapi.responses import JSONResponse
+from opentelemetry.instrumentation._semconv import _OpenTelemetrySemanticConventionStability
 from opentelemetry.sdk.trace.export.in_memory_span_exporter import InMemorySpanExporter
 from opentelemetry.trace import SpanKind
 from prometheus_client import REGISTRY
@@ -248,6 +250,34 @@ async def test_an_incoming_traceparent_makes_the_server_span_its_child(
     assert format(server_span.context.trace_id, "032x") == trace_id
     assert server_span.parent is not None
     assert format(server_span.parent.span_id, "016x") == parent_id
+
+
+@pytest.fixture(params=["", "http/dup"], ids=["old conventions", "old and stable conventions"])
+def url_conventions(request: pytest.FixtureRequest, monkeypatch: pytest.MonkeyPatch) -> str:
+    """The semantic conventions the instrumentation records URLs in, read anew for this test."""
+    stability = _OpenTelemetrySemanticConventionStability
+    monkeypatch.setenv("OTEL_SEMCONV_STABILITY_OPT_IN", request.param)
+    monkeypatch.setattr(stability, "_initialized", False)
+    monkeypatch.setattr(stability, "_OTEL_SEMCONV_STABILITY_SIGNAL_MAPPING", {})
+    return str(request.param)
+
+
+async def test_no_span_attribute_holds_the_query_string(
+    service: str, spans: InMemorySpanExporter, url_conventions: str
+) -> None:
+    transport = httpx.ASGITransport(build_app(service))
+    async with httpx.AsyncClient(transport=transport, base_url="http://partners.test") as client:
+        answer = await client.get("/partners/p-1?tax_id=AAPFU0939F&email=ravi%40example.in")
+    assert answer.status_code == 200
+    [server_span] = [span for span in spans.get_finished_spans() if span.kind == SpanKind.SERVER]
+    attributes = dict(server_span.attributes or {})
+    recorded = json.dumps([span.to_json() for span in spans.get_finished_spans()])
+    for secret in ("AAPFU0939F", "ravi", "tax_id", "email"):
+        assert secret not in recorded
+    assert attributes["http.url"] == "http://partners.test/partners/p-1"
+    assert attributes["http.target"] == "/partners/p-1"
+    if url_conventions:  # the stable conventions' own attributes, stripped the same way
+        assert (attributes["url.path"], attributes["url.query"]) == ("/partners/p-1", "")
 
 
 async def test_metrics_scrapes_are_not_traced(

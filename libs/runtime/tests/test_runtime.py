@@ -34,6 +34,10 @@ def _app(*, ready: bool = True) -> FastAPI:
             raise Conflict("There is a thing already.")
         return body
 
+    @router.get("/{thing_id}")
+    async def read_thing(thing_id: int) -> dict[str, int]:
+        return {"id": thing_id}
+
     async def dependency(_request: Request) -> None:
         if not ready:
             raise ConnectionError("the database does not answer")
@@ -68,6 +72,25 @@ async def test_errors_are_problems():
         too_big = await client.post("/things", json={"n": 1, "pad": "x" * 200})
         assert too_big.status_code == 413
         assert (await client.get("/nowhere")).headers["content-type"] == "application/problem+json"
+
+
+async def test_the_openapi_document_names_the_gateways_path_as_its_server():
+    async with asgi_client(_app()) as client:
+        answer = await client.get("/openapi.json")
+    document = answer.json()
+    assert answer.status_code == 200
+    assert document["openapi"].startswith("3.")
+    assert document["servers"] == [{"url": "/api/v1/sample"}]
+    assert set(document["paths"]) == {"/things", "/{thing_id}"}
+
+
+@pytest.mark.parametrize("path", ["/docs", "/docs/oauth2-redirect", "/redoc"])
+async def test_no_documentation_page_is_served_not_even_by_an_id_route(path):
+    async with asgi_client(_app()) as client:
+        answer = await client.get(path)
+    assert answer.status_code == 404
+    assert answer.headers["content-type"] == "application/problem+json"
+    assert "/api/v1/sample/openapi.json" in answer.json()["detail"]
 
 
 async def test_not_ready_when_a_dependency_does_not_answer():

@@ -1,5 +1,12 @@
 """A service's FastAPI app with what every service has: problem+json errors, a body limit,
-liveness and readiness probes, request ids, latency metrics, access logs and traces."""
+liveness and readiness probes, request ids, latency metrics, access logs and traces.
+
+Its OpenAPI document is served at /openapi.json (through the gateway at
+/api/v1/<service>/openapi.json, to callers holding `<service>:read`) and names
+/api/v1/<service> as its server, so a client generated from it calls the gateway's paths.
+Swagger UI and ReDoc are not served: they load their scripts from a CDN and, behind the
+gateway, would fetch the document from the wrong URL.
+"""
 
 from __future__ import annotations
 
@@ -11,7 +18,7 @@ from starlette.requests import Request
 from starlette.responses import JSONResponse
 
 from mandi_config import ServiceSettings
-from mandi_errors import DependencyUnavailable
+from mandi_errors import DependencyUnavailable, NotFound
 from mandi_errors.http import BodySizeLimitMiddleware, install_problem_handlers
 from mandi_observability import get_logger, instrument_app
 
@@ -23,8 +30,21 @@ Lifespan = Callable[[FastAPI], AbstractAsyncContextManager[None]]
 _log = get_logger("mandi.readiness")
 
 
+_UNSERVED_DOCUMENTATION = ("/docs", "/docs/oauth2-redirect", "/redoc")
+
+
 async def _alive(_request: Request) -> JSONResponse:
     return JSONResponse({"status": "alive"})
+
+
+def _documentation_not_served(service: str) -> Callable[[Request], Awaitable[JSONResponse]]:
+    async def not_served(_request: Request) -> JSONResponse:
+        raise NotFound(
+            "Documentation pages are not served: the API is described by its OpenAPI"
+            f" document, /api/v1/{service}/openapi.json."
+        )
+
+    return not_served
 
 
 def _readiness(checks: Sequence[ReadinessCheck]) -> Callable[[Request], Awaitable[JSONResponse]]:
@@ -52,12 +72,22 @@ def create_service_app(
     max_body_bytes: int = 64 * 1024,
 ) -> FastAPI:
     """The service's app: its routers behind every part each service shares."""
-    app = FastAPI(title=title, version="1", lifespan=lifespan)
+    app = FastAPI(
+        title=title,
+        version="1",
+        lifespan=lifespan,
+        servers=[{"url": f"/api/v1/{settings.service_name}"}],
+        docs_url=None,
+        redoc_url=None,
+    )
     install_problem_handlers(app)
     app.add_middleware(BodySizeLimitMiddleware, max_bytes=max_body_bytes)
-    # The platform's routes first: a service's `/{id}` route must not answer /readyz.
+    # The platform's routes first: a service's `/{id}` route must not answer /readyz (nor /docs).
     app.add_route("/healthz", _alive, include_in_schema=False)
     app.add_route("/readyz", _readiness(readiness), include_in_schema=False)
+    for path in _UNSERVED_DOCUMENTATION:
+        not_served = _documentation_not_served(settings.service_name)
+        app.add_route(path, not_served, include_in_schema=False)
     instrument_app(app, settings.service_name, otlp_endpoint=settings.otlp_endpoint)
     for router in routers:
         app.include_router(router)

@@ -123,14 +123,19 @@ class SqlPartners(_Repository):
             await self._execute(delete(table).where(table.c.partner_id == partner.id))
         await self._write_children(partner)
 
-    async def holders_of(self, held: tuple[TaxId, ...]) -> set[UUID]:
-        """The partners holding any of these tax ids, found by their blind indexes."""
+    async def held_elsewhere(self, partner_id: UUID, held: tuple[TaxId, ...]) -> frozenset[TaxId]:
+        """Which of these tax ids another partner holds (uncontested), by their blind indexes."""
         if not held:
-            return set()
-        wanted = [self._tax_key_columns(tax_id) for tax_id in held]
-        columns = tuple_(tax_ids.c.kind, tax_ids.c.country, tax_ids.c.value_index)
-        query = select(tax_ids.c.partner_id).where(columns.in_(wanted))
-        return set((await self._execute(query)).scalars())
+            return frozenset()
+        by_key = {self._tax_key_columns(tax_id): tax_id for tax_id in held}
+        columns = (tax_ids.c.kind, tax_ids.c.country, tax_ids.c.value_index)
+        query = select(*columns).where(
+            tuple_(*columns).in_(list(by_key)),
+            tax_ids.c.partner_id != partner_id,
+            tax_ids.c.contested.is_(False),
+        )
+        rows = await self._execute(query)
+        return frozenset(by_key[row.kind, row.country, bytes(row.value_index)] for row in rows)
 
     async def page(self, criteria: PartnerFilter, page: PageRequest) -> list[Partner]:
         """Partners matching the filter, oldest first, after the page's cursor."""
@@ -279,7 +284,12 @@ class SqlPartners(_Repository):
         owner = {"tenant_id": tenant_id, "partner_id": partner.id}
         rows = {
             tax_ids: [
-                {**owner, **self._tax_id_values(tax_id, tenant_id), "position": position}
+                {
+                    **owner,
+                    **self._tax_id_values(tax_id, tenant_id),
+                    "position": position,
+                    "contested": tax_id in partner.contested_tax_ids,
+                }
                 for position, tax_id in enumerate(partner.tax_ids)
             ],
             contacts: [
@@ -338,15 +348,20 @@ class SqlPartners(_Repository):
         children = {
             table: await self._children_of(table, ids) for table in (tax_ids, contacts, locations)
         }
-        return [
-            self._partner(
-                row,
-                tuple(self._tax_id(child) for child in children[tax_ids][row.id]),
-                tuple(self._contact(child) for child in children[contacts][row.id]),
-                tuple(_location(child) for child in children[locations][row.id]),
-            )
-            for row in rows
-        ]
+        return [self._assembled(row, children) for row in rows]
+
+    def _assembled(self, row: Any, children: dict[Table, dict[UUID, list[Any]]]) -> Partner:
+        tax_id_rows = children[tax_ids][row.id]
+        held = tuple(self._tax_id(child) for child in tax_id_rows)
+        return self._partner(
+            row,
+            held,
+            tuple(self._contact(child) for child in children[contacts][row.id]),
+            tuple(_location(child) for child in children[locations][row.id]),
+            contested=frozenset(
+                tax_id for tax_id, child in zip(held, tax_id_rows, strict=True) if child.contested
+            ),
+        )
 
     async def _children_of(self, table: Table, ids: list[UUID]) -> dict[UUID, list[Any]]:
         grouped: dict[UUID, list[Any]] = defaultdict(list)
@@ -362,6 +377,8 @@ class SqlPartners(_Repository):
         held: tuple[TaxId, ...],
         people: tuple[Contact, ...],
         places: tuple[Location, ...],
+        *,
+        contested: frozenset[TaxId],
     ) -> Partner:
         return Partner(
             id=row.id,
@@ -382,6 +399,7 @@ class SqlPartners(_Repository):
             created_at=row.created_at,
             updated_at=row.updated_at,
             decided_at=row.decided_at,
+            contested_tax_ids=contested,
         )
 
     def _tax_id(self, row: Any) -> TaxId:

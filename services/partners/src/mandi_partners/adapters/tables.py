@@ -21,8 +21,9 @@ from sqlalchemy import (
     MetaData,
     Table,
     Text,
-    UniqueConstraint,
     Uuid,
+    false,
+    text,
 )
 
 __all__ = [
@@ -77,8 +78,19 @@ tax_ids = Table(
     Column("country", Text, nullable=False),
     Column("value_index", LargeBinary, nullable=False),
     Column("value_sealed", LargeBinary, nullable=False),
-    # One company per tax id in a marketplace: a second registration is a duplicate.
-    UniqueConstraint("tenant_id", "kind", "country", "value_index", name="tax_ids_unique"),
+    # Another partner holds it: the partner's own staff entered it and were not told (0002).
+    Column("contested", Boolean, nullable=False, server_default=false()),
+    # One company per tax id in a marketplace: a second registration is a duplicate. Contested
+    # rows are claims, not holdings, and an application with one is not approved.
+    Index(
+        "tax_ids_unique",
+        "tenant_id",
+        "kind",
+        "country",
+        "value_index",
+        unique=True,
+        postgresql_where=text("NOT contested"),
+    ),
     Index("tax_ids_of_partner", "partner_id"),
 )
 

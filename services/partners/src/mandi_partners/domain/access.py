@@ -16,6 +16,7 @@ from mandi_security.principal import Principal
 __all__ = [
     "READ",
     "WRITE",
+    "learns_who_holds_tax_ids",
     "require_internal",
     "require_may_amend",
     "require_scope",
@@ -54,6 +55,15 @@ def require_may_amend(principal: Principal, partner_id: UUID, changes: PartnerCh
         changes.group_id is not None or changes.risk_flags is not None
     ):
         raise PermissionDenied("Only the marketplace operator's staff set groups and risk flags.")
+
+
+def learns_who_holds_tax_ids(principal: Principal) -> bool:
+    """Whether a tax id another partner holds is refused outright (409) rather than contested.
+
+    Operator staff may know which companies are registered; a partner's own staff may not learn
+    it from the answer to their amendment.
+    """
+    return principal.is_internal
 
 
 def sees_internal_fields(principal: Principal) -> bool:

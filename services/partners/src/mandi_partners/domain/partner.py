@@ -6,6 +6,11 @@
 
 Only a partner under review is verified or decided on; approval needs a passed verification or,
 when the verifier could not answer, a reviewer's note saying how it was checked by hand.
+
+A tax id another partner already holds may still be kept on an application as *contested*, when
+the partner's own staff entered it (they are not told another company holds it). A contested
+application carries the risk flag `tax_id_contested` and is not approved until its tax ids are
+corrected: one company per tax id holds for every approved partner.
 """
 
 from __future__ import annotations
@@ -20,6 +25,7 @@ from mandi_errors import Conflict, InvalidInput
 from mandi_partners.domain.tax_ids import TaxId, TaxIdKind
 
 __all__ = [
+    "TAX_ID_CONTESTED",
     "Contact",
     "Location",
     "Partner",
@@ -37,6 +43,9 @@ _EMAIL = re.compile(r"^[^@\s]{1,64}@[^@\s]+\.[^@\s]{2,}$")
 _PHONE = re.compile(r"^\+?[0-9]{6,15}$")  # E.164: at most 15 digits
 _PHONE_SEPARATORS = re.compile(r"[\s().-]")
 _COUNTRY = re.compile(r"^[A-Z]{2}$")
+
+TAX_ID_CONTESTED = "tax_id_contested"
+"""The risk flag of a partner with a tax id another partner holds; kept by the partner itself."""
 
 
 class PartnerType(StrEnum):
@@ -187,6 +196,7 @@ class Partner:
     decided_at: datetime | None = None
     created_at: datetime | None = None
     updated_at: datetime | None = None
+    contested_tax_ids: frozenset[TaxId] = frozenset()  # of its tax ids, those another holds
 
     def __post_init__(self) -> None:
         self.legal_name = _required_text(self.legal_name, "A legal name")
@@ -198,6 +208,7 @@ class Partner:
                 "A partner is at least one of buyer, seller, trader, broker, transporter."
             )
         _check_tax_ids(self.tax_ids, self.country)
+        self.contest(self.contested_tax_ids)
 
     def amend(self, changes: PartnerChanges) -> None:
         """Applies an update. What verification checks is frozen once the partner is submitted."""
@@ -214,6 +225,16 @@ class Partner:
         )  # runs the checks of a new partner on the result
         self.__dict__.update(updated.__dict__)
         self._changed()
+
+    def contest(self, held_elsewhere: frozenset[TaxId]) -> None:
+        """Records which of its tax ids another partner holds, and flags it for reviewers.
+
+        Not a change of its own (the version stays): it is what the amendment that brought the
+        tax ids found, and the partner's staff must not tell it from an uncontested one.
+        """
+        self.contested_tax_ids = held_elsewhere & frozenset(self.tax_ids)
+        flags = self.risk_flags - {TAX_ID_CONTESTED}
+        self.risk_flags = (flags | {TAX_ID_CONTESTED}) if self.contested_tax_ids else flags
 
     def submit(self) -> None:
         """Sends the application for verification and review."""
@@ -234,6 +255,11 @@ class Partner:
     def approve(self, moment: datetime, note: str | None = None) -> None:
         """Lets the partner trade. A parked verification needs the reviewer's own check, noted."""
         self._require(PartnerStatus.UNDER_REVIEW, "approved")
+        if self.contested_tax_ids:
+            raise Conflict(
+                "Another partner holds a tax id of this application: it is approved once its"
+                " tax ids are corrected (reject it, revise it and amend its tax ids)."
+            )
         if self.verification is Verification.FAILED:
             raise Conflict("The verification failed: the application can only be rejected.")
         if self.verification is not Verification.PASSED and not (note and note.strip()):

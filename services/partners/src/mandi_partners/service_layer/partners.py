@@ -100,6 +100,7 @@ class TradeCheck:
 
 
 Work = Callable[[PartnersUnitOfWork], Awaitable[PartnerView]]
+_TAX_ID_TAKEN = "Another partner is registered with this tax id."
 
 
 async def _idempotently(
@@ -130,8 +131,33 @@ async def _locked(uow: PartnersUnitOfWork, partner_id: UUID, if_match: int | Non
 
 async def _refuse_taken_tax_ids(uow: PartnersUnitOfWork, partner: Partner) -> None:
     # The unique index is the last word (two registrations racing); this check says it first.
-    if (await uow.partners.holders_of(partner.tax_ids)) - {partner.id}:
-        raise Conflict("Another partner is registered with this tax id.")
+    if await uow.partners.held_elsewhere(partner.id, partner.tax_ids):
+        raise Conflict(_TAX_ID_TAKEN)
+
+
+async def _settle_tax_ids(uow: PartnersUnitOfWork, partner: Partner, principal: Principal) -> None:
+    """Refuses a tax id another partner holds, or keeps it contested for a partner's own staff."""
+    held = await uow.partners.held_elsewhere(partner.id, partner.tax_ids)
+    if held and access.learns_who_holds_tax_ids(principal):
+        raise Conflict(_TAX_ID_TAKEN)
+    # The partner's staff are answered alike whether another company holds it or not;
+    # reviewers see the contested tax id and settle it.
+    partner.contest(held)
+
+
+async def _save_new_tax_ids(
+    uow: PartnersUnitOfWork, partner: Partner, principal: Principal
+) -> None:
+    await _settle_tax_ids(uow, partner, principal)
+    try:
+        await uow.partners.save(partner)
+    except Conflict:
+        # Another partner took one of them since the check (the unique index said so): for the
+        # partner's own staff that is one more contested tax id, not an answer of its own.
+        if access.learns_who_holds_tax_ids(principal):
+            raise
+        await _settle_tax_ids(uow, partner, principal)
+        await uow.partners.save(partner)
 
 
 async def _links_event_fields(uow: PartnersUnitOfWork, partner: Partner) -> dict[str, object]:
@@ -201,10 +227,11 @@ async def amend(
     async def work(uow: PartnersUnitOfWork) -> PartnerView:
         partner = await _locked(uow, partner_id, if_match)
         partner.amend(changes)
-        if changes.tax_ids is not None:
-            await _refuse_taken_tax_ids(uow, partner)
         partner.updated_at = deps.clock.now()
-        await uow.partners.save(partner)
+        if changes.tax_ids is None:
+            await uow.partners.save(partner)
+        else:
+            await _save_new_tax_ids(uow, partner, principal)
         changed = [
             field.name for field in fields(changes) if getattr(changes, field.name) is not None
         ]

@@ -1,8 +1,8 @@
 """What a principal is shown of a partner: everything for operator staff, less for the partner.
 
 A partner's own staff see its contacts and the last characters of its tax ids, never the review
-notes, risk flags or group links. Views are plain JSON-able models, so the answer to an
-idempotent request can be stored and replayed exactly.
+notes, risk flags, group links or whether another partner holds one of its tax ids. Views are
+plain JSON-able models, so the answer to an idempotent request can be stored and replayed exactly.
 """
 
 from __future__ import annotations
@@ -42,9 +42,10 @@ class TaxIdView(_View):
 
 
 class InternalTaxIdView(TaxIdView):
-    """A tax id in full."""
+    """A tax id in full, and whether another partner holds it (the application cannot pass)."""
 
     value: str
+    contested: bool = False  # answers stored before contested tax ids existed lack it
 
 
 class ContactView(_View):
@@ -100,9 +101,12 @@ def view_type(principal: Principal) -> type[PartnerView]:
     return InternalPartnerView if sees_internal_fields(principal) else PartnerView
 
 
-def _tax_id(tax_id: TaxId, *, internal: bool) -> TaxIdView:
+def _tax_id(tax_id: TaxId, partner: Partner, *, internal: bool) -> TaxIdView:
     shown = {"kind": tax_id.kind.value, "country": tax_id.country, "masked": tax_id.masked}
-    return InternalTaxIdView(**shown, value=tax_id.value) if internal else TaxIdView(**shown)
+    if not internal:
+        return TaxIdView(**shown)
+    contested = tax_id in partner.contested_tax_ids
+    return InternalTaxIdView(**shown, value=tax_id.value, contested=contested)
 
 
 def partner_view(partner: Partner, principal: Principal) -> PartnerView:
@@ -116,7 +120,7 @@ def partner_view(partner: Partner, principal: Principal) -> PartnerView:
         "types": sorted(kind.value for kind in partner.types),
         "status": partner.status.value,
         "verification": partner.verification.value,
-        "tax_ids": [_tax_id(tax_id, internal=internal) for tax_id in partner.tax_ids],
+        "tax_ids": [_tax_id(tax_id, partner, internal=internal) for tax_id in partner.tax_ids],
         "contacts": [ContactView(**contact.__dict__) for contact in partner.contacts],
         "locations": [LocationView(**location.__dict__) for location in partner.locations],
         "version": partner.version,

@@ -12,13 +12,21 @@ from uuid import UUID
 
 from pydantic import BaseModel, ConfigDict, Field, StringConstraints
 
-from mandi_partners.domain.partner import Contact, Location, PartnerChanges, PartnerType
+from mandi_partners.domain.partner import (
+    Contact,
+    Location,
+    PartnerChanges,
+    PartnerStatus,
+    PartnerType,
+)
 from mandi_partners.domain.tax_ids import TaxId, TaxIdKind, parse_tax_id
 from mandi_partners.service_layer.partners import RegisterPartner
+from mandi_partners.service_layer.unit_of_work import PartnerFilter
 
-__all__ = ["AmendIn", "DecisionIn", "RegisterIn", "TradeCheckOut"]
+__all__ = ["AmendIn", "DecisionIn", "RegisterIn", "SearchIn", "TradeCheckOut"]
 
 _COUNTRY = Field(min_length=2, max_length=2, pattern=r"^[A-Za-z]{2}$")
+_OPTIONAL_COUNTRY = Field(default=None, min_length=2, max_length=2, pattern=r"^[A-Za-z]{2}$")
 RiskFlag = Annotated[str, StringConstraints(pattern=r"^[a-z][a-z0-9_]{0,39}$")]
 Item = TypeVar("Item")
 Result = TypeVar("Result")
@@ -99,7 +107,7 @@ class AmendIn(_Strict):
 
     legal_name: str | None = Field(default=None, min_length=1, max_length=300)
     trade_name: str | None = Field(default=None, min_length=1, max_length=300)
-    country: str | None = Field(default=None, min_length=2, max_length=2, pattern=r"^[A-Za-z]{2}$")
+    country: str | None = _OPTIONAL_COUNTRY
     types: list[PartnerType] | None = Field(default=None, min_length=1, max_length=5)
     tax_ids: list[TaxIdIn] | None = Field(default=None, max_length=10)
     locations: list[LocationIn] | None = Field(default=None, max_length=50)
@@ -126,6 +134,30 @@ def _tuple(
     items: list[Item] | None, convert: Callable[[Item], Result]
 ) -> tuple[Result, ...] | None:
     return None if items is None else tuple(convert(item) for item in items)
+
+
+class SearchIn(_Strict):
+    """Partners holding a tax id, narrowed by the list's filters; paged as the list is."""
+
+    tax_id: TaxIdIn
+    status: PartnerStatus | None = None
+    type: PartnerType | None = None
+    country: str | None = _OPTIONAL_COUNTRY
+    group_id: UUID | None = None
+    q: str | None = Field(default=None, min_length=1, max_length=100)
+    limit: int = Field(default=20, ge=1, le=100)
+    cursor: str | None = Field(default=None, max_length=200)
+
+    def to_filter(self) -> PartnerFilter:
+        """The criteria the use case applies."""
+        return PartnerFilter(
+            status=self.status,
+            partner_type=self.type,
+            country=self.country.upper() if self.country else None,
+            group_id=self.group_id,
+            name_prefix=self.q,
+            tax_id=self.tax_id.to_domain(),
+        )
 
 
 class DecisionIn(_Strict):
