@@ -106,6 +106,7 @@ def _settings(limit: int, burst: int) -> dict[str, object]:
             "limited": {"per_second": limit, "burst": burst},
         },
         "per_user": UNLIMITED,
+        "per_partner": UNLIMITED,
         "per_tenant": UNLIMITED,
     }
 
