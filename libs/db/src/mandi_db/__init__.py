@@ -9,6 +9,7 @@ from mandi_db.idempotency import (
     drop_idempotency_table,
     request_fingerprint,
 )
+from mandi_db.ports import TransactionPort
 from mandi_db.provisioning import DatabaseSpec, drop_database, provision_database
 from mandi_db.rls import disable_tenant_isolation, enable_tenant_isolation
 from mandi_db.tenancy import TENANT_SETTING, TenantAwareSession
@@ -24,6 +25,7 @@ __all__ = [
     "TenantRequired",
     "TenantlessUnitOfWork",
     "Transaction",
+    "TransactionPort",
     "UnitOfWork",
     "create_database_engine",
     "create_idempotency_table",

@@ -6,7 +6,6 @@ through the service: the repository refuses the moved value instead of showing i
 
 from __future__ import annotations
 
-import secrets
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
 from uuid import UUID, uuid4
@@ -18,8 +17,6 @@ from cryptography.exceptions import InvalidTag
 from mandi_db import IdempotencyKey, request_fingerprint
 from mandi_partners.bootstrap import running_service
 from mandi_partners.config import Settings
-from mandi_partners.domain.partner import Contact, PartnerType
-from mandi_partners.domain.tax_ids import TaxIdKind, gstin_check_character, parse_tax_id
 from mandi_partners.service_layer import partners
 from mandi_security.principal import Principal, PrincipalType
 from mandi_testing import TestDatabase
@@ -55,23 +52,6 @@ def _staff(tenant_id: UUID) -> Principal:
     return Principal(tenant_id, "reviewer-1", PrincipalType.INTERNAL, None, frozenset({"*"}))
 
 
-def _command() -> partners.RegisterPartner:
-    digits = 1000 + secrets.randbelow(8999)
-    letters = "".join(secrets.choice("ABCDEFGHJKLMNPQRSTUVWXYZ") for _ in range(5))
-    pan = f"{letters[:3]}C{letters[3]}{digits}{letters[4]}"
-    gstin = f"27{pan}1Z"
-    return partners.RegisterPartner(
-        legal_name=f"Acme {uuid4().hex[:6]} Ltd",
-        country="IN",
-        types=frozenset({PartnerType.SELLER}),
-        tax_ids=(
-            parse_tax_id(TaxIdKind.PAN, "IN", pan),
-            parse_tax_id(TaxIdKind.GSTIN, "IN", gstin + gstin_check_character(gstin)),
-        ),
-        contacts=(Contact("Asha Rao", email=f"{uuid4().hex[:8]}@acme.example"),),
-    )
-
-
 @asynccontextmanager
 async def _as_owner(database: TestDatabase, tenant_id: UUID) -> AsyncIterator[asyncpg.Connection]:
     # The owner role is bound by row-level security too (FORCE): it works inside one tenant.
@@ -101,13 +81,17 @@ async def _copy(
 @pytest.mark.parametrize("statements", [_TAX_IDS, _EMAILS], ids=["tax ids", "contact email"])
 @pytest.mark.parametrize("elsewhere", ["another row", "another tenant"])
 async def test_a_sealed_value_copied_into_another_row_does_not_open(
-    settings: Settings, database: TestDatabase, statements: list[tuple[str, str]], elsewhere: str
+    new_registration,
+    settings: Settings,
+    database: TestDatabase,
+    statements: list[tuple[str, str]],
+    elsewhere: str,
 ) -> None:
     tenant = uuid4()
     target_tenant = tenant if elsewhere == "another row" else uuid4()
     async with running_service(settings, background=False) as service:
-        source = await partners.register(service.deps, _staff(tenant), _command())
-        target = await partners.register(service.deps, _staff(target_tenant), _command())
+        source = await partners.register(service.deps, _staff(tenant), new_registration())
+        target = await partners.register(service.deps, _staff(target_tenant), new_registration())
         await _copy(database, (tenant, source.view.id), (target_tenant, target.view.id), statements)
         with pytest.raises(InvalidTag):
             await partners.get_partner(service.deps, _staff(target_tenant), target.view.id)
@@ -116,10 +100,10 @@ async def test_a_sealed_value_copied_into_another_row_does_not_open(
 
 
 async def test_a_stored_answer_copied_under_another_key_is_not_replayed(
-    settings: Settings, database: TestDatabase
+    new_registration, settings: Settings, database: TestDatabase
 ) -> None:
     staff = _staff(uuid4())
-    first, second = _command(), _command()
+    first, second = new_registration(), new_registration()
     key_of = {
         name: IdempotencyKey(staff.principal_id, name, request_fingerprint("POST", "/", body))
         for name, body in (("first", b"1"), ("second", b"2"))

@@ -18,8 +18,6 @@ from mandi_db import IdempotencyKey, request_fingerprint
 from mandi_partners.adapters.protection import Column
 from mandi_partners.bootstrap import running_service
 from mandi_partners.config import Settings
-from mandi_partners.domain.partner import Contact, PartnerType
-from mandi_partners.domain.tax_ids import TaxIdKind, gstin_check_character, parse_tax_id
 from mandi_partners.service_layer import partners
 from mandi_partners.service_layer.verifying import reseal_all
 from mandi_security.fields import keyring_from_setting
@@ -29,23 +27,6 @@ from mandi_testing import Infrastructure, TestDatabase
 
 def _staff() -> Principal:
     return Principal(uuid4(), "reviewer-1", PrincipalType.INTERNAL, None, frozenset({"*"}))
-
-
-def _command() -> partners.RegisterPartner:
-    digits = 1000 + secrets.randbelow(8999)
-    letters = "".join(secrets.choice("ABCDEFGHJKLMNPQRSTUVWXYZ") for _ in range(5))
-    pan = f"{letters[:3]}C{letters[3]}{digits}{letters[4]}"
-    gstin = f"27{pan}1Z"
-    return partners.RegisterPartner(
-        legal_name=f"Acme {uuid4().hex[:6]} Ltd",
-        country="IN",
-        types=frozenset({PartnerType.SELLER}),
-        tax_ids=(
-            parse_tax_id(TaxIdKind.PAN, "IN", pan),
-            parse_tax_id(TaxIdKind.GSTIN, "IN", gstin + gstin_check_character(gstin)),
-        ),
-        contacts=(Contact("Asha Rao", email="asha@acme.example", phone="+919876543210"),),
-    )
 
 
 def _with_keys(settings: Settings, keyring: str) -> Settings:
@@ -115,10 +96,10 @@ async def _store_as_owner(database: TestDatabase, tenant_id: UUID, sql: str, *ar
 
 @pytest.mark.integration
 async def test_rotate_reseal_and_drop_the_old_key_and_every_read_and_replay_still_works(
-    settings: Settings, infrastructure: Infrastructure, database: TestDatabase
+    new_registration, settings: Settings, infrastructure: Infrastructure, database: TestDatabase
 ) -> None:
     old, new = settings.secret("field_keys"), _key("k2")
-    staff, command = _staff(), _command()
+    staff, command = _staff(), new_registration()
     key = IdempotencyKey(staff.principal_id, "rotate-1", request_fingerprint("POST", "/", b"r"))
     async with running_service(settings, background=False) as service:
         registered = await partners.register(service.deps, staff, command, key)
@@ -148,9 +129,11 @@ async def test_rotate_reseal_and_drop_the_old_key_and_every_read_and_replay_stil
 
 
 @pytest.mark.integration
-async def test_concurrent_requests_with_one_key_do_the_work_once(settings: Settings) -> None:
+async def test_concurrent_requests_with_one_key_do_the_work_once(
+    new_registration, settings: Settings
+) -> None:
     staff = _staff()
-    command = _command()
+    command = new_registration()
     key = IdempotencyKey(staff.principal_id, "k-1", request_fingerprint("POST", "/", b"same"))
     async with running_service(settings, background=False) as service:
         outcomes = await asyncio.gather(

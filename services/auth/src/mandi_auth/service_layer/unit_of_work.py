@@ -11,7 +11,6 @@ from __future__ import annotations
 from collections.abc import Callable
 from contextlib import AbstractAsyncContextManager
 from datetime import datetime
-from types import TracebackType
 from typing import Protocol
 from uuid import UUID
 
@@ -19,6 +18,7 @@ from mandi_auth.domain.api_keys import ApiKey
 from mandi_auth.domain.identity import Tenant, User
 from mandi_auth.domain.sessions import RefreshToken
 from mandi_auth.domain.signing_keys import SigningKey
+from mandi_db import TransactionPort
 from mandi_messaging.registry import Event
 
 __all__ = [
@@ -93,7 +93,7 @@ class SigningKeyRepository(Protocol):
     async def replace_sealed(self, kid: str, sealed_private_key: bytes) -> None: ...
 
 
-class AuthUnitOfWork(Protocol):
+class AuthUnitOfWork(TransactionPort, Protocol):
     """One transaction in one tenant's context."""
 
     @property
@@ -117,20 +117,8 @@ class AuthUnitOfWork(Protocol):
     async def publish(self, event: Event, *, subject: str) -> None:
         """Queues an event, as this unit's tenant's, in the outbox of this transaction."""
 
-    async def commit(self) -> None:
-        """Commits the transaction."""
 
-    async def __aenter__(self) -> AuthUnitOfWork: ...
-
-    async def __aexit__(
-        self,
-        exc_type: type[BaseException] | None,
-        exc: BaseException | None,
-        traceback: TracebackType | None,
-    ) -> None: ...
-
-
-class DirectoryUnitOfWork(Protocol):
+class DirectoryUnitOfWork(TransactionPort, Protocol):
     """One transaction with no tenant, over the tables that hold no tenant's data."""
 
     @property
@@ -141,18 +129,6 @@ class DirectoryUnitOfWork(Protocol):
 
     @property
     def signing_keys(self) -> SigningKeyRepository: ...
-
-    async def commit(self) -> None:
-        """Commits the transaction."""
-
-    async def __aenter__(self) -> DirectoryUnitOfWork: ...
-
-    async def __aexit__(
-        self,
-        exc_type: type[BaseException] | None,
-        exc: BaseException | None,
-        traceback: TracebackType | None,
-    ) -> None: ...
 
 
 UnitOfWorkFactory = Callable[[UUID], AbstractAsyncContextManager[AuthUnitOfWork]]

@@ -10,11 +10,10 @@ from collections.abc import Callable
 from contextlib import AbstractAsyncContextManager
 from dataclasses import dataclass
 from datetime import datetime
-from types import TracebackType
 from typing import Any, Protocol
 from uuid import UUID
 
-from mandi_db import IdempotencyKey
+from mandi_db import IdempotencyKey, TransactionPort
 from mandi_messaging.registry import Event
 from mandi_partners.domain.insider_trading import InsiderLinks
 from mandi_partners.domain.partner import Partner, PartnerStatus, PartnerType
@@ -86,7 +85,7 @@ class IdempotencyRecords(Protocol):
     async def purge_expired(self, limit: int = 1000) -> int: ...
 
 
-class PartnersUnitOfWork(Protocol):
+class PartnersUnitOfWork(TransactionPort, Protocol):
     """One transaction in one tenant's context."""
 
     @property
@@ -104,33 +103,12 @@ class PartnersUnitOfWork(Protocol):
     async def publish(self, event: Event, *, subject: str) -> None:
         """Queues an event, as this unit's tenant's, in the outbox of this transaction."""
 
-    async def commit(self) -> None:
-        """Commits the transaction."""
 
-    async def __aenter__(self) -> PartnersUnitOfWork: ...
-
-    async def __aexit__(
-        self,
-        exc_type: type[BaseException] | None,
-        exc: BaseException | None,
-        traceback: TracebackType | None,
-    ) -> None: ...
-
-
-class DirectoryUnitOfWork(Protocol):
+class DirectoryUnitOfWork(TransactionPort, Protocol):
     """One transaction with no tenant: the directory of tenants, and nothing of theirs."""
 
     @property
     def tenants(self) -> TenantDirectory: ...
-
-    async def __aenter__(self) -> DirectoryUnitOfWork: ...
-
-    async def __aexit__(
-        self,
-        exc_type: type[BaseException] | None,
-        exc: BaseException | None,
-        traceback: TracebackType | None,
-    ) -> None: ...
 
 
 UnitOfWorkFactory = Callable[[UUID], AbstractAsyncContextManager[PartnersUnitOfWork]]
