@@ -1,5 +1,6 @@
 """Mandi's database layer: asyncpg engines, units of work, tenant isolation, migrations."""
 
+from mandi_db.availability import database_unavailable
 from mandi_db.engine import create_database_engine, create_session_factory, database_url
 from mandi_db.idempotency import (
     IdempotencyKey,
@@ -30,6 +31,7 @@ __all__ = [
     "create_database_engine",
     "create_idempotency_table",
     "create_session_factory",
+    "database_unavailable",
     "database_url",
     "disable_tenant_isolation",
     "drop_database",

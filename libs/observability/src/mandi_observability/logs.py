@@ -15,6 +15,7 @@ import structlog
 from structlog.typing import EventDict, Processor, WrappedLogger
 
 from mandi_observability.context import current_context
+from mandi_observability.exceptions import format_exception_safely
 from mandi_observability.redaction import redact_event
 from mandi_observability.trace_ids import current_trace_ids
 
@@ -124,11 +125,28 @@ def _formatter(service: str, *, json: bool) -> structlog.stdlib.ProcessorFormatt
         foreign_pre_chain=_shared_processors(service),
         processors=[
             structlog.stdlib.ProcessorFormatter.remove_processors_meta,
-            structlog.processors.format_exc_info,  # a string field, so it is redacted too
+            _format_exception,  # a string field, so it is redacted too
             redact_event,  # last before rendering: nothing reaches the output unredacted
             renderer,
         ],
     )
+
+
+def _format_exception(_logger: WrappedLogger, _method: str, event: EventDict) -> EventDict:
+    """Renders `exc_info` as structlog does, but with drivers' messages withheld."""
+    exc_info = event.pop("exc_info", None)
+    error = _exception_of(exc_info)
+    if error is not None:
+        event["exception"] = format_exception_safely(error)
+    return event
+
+
+def _exception_of(exc_info: object) -> BaseException | None:
+    if isinstance(exc_info, BaseException):
+        return exc_info
+    if isinstance(exc_info, tuple):
+        return exc_info[1] if len(exc_info) == 3 else None  # noqa: PLR2004 - sys.exc_info()'s shape
+    return sys.exc_info()[1] if exc_info else None
 
 
 def _install(handler: logging.Handler, level: str) -> None:

@@ -14,13 +14,16 @@ from collections.abc import Awaitable, Callable, Sequence
 from contextlib import AbstractAsyncContextManager
 
 from fastapi import APIRouter, FastAPI
+from starlette.middleware import Middleware
 from starlette.requests import Request
 from starlette.responses import JSONResponse
 
 from mandi_config import ServiceSettings
+from mandi_db import database_unavailable
 from mandi_errors import DependencyUnavailable, NotFound
 from mandi_errors.http import BodySizeLimitMiddleware, install_problem_handlers
 from mandi_observability import get_logger, instrument_app
+from mandi_runtime.unavailable import Unavailable, UnavailableDependencyMiddleware
 
 __all__ = ["ReadinessCheck", "create_service_app"]
 
@@ -69,9 +72,14 @@ def create_service_app(
     lifespan: Lifespan,
     routers: Sequence[APIRouter],
     readiness: Sequence[ReadinessCheck] = (),
+    unavailable: Sequence[Unavailable] = (),
     max_body_bytes: int = 64 * 1024,
 ) -> FastAPI:
-    """The service's app: its routers behind every part each service shares."""
+    """The service's app: its routers behind every part each service shares.
+
+    `unavailable` recognises errors of the service's own dependencies (its database's are
+    always recognised): a request they fail is answered 503 with Retry-After, not 500.
+    """
     app = FastAPI(
         title=title,
         version="1",
@@ -81,6 +89,12 @@ def create_service_app(
         redoc_url=None,
     )
     install_problem_handlers(app)
+    # Innermost: it sees a dependency's error before the generic 500 does, and may retry.
+    app.user_middleware.append(
+        Middleware(
+            UnavailableDependencyMiddleware, unavailable=(database_unavailable, *unavailable)
+        )
+    )
     app.add_middleware(BodySizeLimitMiddleware, max_bytes=max_body_bytes)
     # The platform's routes first: a service's `/{id}` route must not answer /readyz (nor /docs).
     app.add_route("/healthz", _alive, include_in_schema=False)

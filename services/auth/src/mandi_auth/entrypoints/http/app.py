@@ -10,6 +10,7 @@ from sqlalchemy import text
 from starlette.requests import Request
 from starlette.types import ASGIApp
 
+from mandi_auth.adapters.gatekeeper import redis_unavailable
 from mandi_auth.bootstrap import AuthService, running_service
 from mandi_auth.config import Settings
 from mandi_auth.entrypoints.http.authorize import AuthorizeFastPath
@@ -47,6 +48,7 @@ def create_app(settings: Settings | None = None, *, background: bool = True) -> 
         lifespan=lifespan,
         routers=[router],
         readiness=[_database_answers, _redis_answers],
+        unavailable=[redis_unavailable],
     )
     _answer_authorize_first(app, settings.service_name)
     return app
