@@ -50,7 +50,7 @@ def test_the_access_log_is_json_with_the_principal(platform, gateway, new_admin)
     gateway.get("/api/v1/auth/me", headers={**admin.bearer, "x-request-id": "req-e2e-log-01"})
     deadline = time.monotonic() + 5
     while time.monotonic() < deadline:
-        lines = platform.gateway.access_log.read_text().splitlines()
+        lines = platform.gateway.access_log.read_text(errors="replace").splitlines()
         entries = [json.loads(line) for line in lines]
         logged = [entry for entry in entries if entry["request_id"] == "req-e2e-log-01"]
         if logged:

@@ -85,6 +85,7 @@ write_problems() {
     cat >> "$CONF_DIR/problems.conf" <<CONF
 error_page $status = @problem_$status;
 location @problem_$status {
+$(problem_headers "$status")
     default_type application/problem+json;
     return $(answered_status "$status") '$(problem_body "$status" "$slug" "$title" "$detail")';
 }
@@ -93,6 +94,17 @@ CONF
   write_unauthorized
   write_forbidden
   write_too_many_requests
+}
+
+# Headers an answer of this status must carry: a 503 says when to retry; a 405 (nginx refuses
+# TRACE and CONNECT before routing) lists the methods the gateway passes on.
+problem_headers() { # status
+  local lines=""
+  case "$(answered_status "$1")" in
+    503) lines="    add_header Retry-After 2 always;" ;;
+    405) lines="    add_header Allow 'GET, HEAD, OPTIONS, POST, PUT, PATCH, DELETE' always;" ;;
+  esac
+  [ -n "$lines" ] && printf '    include %s/response_headers.conf;\n%s\n' "$CONF_DIR" "$lines"
 }
 
 answered_status() { # the status nginx made; a 494 is a 400 and a failed dependency a 503 to clients

@@ -14,15 +14,19 @@ from collections.abc import Awaitable, Callable, Sequence
 from contextlib import AbstractAsyncContextManager
 
 from fastapi import APIRouter, FastAPI
+from starlette.exceptions import HTTPException
 from starlette.middleware import Middleware
 from starlette.requests import Request
-from starlette.responses import JSONResponse
+from starlette.responses import JSONResponse, Response
+from starlette.routing import Match
+from starlette.status import HTTP_405_METHOD_NOT_ALLOWED
 
 from mandi_config import ServiceSettings
 from mandi_db import database_unavailable
 from mandi_errors import DependencyUnavailable, NotFound
-from mandi_errors.http import BodySizeLimitMiddleware, install_problem_handlers
+from mandi_errors.http import BodySizeLimitMiddleware, install_problem_handlers, problem_response
 from mandi_observability import get_logger, instrument_app
+from mandi_runtime.openapi import Amendment, install_contract
 from mandi_runtime.unavailable import Unavailable, UnavailableDependencyMiddleware
 
 __all__ = ["ReadinessCheck", "create_service_app"]
@@ -50,6 +54,24 @@ def _documentation_not_served(service: str) -> Callable[[Request], Awaitable[JSO
     return not_served
 
 
+async def _answer_http_error(request: Request, error: Exception) -> Response:
+    # Starlette's 405 names the methods of the first route matching the path only; a resource
+    # served by several routes (GET and POST of a collection) takes all of theirs.
+    if isinstance(error, HTTPException) and error.status_code == HTTP_405_METHOD_NOT_ALLOWED:
+        allowed = ", ".join(_methods_of(request))
+        error = HTTPException(HTTP_405_METHOD_NOT_ALLOWED, error.detail, {"Allow": allowed})
+    return problem_response(error, request.scope["path"])
+
+
+def _methods_of(request: Request) -> list[str]:
+    methods: set[str] = set()
+    for route in request.app.router.routes:
+        match, _ = route.matches(request.scope)
+        if match is not Match.NONE:
+            methods |= getattr(route, "methods", None) or set()
+    return sorted(methods)
+
+
 def _readiness(checks: Sequence[ReadinessCheck]) -> Callable[[Request], Awaitable[JSONResponse]]:
     async def ready(request: Request) -> JSONResponse:
         for check in checks:
@@ -73,22 +95,19 @@ def create_service_app(
     routers: Sequence[APIRouter],
     readiness: Sequence[ReadinessCheck] = (),
     unavailable: Sequence[Unavailable] = (),
+    amendments: Sequence[Amendment] = (),
     max_body_bytes: int = 64 * 1024,
 ) -> FastAPI:
     """The service's app: its routers behind every part each service shares.
 
     `unavailable` recognises errors of the service's own dependencies (its database's are
     always recognised): a request they fail is answered 503 with Retry-After, not 500.
+    `amendments` complete its OpenAPI document with what only the running service knows.
     """
-    app = FastAPI(
-        title=title,
-        version="1",
-        lifespan=lifespan,
-        servers=[{"url": f"/api/v1/{settings.service_name}"}],
-        docs_url=None,
-        redoc_url=None,
-    )
+    app = FastAPI(title=title, version="1", lifespan=lifespan, docs_url=None, redoc_url=None)
+    install_contract(app, settings.service_name, amendments)
     install_problem_handlers(app)
+    app.add_exception_handler(HTTPException, _answer_http_error)
     # Innermost: it sees a dependency's error before the generic 500 does, and may retry.
     app.user_middleware.append(
         Middleware(

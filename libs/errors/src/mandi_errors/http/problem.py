@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from pydantic import BaseModel, ConfigDict
+from pydantic import BaseModel, ConfigDict, Field
 from starlette.responses import JSONResponse
 
 __all__ = [
@@ -26,8 +26,9 @@ class ProblemDetail(BaseModel):
     status: int
     detail: str
     instance: str
-    trace_id: str | None
-    correlation_id: str | None
+    # The gateway's own answers carry no trace (nginx makes none); services' always do.
+    trace_id: str | None = None
+    correlation_id: str | None = None
 
 
 class FieldError(BaseModel):
@@ -39,9 +40,9 @@ class FieldError(BaseModel):
 
 
 class ValidationProblemDetail(ProblemDetail):
-    """A 422 problem listing each invalid part of the request."""
+    """A 422 problem; when the request's shape was wrong, `errors` lists each invalid part."""
 
-    errors: list[FieldError]
+    errors: list[FieldError] = Field(default_factory=list)
 
 
 class ProblemResponse(JSONResponse):

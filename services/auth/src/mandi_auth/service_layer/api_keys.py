@@ -144,7 +144,7 @@ async def rotate_api_key(
     async with deps.uow(principal.tenant_id) as uow:
         old = await _manageable(uow, principal, key_id)
         if not old.is_valid_at(deps.clock.now()):
-            raise InvalidInput("Only a key still valid can be rotated.")
+            raise Conflict("Only a key still valid can be rotated.")
         # The successor inherits the old key's limit as it is, whoever rotates it.
         command = IssueApiKey(old.name, old.scopes, old.partner_id, old.plan, old.expires_at)
         issued = _new_key(deps, principal, command)

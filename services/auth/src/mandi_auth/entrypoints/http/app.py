@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
+from typing import Any
 
 from fastapi import FastAPI
 from sqlalchemy import text
@@ -17,6 +18,7 @@ from mandi_auth.entrypoints.http.authorize import AuthorizeFastPath
 from mandi_auth.entrypoints.http.routes import router
 from mandi_config import load_settings
 from mandi_runtime import create_service_app
+from mandi_runtime.openapi import Amendment
 
 __all__ = ["create_app"]
 
@@ -49,9 +51,20 @@ def create_app(settings: Settings | None = None, *, background: bool = True) -> 
         routers=[router],
         readiness=[_database_answers, _redis_answers],
         unavailable=[redis_unavailable],
+        amendments=[_plans_of(settings)],
     )
     _answer_authorize_first(app, settings.service_name)
     return app
+
+
+def _plans_of(settings: Settings) -> Amendment:
+    """Lists the deployment's plans as the values a key's `plan` may take."""
+
+    def amend(document: dict[str, Any]) -> None:
+        plan = document["components"]["schemas"]["IssueApiKeyIn"]["properties"]["plan"]
+        plan["enum"] = sorted(settings.plans)
+
+    return amend
 
 
 def _answer_authorize_first(app: FastAPI, service_name: str) -> None:

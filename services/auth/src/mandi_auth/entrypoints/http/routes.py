@@ -29,13 +29,15 @@ from mandi_auth.service_layer import accounts, api_keys, sessions
 __all__ = ["router"]
 
 router = APIRouter()
+# How a credential is obtained or checked: reached without one (the gateway's public routes).
+_PUBLIC: dict[str, object] = {"security": []}
 
 
 def _pair(pair: sessions.TokenPair) -> TokenPairOut:
     return TokenPairOut(**pair.__dict__)
 
 
-@router.post("/login", response_model=TokenPairOut)
+@router.post("/login", response_model=TokenPairOut, openapi_extra=_PUBLIC)
 async def login(body: LoginIn, deps: DepsDep, address: ClientAddressDep) -> TokenPairOut:
     """Signs a user in; the same refusal whatever was wrong."""
     command = sessions.Login(
@@ -44,13 +46,13 @@ async def login(body: LoginIn, deps: DepsDep, address: ClientAddressDep) -> Toke
     return _pair(await sessions.login(deps, command))
 
 
-@router.post("/token/refresh", response_model=TokenPairOut)
+@router.post("/token/refresh", response_model=TokenPairOut, openapi_extra=_PUBLIC)
 async def refresh(body: RefreshIn, deps: DepsDep) -> TokenPairOut:
     """Renews a session; a refresh token used twice ends it."""
     return _pair(await sessions.refresh(deps, body.refresh_token))
 
 
-@router.post("/logout", status_code=status.HTTP_204_NO_CONTENT)
+@router.post("/logout", status_code=status.HTTP_204_NO_CONTENT, openapi_extra=_PUBLIC)
 async def logout(body: RefreshIn, deps: DepsDep) -> Response:
     """Ends a session and refuses its access tokens from now on."""
     await sessions.logout(deps, body.refresh_token)
@@ -73,10 +75,7 @@ async def me(principal: PrincipalDep) -> MeOut:
 @router.post("/users", response_model=UserOut, status_code=status.HTTP_201_CREATED)
 async def create_user(body: NewUserIn, principal: PrincipalDep, deps: DepsDep) -> UserOut:
     """Adds a user to the caller's tenant."""
-    command = accounts.CreateUser(
-        body.email, body.password, body.type, frozenset(body.roles), body.partner_id
-    )
-    user = await accounts.create_user(deps, principal, command)
+    user = await accounts.create_user(deps, principal, body.to_command())
     return UserOut(id=user.id, type=user.type, roles=sorted(user.roles), partner_id=user.partner_id)
 
 
@@ -121,7 +120,7 @@ async def list_api_keys(
 
 
 @router.post(
-    "/api-keys/{key_id}/rotate",
+    "/api-keys/{key_id:uuid}/rotate",
     response_model=RotatedApiKeyOut,
     status_code=status.HTTP_201_CREATED,
 )
@@ -133,13 +132,13 @@ async def rotate_api_key(key_id: UUID, principal: PrincipalDep, deps: DepsDep) -
     )
 
 
-@router.post("/api-keys/{key_id}/revoke", response_model=ApiKeyOut)
+@router.post("/api-keys/{key_id:uuid}/revoke", response_model=ApiKeyOut)
 async def revoke_api_key(key_id: UUID, principal: PrincipalDep, deps: DepsDep) -> ApiKeyOut:
     """Revokes a key: the gateway refuses it within a second."""
     return ApiKeyOut(**_key_out(await api_keys.revoke_api_key(deps, principal, key_id)))
 
 
-@router.get("/.well-known/jwks.json")
+@router.get("/.well-known/jwks.json", openapi_extra=_PUBLIC)
 async def jwks(deps: DepsDep) -> dict[str, object]:
     """The public keys access tokens are signed with."""
     return deps.signer.jwks()

@@ -1,17 +1,26 @@
-"""Request and response bodies of the auth service's HTTP API."""
+"""Request and response bodies of the auth service's HTTP API.
+
+What a body may hold is declared here as the service checks it, so the OpenAPI document is the
+contract: text takes no control character, emails and roles have their shapes, and a user is
+an internal one (operator staff, no partner) or an external one (a partner's, with its id).
+"""
 
 from __future__ import annotations
 
 from datetime import datetime
-from typing import Annotated
+from typing import Annotated, Literal
 from uuid import UUID
 
 from pydantic import BaseModel, ConfigDict, Field, StringConstraints
 
+from mandi_auth.service_layer.accounts import CreateUser
+from mandi_runtime.text import email_address, no_controls, single_line, visible_ascii
 from mandi_security.principal import PrincipalType
 
 __all__ = [
     "ApiKeyOut",
+    "ExternalUserIn",
+    "InternalUserIn",
     "IssueApiKeyIn",
     "IssuedApiKeyOut",
     "LimitIn",
@@ -37,15 +46,15 @@ class _Strict(BaseModel):
 class LoginIn(_Strict):
     """A sign-in: the tenant's slug, the user's email and password."""
 
-    tenant: str = Field(min_length=2, max_length=40)
-    email: str = Field(min_length=3, max_length=254)
-    password: str = Field(min_length=1, max_length=256)
+    tenant: Annotated[str, single_line(40)]
+    email: Annotated[str, email_address()]
+    password: Annotated[str, no_controls(256)]
 
 
 class RefreshIn(_Strict):
     """A refresh token, to renew or to end a session."""
 
-    refresh_token: str = Field(min_length=10, max_length=200)
+    refresh_token: Annotated[str, visible_ascii(200, min_length=10)]
 
 
 class TokenPairOut(BaseModel):
@@ -69,16 +78,36 @@ class MeOut(BaseModel):
     roles: list[str]
 
 
-class NewUserIn(_Strict):
-    """A user to add to the caller's tenant."""
+class _NewUser(_Strict):
+    email: Annotated[str, email_address()]
+    password: Annotated[str, no_controls(256, min_length=12)]
 
-    email: str = Field(min_length=3, max_length=254)
-    password: str = Field(min_length=12, max_length=256)
-    type: PrincipalType
-    roles: list[Annotated[str, StringConstraints(max_length=40)]] = Field(
-        min_length=1, max_length=10
-    )
-    partner_id: UUID | None = None
+
+class InternalUserIn(_NewUser):
+    """Operator staff: roles among admin, operator and auditor; no partner."""
+
+    type: Literal[PrincipalType.INTERNAL]
+    roles: list[Literal["admin", "operator", "auditor"]] = Field(min_length=1, max_length=3)
+
+    def to_command(self) -> CreateUser:
+        """The use case's command."""
+        return CreateUser(self.email, self.password, self.type, frozenset(self.roles))
+
+
+class ExternalUserIn(_NewUser):
+    """A partner's staff: roles among partner_admin and partner_user, for that partner."""
+
+    type: Literal[PrincipalType.EXTERNAL]
+    roles: list[Literal["partner_admin", "partner_user"]] = Field(min_length=1, max_length=2)
+    partner_id: UUID
+
+    def to_command(self) -> CreateUser:
+        """The use case's command."""
+        roles = frozenset(self.roles)
+        return CreateUser(self.email, self.password, self.type, roles, self.partner_id)
+
+
+NewUserIn = Annotated[InternalUserIn | ExternalUserIn, Field(discriminator="type")]
 
 
 class UserOut(BaseModel):
@@ -109,9 +138,10 @@ class LimitOut(BaseModel):
 class IssueApiKeyIn(_Strict):
     """An API key to issue; `limit` (operator staff only) overrides the plan's."""
 
-    name: str = Field(min_length=1, max_length=100)
+    name: Annotated[str, single_line(100)]
     scopes: list[Scope] = Field(min_length=1, max_length=50)
     partner_id: UUID | None = None
+    # The deployment's plans are listed in its OpenAPI document (an enum), by the service.
     plan: str = Field(default="standard", max_length=40)
     limit: LimitIn | None = None
     expires_at: datetime | None = None

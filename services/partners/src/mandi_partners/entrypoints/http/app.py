@@ -12,6 +12,7 @@ from starlette.requests import Request
 from mandi_config import load_settings
 from mandi_partners.bootstrap import PartnersService, running_service
 from mandi_partners.config import Settings
+from mandi_partners.entrypoints.http.deps import require_if_match
 from mandi_partners.entrypoints.http.routes import router
 from mandi_runtime import create_service_app
 
@@ -41,4 +42,5 @@ def create_app(settings: Settings | None = None, *, background: bool = True) -> 
         lifespan=lifespan,
         routers=[router],
         readiness=[_database_answers],
+        amendments=[require_if_match],
     )

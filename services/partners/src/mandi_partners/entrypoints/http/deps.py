@@ -3,19 +3,21 @@
 from __future__ import annotations
 
 import re
-from typing import Annotated
+from typing import Annotated, Any
 
 from fastapi import Depends, Header, Request
 
 from mandi_db import IdempotencyKey, request_fingerprint
-from mandi_errors import PreconditionFailed
+from mandi_errors import BadRequest
 from mandi_partners.bootstrap import PartnersService
 from mandi_partners.service_layer.dependencies import PartnersDependencies
 from mandi_security import Principal
 
-__all__ = ["DepsDep", "IdempotencyDep", "IfMatchDep", "PrincipalDep", "etag"]
+__all__ = ["DepsDep", "IdempotencyDep", "IfMatchDep", "PrincipalDep", "etag", "require_if_match"]
 
+_ENTITY_TAG_PATTERN = r'^(W/)?"[0-9]{1,9}"$'
 _ENTITY_TAG = re.compile(r'^(?:W/)?"(?P<version>[0-9]{1,9})"$')
+_IDEMPOTENCY_KEY_PATTERN = r"^[\x21-\x7e]{1,200}$"
 
 
 def etag(version: int) -> str:
@@ -39,7 +41,14 @@ async def _principal(request: Request) -> Principal:
 async def _idempotency_key(
     request: Request,
     principal: Annotated[Principal, Depends(_principal)],
-    idempotency_key: Annotated[str | None, Header()] = None,
+    idempotency_key: Annotated[
+        str | None,
+        Header(
+            pattern=_IDEMPOTENCY_KEY_PATTERN,
+            description="Makes a retry of this request answer as the first did (24 hours).",
+            examples=["order-7f3a-attempt"],
+        ),
+    ] = None,
 ) -> IdempotencyKey | None:
     if idempotency_key is None:
         return None
@@ -48,13 +57,30 @@ async def _idempotency_key(
     return IdempotencyKey.from_header(principal.principal_id, idempotency_key, fingerprint)
 
 
-def _if_match(if_match: Annotated[str | None, Header()] = None) -> int | None:
+def _if_match(
+    if_match: Annotated[
+        str | None,
+        Header(
+            pattern=_ENTITY_TAG_PATTERN,
+            description='The version read, as its ETag gave it ("3").',
+            examples=['"3"'],
+        ),
+    ] = None,
+) -> int | None:
     if if_match is None:
         return None
     match = _ENTITY_TAG.match(if_match.strip())
     if match is None:
-        raise PreconditionFailed('If-Match names one version, as the ETag gave it: "3".')
+        raise BadRequest('If-Match names one version, as the ETag gave it: "3".')
     return int(match["version"])
+
+
+def require_if_match(document: dict[str, Any]) -> None:
+    """Marks If-Match required on PATCH in the OpenAPI document: without it the answer is 428."""
+    for operations in document["paths"].values():
+        for parameter in operations.get("patch", {}).get("parameters", []):
+            if parameter["in"] == "header" and parameter["name"].lower() == "if-match":
+                parameter["required"] = True
 
 
 DepsDep = Annotated[PartnersDependencies, Depends(_deps)]

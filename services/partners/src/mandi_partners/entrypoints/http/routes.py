@@ -6,10 +6,7 @@ a replayed idempotent answer says so in `Idempotent-Replayed`.
 
 from __future__ import annotations
 
-import base64
-import binascii
-import json
-from datetime import datetime
+from datetime import UTC, datetime, timedelta
 from typing import Annotated
 from uuid import UUID
 
@@ -25,6 +22,8 @@ from mandi_partners.entrypoints.http.deps import (
     etag,
 )
 from mandi_partners.entrypoints.http.schemas import (
+    CURSOR_PATTERN,
+    TEXT_PATTERN,
     AmendIn,
     DecisionIn,
     RegisterIn,
@@ -65,13 +64,16 @@ async def register_partner(
     return _answer(outcome, response)
 
 
+_EPOCH = datetime(1970, 1, 1, tzinfo=UTC)
+
+
 def _cursor(encoded: str | None) -> tuple[datetime, UUID] | None:
     if encoded is None:
         return None
+    micros, _, partner_id = encoded.partition("-")
     try:
-        created_at, partner_id = json.loads(base64.urlsafe_b64decode(encoded.encode()))
-        return datetime.fromisoformat(created_at), UUID(partner_id)
-    except (ValueError, TypeError, binascii.Error):
+        return _EPOCH + timedelta(microseconds=int(micros)), UUID(hex=partner_id)
+    except (ValueError, OverflowError):
         raise BadRequest("The cursor is not one this API gave out.") from None
 
 
@@ -79,9 +81,8 @@ def _next_cursor(position: tuple[datetime, UUID] | None) -> str | None:
     if position is None:
         return None
     created_at, partner_id = position
-    return base64.urlsafe_b64encode(
-        json.dumps([created_at.isoformat(), str(partner_id)]).encode()
-    ).decode()
+    micros = (created_at - _EPOCH) // timedelta(microseconds=1)
+    return f"{micros}-{partner_id.hex}"
 
 
 def _no_tax_id_in_the_query(request: Request) -> None:
@@ -115,9 +116,9 @@ async def list_partners(
     partner_type: Annotated[PartnerType | None, Query(alias="type")] = None,
     country: Annotated[str | None, Query(pattern=r"^[A-Za-z]{2}$")] = None,
     group_id: UUID | None = None,
-    q: Annotated[str | None, Query(min_length=1, max_length=100)] = None,
+    q: Annotated[str | None, Query(min_length=1, max_length=100, pattern=TEXT_PATTERN)] = None,
     limit: Annotated[int, Query(ge=1, le=100)] = 20,
-    cursor: Annotated[str | None, Query(max_length=200)] = None,
+    cursor: Annotated[str | None, Query(pattern=CURSOR_PATTERN)] = None,
 ) -> list[AnyPartnerView]:
     """Partners, oldest first; `Link: <…>; rel="next"` points at the next page."""
     criteria = PartnerFilter(
@@ -154,7 +155,7 @@ async def search_partners(
     return views
 
 
-@router.get("/{partner_id}", response_model=AnyPartnerView)
+@router.get("/{partner_id:uuid}", response_model=AnyPartnerView)
 async def get_partner(
     partner_id: UUID, principal: PrincipalDep, deps: DepsDep, response: Response
 ) -> AnyPartnerView:
@@ -164,7 +165,7 @@ async def get_partner(
     return view
 
 
-@router.patch("/{partner_id}", response_model=AnyPartnerView)
+@router.patch("/{partner_id:uuid}", response_model=AnyPartnerView)
 async def amend_partner(
     *,
     partner_id: UUID,
@@ -187,7 +188,7 @@ async def amend_partner(
     return _answer(outcome, response)
 
 
-@router.post("/{partner_id}/verification", response_model=AnyPartnerView)
+@router.post("/{partner_id:uuid}/verification", response_model=AnyPartnerView)
 async def verify_again(
     partner_id: UUID, principal: PrincipalDep, deps: DepsDep, response: Response
 ) -> AnyPartnerView:
@@ -197,7 +198,7 @@ async def verify_again(
     return view
 
 
-@router.post("/{partner_id}/{decision}", response_model=AnyPartnerView)
+@router.post("/{partner_id:uuid}/{decision}", response_model=AnyPartnerView)
 async def decide(
     *,
     partner_id: UUID,
@@ -222,7 +223,7 @@ async def decide(
     return _answer(outcome, response)
 
 
-@router.get("/{partner_id}/trade-check/{other_id}", response_model=TradeCheckOut)
+@router.get("/{partner_id:uuid}/trade-check/{other_id:uuid}", response_model=TradeCheckOut)
 async def trade_check(
     partner_id: UUID, other_id: UUID, principal: PrincipalDep, deps: DepsDep
 ) -> TradeCheckOut:

@@ -1,0 +1,147 @@
+"""Schemathesis hooks: the rules no JSON Schema can state, applied to schema-valid requests.
+
+The OpenAPI documents declare every constraint of a single field (patterns, lengths, enums, no
+control characters). A few rules span fields or need arithmetic, and are said in the documents'
+descriptions instead: a GSTIN's mod-36 check character, a German VAT number's check digit, a
+VAT number starting with its country's code, one tax id of each kind, a GSTIN of the partner's
+own PAN, tax ids of the partner's country, coordinates given in pairs, a key's expiry in the
+future. A request the fuzzer means as valid ("positive") is made to keep them, as a client
+following the descriptions would; negative requests are left alone, to be refused.
+
+Loaded by the schemathesis command through SCHEMATHESIS_HOOKS (test_api_contract.py).
+"""
+
+from __future__ import annotations
+
+import copy
+import re
+from datetime import UTC, datetime, timedelta
+from typing import Any
+
+import schemathesis
+from schemathesis import Case, HookContext
+
+from mandi_partners.domain.tax_ids import gstin_check_character
+
+_ENTITY_TAG = re.compile(r'(W/)?"[0-9]{1,9}"')
+_UNIQUE_KINDS = ("pan", "gstin", "vat")
+_INDIAN_KINDS = ("pan", "gstin")
+
+
+@schemathesis.hook
+def map_case(context: HookContext, case: Case) -> Case:  # noqa: ARG001 - the hook's signature
+    """Makes a positive request keep the rules its operation's description states."""
+    if case.meta is None or not case.meta.generation.mode.is_positive:
+        return case
+    _well_formed_if_match(case)
+    fix = _FIXES.get((case.method.upper(), case.path))
+    if fix is not None and isinstance(case.body, dict):
+        case.body = fix(copy.deepcopy(case.body))
+    return case
+
+
+def _well_formed_if_match(case: Case) -> None:
+    # Schemathesis 4 fills an optional If-Match of a positive case with "0", ignoring the
+    # header's declared pattern (an entity tag, `"3"`): such a case is not schema-valid, so it is
+    # given a well-formed tag (of a version that does not exist) as a client would send.
+    headers = case.headers or {}
+    if "if-match" in headers and not _ENTITY_TAG.fullmatch(str(headers["if-match"])):
+        headers["if-match"] = '"1"'
+
+
+def _registration(body: dict[str, Any]) -> dict[str, Any]:
+    body = _consistent_tax_ids(body, default_country="IN")
+    body["locations"] = [_paired(location) for location in body.get("locations") or []]
+    return body
+
+
+def _amendment(body: dict[str, Any]) -> dict[str, Any]:
+    if body.get("tax_ids") is not None:
+        # Tax ids change only with the country they must be of, named in the same update.
+        body = _consistent_tax_ids(body, default_country=_vat_country(body) or "IN")
+    if body.get("locations") is not None:
+        body["locations"] = [_paired(location) for location in body["locations"]]
+    return body
+
+
+def _consistent_tax_ids(body: dict[str, Any], *, default_country: str) -> dict[str, Any]:
+    tax_ids = _one_of_each_kind(body.get("tax_ids") or [])
+    if any(tax_id["kind"] in _INDIAN_KINDS for tax_id in tax_ids):
+        body["country"] = "IN"
+    country = str(body.setdefault("country", default_country)).upper()
+    pan = next((tax_id["value"] for tax_id in tax_ids if tax_id["kind"] == "pan"), None)
+    body["tax_ids"] = [_valid_tax_id(tax_id, country, pan) for tax_id in tax_ids]
+    return body
+
+
+def _vat_country(body: dict[str, Any]) -> str | None:
+    vats = [tax_id for tax_id in body.get("tax_ids") or [] if tax_id["kind"] == "vat"]
+    return str(vats[0]["country"]) if vats else None
+
+
+def _search(body: dict[str, Any]) -> dict[str, Any]:
+    tax_id = body.get("tax_id")
+    if isinstance(tax_id, dict):
+        body["tax_id"] = _valid_tax_id(tax_id, tax_id.get("country", "IN"), None)
+    return body
+
+
+def _api_key(body: dict[str, Any]) -> dict[str, Any]:
+    expires_at = body.get("expires_at")
+    soon = datetime.now(UTC) + timedelta(hours=1)
+    if isinstance(expires_at, str) and (_parsed(expires_at) or soon) <= soon:
+        body["expires_at"] = (datetime.now(UTC) + timedelta(days=30)).isoformat()
+    return body
+
+
+def _one_of_each_kind(tax_ids: list[dict[str, Any]]) -> list[dict[str, Any]]:
+    seen: set[str] = set()
+    kept = []
+    for tax_id in tax_ids:
+        if tax_id["kind"] in _UNIQUE_KINDS and tax_id["kind"] in seen:
+            continue
+        seen.add(tax_id["kind"])
+        kept.append(tax_id)
+    return kept
+
+
+def _valid_tax_id(tax_id: dict[str, Any], country: str, pan: str | None) -> dict[str, Any]:
+    kind, value = tax_id["kind"], tax_id["value"]
+    if kind == "gstin":
+        first_fourteen = value[:2] + (pan or value[2:12]) + value[12:14]
+        value = first_fourteen + gstin_check_character(first_fourteen)
+    elif kind == "vat":
+        tax_id["country"] = country
+        value = _german_vat(value) if country == "DE" else country + value[2:]
+    return {**tax_id, "value": value}
+
+
+def _german_vat(value: str) -> str:
+    digits = "".join(str(ord(character) % 10) for character in value[2:10]).ljust(8, "0")
+    product = 10
+    for digit in digits:
+        total = (int(digit) + product) % 10 or 10
+        product = (2 * total) % 11
+    return f"DE{digits}{(11 - product) % 10}"
+
+
+def _paired(location: dict[str, Any]) -> dict[str, Any]:
+    if (location.get("latitude") is None) != (location.get("longitude") is None):
+        location["latitude"] = location["longitude"] = None
+    return location
+
+
+def _parsed(moment: str) -> datetime | None:
+    try:
+        parsed = datetime.fromisoformat(moment.upper())  # 3.11 reads a trailing Z
+    except ValueError:
+        return None
+    return parsed if parsed.tzinfo else parsed.replace(tzinfo=UTC)
+
+
+_FIXES = {
+    ("POST", "/"): _registration,
+    ("PATCH", "/{partner_id}"): _amendment,
+    ("POST", "/search"): _search,
+    ("POST", "/api-keys"): _api_key,
+}
