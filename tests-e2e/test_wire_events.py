@@ -11,8 +11,6 @@ from __future__ import annotations
 
 import json
 import re
-import secrets
-import string
 import time
 import uuid
 from typing import Any
@@ -21,6 +19,7 @@ from uuid import UUID
 import httpx
 import pytest
 from cloudevents.core.bindings.kafka import KafkaMessage, from_binary_event
+from partner_bodies import new_partner_body
 
 TRACEPARENT = re.compile(r"^00-(?!0{32})[0-9a-f]{32}-(?!0{16})[0-9a-f]{16}-[0-9a-f]{2}$")
 TYPE = re.compile(r"^mandi\.[a-z][a-z0-9_]*\.[a-z][a-z0-9_]*\.v[1-9][0-9]*$")
@@ -80,24 +79,13 @@ def _parked_then_verified_by_the_sweep(platform, gateway, staff) -> str:
     assert platform.verifier is not None
     platform.verifier.stop()
     try:
-        partner = gateway.post("/api/v1/partners", headers=staff, json=_company()).json()
+        partner = gateway.post("/api/v1/partners", headers=staff, json=new_partner_body()).json()
         gateway.post(f"/api/v1/partners/{partner['id']}/submit", headers=staff)
         _until(lambda: _verification(gateway, staff, partner["id"]) == "parked")
     finally:
         platform.verifier.start()
     _until(lambda: _verification(gateway, staff, partner["id"]) == "passed")
     return str(partner["id"])
-
-
-def _company() -> dict[str, Any]:
-    letters = "".join(secrets.choice(string.ascii_uppercase) for _ in range(5))
-    pan = f"{letters[:3]}C{letters[3]}{1000 + secrets.randbelow(8999)}{letters[4]}"
-    return {
-        "legal_name": f"Wire Traders {uuid.uuid4().hex[:8]} Pvt Ltd",
-        "country": "IN",
-        "types": ["seller"],
-        "tax_ids": [{"kind": "pan", "country": "IN", "value": pan}],
-    }
 
 
 def _verification(gateway: httpx.Client, headers: dict[str, str], partner_id: str) -> str:
