@@ -223,6 +223,22 @@ def new_admin(founders: dict[str, _Founder], gateway: httpx.Client) -> Callable[
     return make
 
 
+@pytest.fixture
+def staff(new_admin: Callable[..., Any], gateway: httpx.Client) -> httpx.Client:
+    """The gateway client, signed in as an admin of tenant "a" (operator staff)."""
+    gateway.headers.update(new_admin("a").bearer)
+    return gateway
+
+
+@pytest.fixture
+def verifier(platform: RunningPlatform) -> Iterator[Any]:
+    """The fake verifier, answering normally again after each test."""
+    assert platform.verifier is not None
+    yield platform.verifier
+    platform.verifier.start()
+    platform.verifier.set_mode("up")
+
+
 def _bearer(token: str) -> dict[str, str]:
     return {"authorization": f"Bearer {token}"}
 

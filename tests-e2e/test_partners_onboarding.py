@@ -14,7 +14,7 @@ import os
 import subprocess
 import time
 import uuid
-from collections.abc import Callable, Iterator
+from collections.abc import Callable
 from contextlib import closing
 from pathlib import Path
 from typing import Any
@@ -45,22 +45,6 @@ def eventually(
             return body
         assert time.monotonic() < deadline, f"still not there after {timeout} s: {body}"
         time.sleep(0.2)
-
-
-@pytest.fixture
-def staff(new_admin: Callable[..., Any], gateway: httpx.Client) -> httpx.Client:
-    """The gateway client, signed in as an admin of tenant "a" (operator staff)."""
-    gateway.headers.update(new_admin("a").bearer)
-    return gateway
-
-
-@pytest.fixture
-def verifier(platform: RunningPlatform) -> Iterator[Any]:
-    """The fake verifier, answering normally again after each test."""
-    assert platform.verifier is not None
-    yield platform.verifier
-    platform.verifier.start()
-    platform.verifier.set_mode("up")
 
 
 def _register(client: httpx.Client, **changes: Any) -> dict[str, Any]:

@@ -8,6 +8,7 @@ from mandi_runtime.commands import (
     run_operation,
     serve,
 )
+from mandi_runtime.jobs import run_periodically
 
 __all__ = [
     "EXIT_REFUSED",
@@ -16,5 +17,6 @@ __all__ = [
     "migrate",
     "require_free_port",
     "run_operation",
+    "run_periodically",
     "serve",
 ]

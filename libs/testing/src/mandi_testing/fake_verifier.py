@@ -11,7 +11,8 @@ API (the shape of a typical vendor's):
 Controls for tests:
     POST /_control/mode      {"mode": "up"|"error"|"slow", "delay_seconds": 5}: error answers 503,
                              slow waits before answering.
-    GET  /_control/calls     {"count": n}, verification requests received.
+    GET  /_control/calls     {"count": n}, verification requests received;
+                             ?reference_id=… those about one application.
 
 It logs nothing of what it is sent (uvicorn's access log has paths only).
 """
@@ -50,6 +51,7 @@ class _State:
     mode: str = "up"
     delay_seconds: float = 5.0
     calls: int = 0
+    calls_about: dict[str, int] = field(default_factory=dict)
 
 
 def create_app(token: str | None) -> FastAPI:
@@ -66,11 +68,13 @@ def create_app(token: str | None) -> FastAPI:
         state.calls += 1
         if token is not None and request.headers.get("authorization") != f"Bearer {token}":
             return JSONResponse({"error": "unauthorized"}, status_code=401)
+        body = await request.json()
+        reference = str(body.get("reference_id"))
+        state.calls_about[reference] = state.calls_about.get(reference, 0) + 1
         if state.mode == "error":
             return JSONResponse({"error": "registry unavailable"}, status_code=503)
         if state.mode == "slow":
             await asyncio.sleep(state.delay_seconds)
-        body = await request.json()
         unknown = [item for item in body.get("tax_ids", []) if "0000" in str(item.get("value"))]
         return {
             "verification_id": str(uuid.uuid4()),
@@ -86,7 +90,9 @@ def create_app(token: str | None) -> FastAPI:
         return {"mode": state.mode}
 
     @app.get("/_control/calls")
-    async def calls() -> dict[str, int]:
+    async def calls(reference_id: str | None = None) -> dict[str, int]:
+        if reference_id is not None:
+            return {"count": state.calls_about.get(reference_id, 0)}
         return {"count": state.calls}
 
     return app
@@ -132,9 +138,10 @@ class FakeVerifier:
         """up, error (503) or slow (answers after `delay_seconds`)."""
         self._call("/_control/mode", {"mode": mode, "delay_seconds": delay_seconds})
 
-    def calls(self) -> int:
-        """Verification requests received since the process started."""
-        return int(self._call("/_control/calls")["count"])
+    def calls(self, about: str | None = None) -> int:
+        """Verification requests received since the process started (about one application)."""
+        query = f"?reference_id={about}" if about else ""
+        return int(self._call(f"/_control/calls{query}")["count"])
 
     def _call(self, path: str, body: dict[str, Any] | None = None) -> dict[str, Any]:
         data = json.dumps(body).encode() if body is not None else None

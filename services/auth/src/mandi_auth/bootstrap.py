@@ -32,8 +32,9 @@ from mandi_auth.service_layer.authorize import verify_direct_call
 from mandi_auth.service_layer.dependencies import AuthDependencies, LimitPolicy
 from mandi_auth.service_layer.resealing import reseal_all
 from mandi_auth.service_layer.signing_keys import refresh_signing_keys
-from mandi_db import create_database_engine, create_session_factory
+from mandi_db import LeaderLock, create_database_engine, create_session_factory
 from mandi_messaging import OutboxRelay, create_producer, ensure_topics, start_producer
+from mandi_runtime import run_periodically
 from mandi_security import PrincipalResolver
 from mandi_security.fields import BlindIndex, FieldCipher
 
@@ -102,6 +103,7 @@ class AuthService:
     engine: AsyncEngine
     redis: Redis
     producer: AIOKafkaProducer | None = None
+    leader: LeaderLock | None = None
     tasks: list[asyncio.Task[None]] = field(default_factory=list)
 
     @property
@@ -185,18 +187,6 @@ async def _refresh_keys_forever(service: AuthService) -> None:
             _log.exception("refreshing the signing keys failed")
 
 
-async def _reseal_forever(service: AuthService) -> None:
-    settings = service.settings
-    while True:
-        await asyncio.sleep(settings.rekey_interval_seconds)
-        try:
-            done = await reseal_all(service.deps, settings.rekey_batch_size)
-            if done:
-                _log.info("sealed values re-encrypted under the newest key: %d", done)
-        except Exception:  # noqa: BLE001 - a failed round is logged and tried again next period
-            _log.exception("re-encrypting sealed values failed")
-
-
 async def _start_background(service: AuthService) -> None:
     settings = service.settings
     await ensure_topics(settings.kafka_bootstrap_servers, [TOPIC])
@@ -204,18 +194,22 @@ async def _start_background(service: AuthService) -> None:
         settings.kafka_bootstrap_servers, client_id="mandi-auth-relay"
     )
     await start_producer(service.producer, settings.kafka_bootstrap_servers)
+    password = settings.database_password.get_secret_value() if settings.database_password else None
     relay = OutboxRelay(
-        dsn=settings.database_url,
-        password=settings.database_password.get_secret_value()
-        if settings.database_password
-        else None,
-        producer=service.producer,
-        service="auth",
+        dsn=settings.database_url, password=password, producer=service.producer, service="auth"
+    )
+    service.leader = LeaderLock(settings.database_url, password=password)
+    reseal = run_periodically(
+        "auth.reseal",
+        settings.rekey_interval_seconds,
+        lambda: reseal_all(service.deps, settings.rekey_batch_size),
+        service.leader,
     )
     service.tasks = [
         asyncio.create_task(relay.run()),
+        # Every replica loads the keys it verifies with; making a new one is locked already.
         asyncio.create_task(_refresh_keys_forever(service)),
-        asyncio.create_task(_reseal_forever(service)),
+        asyncio.create_task(reseal),
     ]
 
 
@@ -235,6 +229,8 @@ async def running_service(
             task.cancel()
             with contextlib.suppress(asyncio.CancelledError):
                 await task
+        if service.leader is not None:
+            await service.leader.close()
         if service.producer is not None:
             await service.producer.stop()
         await service.redis.aclose()

@@ -6,7 +6,7 @@ import asyncio
 import base64
 import contextlib
 import logging
-from collections.abc import AsyncIterator, Awaitable, Callable
+from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
 from dataclasses import dataclass, field
 from datetime import UTC, datetime, timedelta
@@ -15,9 +15,8 @@ from uuid import UUID
 from aiokafka import AIOKafkaProducer
 from sqlalchemy.ext.asyncio import AsyncEngine
 
-from mandi_db import create_database_engine, create_session_factory
+from mandi_db import LeaderLock, create_database_engine, create_session_factory
 from mandi_messaging import OutboxRelay, create_producer, ensure_topics, start_producer
-from mandi_observability import started_operation
 from mandi_partners.adapters.protection import PiiProtection
 from mandi_partners.adapters.unit_of_work import (
     TOPIC,
@@ -34,6 +33,7 @@ from mandi_partners.service_layer.verifying import (
     verify_partner,
 )
 from mandi_resilience import CallPolicy
+from mandi_runtime import run_periodically
 from mandi_security import PrincipalResolver
 from mandi_security.fields import BlindIndex, FieldCipher
 
@@ -79,12 +79,16 @@ def _index(settings: Settings, name: str) -> BlindIndex:
     return BlindIndex(base64.b64decode(settings.secret(name)))
 
 
+def _verifier_deadline(settings: Settings) -> float:
+    return settings.verifier_timeout_seconds * settings.verifier_attempts + 5
+
+
 def _verifier(settings: Settings) -> HttpVerifier:
     policy = CallPolicy(
         name="kyc-verifier",
         timeout_seconds=settings.verifier_timeout_seconds,
         attempts=settings.verifier_attempts,
-        deadline_seconds=settings.verifier_timeout_seconds * settings.verifier_attempts + 5,
+        deadline_seconds=_verifier_deadline(settings),
         breaker_fail_max=settings.verifier_breaker_fail_max,
         breaker_reset_seconds=settings.verifier_breaker_reset_seconds,
     )
@@ -103,6 +107,7 @@ class PartnersService:
     verifier: HttpVerifier
     verifications: _InProcessVerifications
     producer: AIOKafkaProducer | None = None
+    leader: LeaderLock | None = None
     tasks: list[asyncio.Task[None]] = field(default_factory=list)
 
 
@@ -139,6 +144,7 @@ def build(settings: Settings) -> PartnersService:
         clock=_SystemClock(),
         verifier=verifier,
         verifications=verifications,
+        verification_lease=timedelta(seconds=_verifier_deadline(settings) + 5),
     )
     verifications.deps = deps
     resolver = PrincipalResolver(gateway_secret=settings.secret("gateway_secret"), verifier=None)
@@ -152,18 +158,6 @@ def build(settings: Settings) -> PartnersService:
     )
 
 
-async def _every(seconds: float, job: Callable[[], Awaitable[int]], what: str) -> None:
-    while True:
-        await asyncio.sleep(seconds)
-        try:
-            with started_operation(f"partners: {what}"):
-                done = await job()
-            if done:
-                _log.info("%s: %d", what, done)
-        except Exception:  # noqa: BLE001 - a failed round is logged and tried again next period
-            _log.exception("%s failed", what)
-
-
 async def _start_background(service: PartnersService) -> None:
     settings, deps = service.settings, service.deps
     await ensure_topics(settings.kafka_bootstrap_servers, [TOPIC])
@@ -171,28 +165,28 @@ async def _start_background(service: PartnersService) -> None:
         settings.kafka_bootstrap_servers, client_id="mandi-partners-relay"
     )
     await start_producer(service.producer, settings.kafka_bootstrap_servers)
-    password = settings.database_password
+    secret = settings.database_password
+    password = secret.get_secret_value() if secret else None
     relay = OutboxRelay(
-        dsn=settings.database_url,
-        password=password.get_secret_value() if password else None,
-        producer=service.producer,
-        service="partners",
+        dsn=settings.database_url, password=password, producer=service.producer, service="partners"
     )
+    service.leader = LeaderLock(settings.database_url, password=password)
     jobs = [
         (
+            "partners.verification_sweep",
             settings.verification_retry_seconds,
             lambda: retry_waiting_verifications(deps),
-            "verifications retried",
         ),
         (
+            "partners.reseal",
             settings.rekey_interval_seconds,
             lambda: reseal_all(deps, settings.rekey_batch_size),
-            "sealed values re-encrypted under the newest key",
         ),
-        (_PURGE_SECONDS, lambda: purge_idempotency_keys(deps), "expired idempotency keys purged"),
+        ("partners.idempotency_purge", _PURGE_SECONDS, lambda: purge_idempotency_keys(deps)),
     ]
     service.tasks = [asyncio.create_task(relay.run())] + [
-        asyncio.create_task(_every(seconds, job, what)) for seconds, job, what in jobs
+        asyncio.create_task(run_periodically(name, seconds, job, service.leader))
+        for name, seconds, job in jobs
     ]
 
 
@@ -212,6 +206,8 @@ async def running_service(
             with contextlib.suppress(asyncio.CancelledError):
                 await task
         await service.verifications.drain()
+        if service.leader is not None:
+            await service.leader.close()
         if service.producer is not None:
             await service.producer.stop()
         await service.verifier.aclose()

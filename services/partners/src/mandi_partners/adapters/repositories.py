@@ -5,6 +5,7 @@ from __future__ import annotations
 import base64
 from collections import defaultdict
 from collections.abc import Iterable, Sequence
+from datetime import timedelta
 from typing import Any
 from uuid import UUID, uuid4
 
@@ -162,15 +163,31 @@ class SqlPartners(_Repository):
         )
 
     async def awaiting_verification(self, limit: int) -> list[UUID]:
-        """Partners under review whose verification never ran or was parked, oldest first."""
+        """Partners under review whose verification never ran or was parked, oldest first;
+        those another process is asking the verifier about now are left out."""
         query = (
             select(partners.c.id)
-            .where(partners.c.status == PartnerStatus.UNDER_REVIEW.value)
-            .where(partners.c.verification.in_(_WAITING))
+            .where(*_waiting_and_free())
             .order_by(partners.c.updated_at)
             .limit(limit)
         )
         return list((await self._execute(query)).scalars())
+
+    async def claim_verification(self, partner_id: UUID, lease: timedelta) -> bool:
+        """Takes the lease on asking the verifier about a waiting application, for `lease`;
+        False when it does not wait or another process holds the lease."""
+        query = (
+            update(partners)
+            .where(partners.c.id == partner_id, *_waiting_and_free())
+            .values(verification_leased_until=func.now() + lease)
+            .returning(partners.c.id)
+        )
+        return (await self._execute(query)).first() is not None
+
+    async def release_verification(self, partner_id: UUID) -> None:
+        """Gives the lease up: the answer is recorded, or the call failed and may be tried."""
+        query = update(partners).where(partners.c.id == partner_id)
+        await self._execute(query.values(verification_leased_until=None))
 
     async def reseal(self, limit: int) -> int:
         """Re-encrypts up to `limit` of the tenant's rows sealed with an older key or format.
@@ -419,6 +436,15 @@ class SqlPartners(_Repository):
             phone=self._pii.open_optional(row.phone_sealed, field(Column.PHONE)),
             is_director=row.is_director,
         )
+
+
+def _waiting_and_free() -> list[ColumnElement[bool]]:
+    lease = partners.c.verification_leased_until
+    return [
+        partners.c.status == PartnerStatus.UNDER_REVIEW.value,
+        partners.c.verification.in_(_WAITING),
+        or_(lease.is_(None), lease < func.now()),
+    ]
 
 
 def _location(row: Any) -> Location:

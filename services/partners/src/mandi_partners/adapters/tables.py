@@ -57,6 +57,8 @@ partners = Table(
     Column("created_at", DateTime(timezone=True), nullable=False),
     Column("updated_at", DateTime(timezone=True), nullable=False),
     Column("decided_at", DateTime(timezone=True), nullable=True),
+    # Who asks the verifier about this application, until when (see claim_verification).
+    Column("verification_leased_until", DateTime(timezone=True), nullable=True),
     Index("partners_by_creation", "tenant_id", "created_at", "id"),
     Index("partners_by_status", "tenant_id", "status", "verification"),
     Index("partners_by_group", "tenant_id", "group_id"),

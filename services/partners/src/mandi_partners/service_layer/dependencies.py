@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from dataclasses import dataclass
-from datetime import datetime
+from datetime import datetime, timedelta
 from typing import Protocol
 from uuid import UUID
 
@@ -38,3 +38,6 @@ class PartnersDependencies:
     verifications: VerificationScheduler
     max_page_size: int = 100
     sweep_batch_size: int = 50
+    # How long a process may ask the verifier about one application before another may: the
+    # verifier call's own deadline and a margin.
+    verification_lease: timedelta = timedelta(seconds=60)

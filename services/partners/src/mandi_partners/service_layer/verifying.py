@@ -39,16 +39,36 @@ def _waits(partner: Partner | None) -> bool:
 
 
 async def verify_partner(deps: PartnersDependencies, tenant_id: UUID, partner_id: UUID) -> None:
-    """Asks the verifier about a waiting application and records the answer."""
+    """Asks the verifier about a waiting application and records the answer.
+
+    The application is claimed first (a lease, committed): while one process asks the verifier
+    about it, no other does, whether its sweep or a request started it.
+    """
+    partner = await _claimed(deps, tenant_id, partner_id)
+    if partner is None:
+        return
+    try:
+        # While the verifier's circuit is open this answers PARKED at once, without calling it;
+        # once the circuit's reset time has passed, one call tries the verifier again.
+        request = VerificationRequest(
+            partner.id, partner.legal_name, partner.country, partner.tax_ids
+        )
+        await _record(deps, tenant_id, partner_id, await deps.verifier.verify(request))
+    finally:
+        async with deps.uow(tenant_id) as uow:
+            await uow.partners.release_verification(partner_id)
+            await uow.commit()
+
+
+async def _claimed(deps: PartnersDependencies, tenant_id: UUID, partner_id: UUID) -> Partner | None:
     async with deps.uow(tenant_id) as uow:
         partner = await uow.partners.get(partner_id)
-    if partner is None or not _waits(partner):
-        return
-    # While the verifier's circuit is open this answers PARKED at once, without calling it;
-    # once the circuit's reset time has passed, one call tries the verifier again.
-    request = VerificationRequest(partner.id, partner.legal_name, partner.country, partner.tax_ids)
-    answer = await deps.verifier.verify(request)
-    await _record(deps, tenant_id, partner_id, answer)
+        if partner is None or not _waits(partner):
+            return None
+        if not await uow.partners.claim_verification(partner_id, deps.verification_lease):
+            return None  # another process is asking the verifier about it now
+        await uow.commit()
+    return partner
 
 
 async def _record(
@@ -88,11 +108,7 @@ async def verify_now(
         partner = await uow.partners.get(partner_id)
     if partner is None:
         raise NotFound("No such partner.")
-    if _waits(partner):
-        answer = await deps.verifier.verify(
-            VerificationRequest(partner.id, partner.legal_name, partner.country, partner.tax_ids)
-        )
-        await _record(deps, principal.tenant_id, partner_id, answer)
+    await verify_partner(deps, principal.tenant_id, partner_id)
     async with deps.uow(principal.tenant_id) as uow:
         refreshed = await uow.partners.get(partner_id)
     assert refreshed is not None  # noqa: S101 - partners are never deleted
