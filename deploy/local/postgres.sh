@@ -6,6 +6,15 @@ source "$(dirname "${BASH_SOURCE[0]}")/lib.sh"
 PG_DIR="$LOCAL_DIR/postgres"
 PG_DATA="$PG_DIR/data"
 PG_LOG="$PG_DIR/postgres.log"
+
+# The service user may not traverse a private project folder: every path it is given is the
+# data folder's real one (see prepare_data_dir), never one through the link.
+use_real_paths() {
+  [ -e "$PG_DIR" ] || return 0
+  PG_DIR="$(readlink -f "$PG_DIR")"
+  PG_DATA="$PG_DIR/data"
+  PG_LOG="$PG_DIR/postgres.log"
+}
 PG_PASSWORD_FILE="$SECRETS_DIR/postgres.password"
 PG_MIN_MAJOR=15
 
@@ -44,7 +53,8 @@ prepare_data_dir() {
     chown "$(service_user)" "$PG_DIR"
     if ! as_service_user test -w "$PG_DIR"; then
       rmdir "$PG_DIR"
-      local elsewhere="/var/tmp/mandi-postgres-$(printf '%s' "$PROJECT_ROOT" | sha1sum | cut -c1-12)"
+      # Named after the data folder it stands for: a second cluster (tests') never shares it.
+      local elsewhere="/var/tmp/mandi-postgres-$(printf '%s' "$PG_DIR" | sha1sum | cut -c1-12)"
       mkdir -p "$elsewhere"; chown "$(service_user)" "$elsewhere"; chmod 700 "$elsewhere"
       ln -s "$elsewhere" "$PG_DIR"
     fi
@@ -84,6 +94,7 @@ is_running() {
 up() {
   install
   prepare_data_dir
+  use_real_paths
   if is_running; then say "postgres: running on 127.0.0.1:$MANDI_PG_PORT"; return 0; fi
   require_port_free PostgreSQL "$MANDI_PG_PORT" MANDI_PG_PORT
   init_cluster
@@ -96,12 +107,14 @@ up() {
 }
 
 down() {
+  use_real_paths
   [ -d "$PG_DATA" ] || return 0
   is_running && as_service_user "$(pg_bindir)/pg_ctl" -D "$PG_DATA" -m fast -w stop >/dev/null
   say "postgres: stopped"
 }
 
 status() {
+  use_real_paths
   if is_running; then say "postgres: running on 127.0.0.1:$MANDI_PG_PORT (data $PG_DATA)"
   else say "postgres: stopped"; return 1; fi
 }
