@@ -13,7 +13,7 @@ from collections.abc import Callable, Sequence
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
 from mandi_errors import DependencyUnavailable
-from mandi_errors.http import problem_response
+from mandi_errors.http import ResponseWatch, problem_response
 from mandi_observability import get_logger
 
 __all__ = ["Unavailable", "UnavailableDependencyMiddleware"]
@@ -62,17 +62,11 @@ class UnavailableDependencyMiddleware:
         await problem_response(refusal, scope["path"])(scope, receive, send)
 
     async def _attempt(self, scope: Scope, receive: Receive, send: Send) -> BaseException | None:
-        started = False
-
-        async def watch_start(message: Message) -> None:
-            nonlocal started
-            started = started or message["type"] == "http.response.start"
-            await send(message)
-
+        response = ResponseWatch(send)
         try:
-            await self.app(scope, receive, watch_start)
+            await self.app(scope, receive, response.send)
         except Exception as error:
-            if started or not any(check(error) for check in self._unavailable):
+            if response.started or not any(check(error) for check in self._unavailable):
                 raise
             return error
         return None

@@ -6,7 +6,11 @@ app.add_middleware(BodySizeLimitMiddleware, max_bytes=1_048_576)
 """
 
 from mandi_errors.http.body_limits import JSON_BODIES, BodySizeLimitMiddleware
-from mandi_errors.http.handlers import UnexpectedErrorMiddleware, install_problem_handlers
+from mandi_errors.http.handlers import (
+    ResponseWatch,
+    UnexpectedErrorMiddleware,
+    install_problem_handlers,
+)
 from mandi_errors.http.problem import (
     PROBLEM_JSON,
     FieldError,
@@ -23,6 +27,7 @@ __all__ = [
     "FieldError",
     "ProblemDetail",
     "ProblemResponse",
+    "ResponseWatch",
     "UnexpectedErrorMiddleware",
     "ValidationProblemDetail",
     "install_problem_handlers",

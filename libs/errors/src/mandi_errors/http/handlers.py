@@ -15,7 +15,7 @@ from starlette.types import ASGIApp, Message, Receive, Scope, Send
 from mandi_errors.domain_errors import DomainError
 from mandi_errors.http.rendering import problem_response
 
-__all__ = ["install_problem_handlers"]
+__all__ = ["ResponseWatch", "UnexpectedErrorMiddleware", "install_problem_handlers"]
 
 _log = logging.getLogger(__name__)
 
@@ -35,6 +35,19 @@ async def _answer(request: Request, error: Exception) -> Response:
     return problem_response(error, request.scope["path"])
 
 
+class ResponseWatch:
+    """Passes a response's messages on, noting whether it has begun (then no other may)."""
+
+    def __init__(self, send: Send) -> None:
+        self._send = send
+        self.started = False
+
+    async def send(self, message: Message) -> None:
+        """Sends one message of the response."""
+        self.started = self.started or message["type"] == "http.response.start"
+        await self._send(message)
+
+
 class UnexpectedErrorMiddleware:
     """Logs an unexpected error with its traceback and answers a generic 500 problem."""
 
@@ -46,17 +59,11 @@ class UnexpectedErrorMiddleware:
         if scope["type"] != "http":
             await self.app(scope, receive, send)
             return
-        started = False
-
-        async def watch_start(message: Message) -> None:
-            nonlocal started
-            started = started or message["type"] == "http.response.start"
-            await send(message)
-
+        response = ResponseWatch(send)
         try:
-            await self.app(scope, receive, watch_start)
+            await self.app(scope, receive, response.send)
         except Exception as error:
-            if started:
+            if response.started:
                 raise  # too late for a problem document: the server drops the connection
             _log.exception("unexpected error answering %s %s", scope["method"], scope["path"])
             await problem_response(error, scope["path"])(scope, receive, send)
