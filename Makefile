@@ -46,6 +46,7 @@ lint: install ## ruff, mypy (strict on libs), import-linter contracts
 	@$(RUN) ruff check .
 	@$(RUN) ruff format --check .
 	@$(RUN) mypy libs/*/src services/*/src
+	@$(RUN) python tools/service_manifest.py check
 	@mkdir -p $(LOCAL) && $(RUN) python tools/import_contracts.py $(LOCAL)/importlinter.ini
 	@$(RUN) lint-imports --config $(LOCAL)/importlinter.ini
 

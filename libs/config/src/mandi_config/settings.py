@@ -1,20 +1,25 @@
 """The settings every service shares; each service subclasses them under its own env prefix.
 
     class Settings(ServiceSettings):
-        model_config = SettingsConfigDict(env_prefix="MANDI_AUTH_")
+        model_config = SettingsConfigDict(env_prefix="MANDI_AUTH_", extra="ignore", frozen=True)
         service_name: str = "auth"
+        http_port: int = 58101
+        api_key_pepper: SecretStr | None = secret("token")
 
-Defaults point at the local infrastructure `make infra-up` starts; secrets have no default.
+Defaults point at the local infrastructure `make infra-up` starts (the database URLs default to
+the service's own database and roles); secrets have no default, and a required one missing
+stops the service with one line naming its variable.
 """
 
 from __future__ import annotations
 
-from typing import Literal, Self
+from typing import Any, Literal, Self
 from urllib.parse import urlsplit
 
-from pydantic import SecretStr, ValidationInfo, field_validator, model_validator
+from pydantic import Field, SecretStr, ValidationInfo, field_validator, model_validator
 from pydantic_settings import BaseSettings, PydanticBaseSettingsSource, SettingsConfigDict
 
+from mandi_config.declared_secrets import declared_secrets
 from mandi_config.env_names import env_name
 from mandi_config.secret_files import FILE_SUFFIX, SecretFileSource
 from mandi_config.secret_policy import RELAXED_ENVIRONMENTS, secret_problems
@@ -35,10 +40,12 @@ class ServiceSettings(BaseSettings):
     log_level: LogLevel = "INFO"
     http_host: str = "127.0.0.1"
     http_port: int = 8000
-    database_url: str = "postgresql://mandi_app@127.0.0.1:55432/mandi"
+    http_workers: int = Field(default=1, ge=1)
+    # Both default to the service's own database `mandi_<service>`, as provisioning names it.
+    database_url: str = ""
     database_password: SecretStr | None = None
     # The owner role runs migrations only: the app role must not own tables (row-level security).
-    migration_database_url: str = "postgresql://mandi_owner@127.0.0.1:55432/mandi"
+    migration_database_url: str = ""
     migration_database_password: SecretStr | None = None
     kafka_bootstrap_servers: str = "127.0.0.1:59092"
     redis_url: str = "redis://127.0.0.1:56379/0"
@@ -57,6 +64,17 @@ class ServiceSettings(BaseSettings):
         """Arguments first, then `<NAME>_FILE` files, then the environment, then a .env file."""
         return (init_settings, SecretFileSource(settings_cls), env_settings, dotenv_settings)
 
+    @model_validator(mode="before")
+    @classmethod
+    def _own_database_by_default(cls, data: Any) -> Any:
+        if not isinstance(data, dict):
+            return data
+        name = data.get("service_name") or cls.model_fields["service_name"].default
+        base = f"127.0.0.1:55432/mandi_{name}"
+        data.setdefault("database_url", f"postgresql://mandi_{name}_app@{base}")
+        data.setdefault("migration_database_url", f"postgresql://mandi_{name}_owner@{base}")
+        return data
+
     @field_validator("log_level", mode="before")
     @classmethod
     def _upper_case_level(cls, value: object) -> object:
@@ -70,6 +88,24 @@ class ServiceSettings(BaseSettings):
             password = env_name(cls, str(info.field_name).replace("_url", "_password"))
             raise ValueError(f"holds a password: put it in {password} or {password}{FILE_SUFFIX}")
         return url
+
+    @model_validator(mode="after")
+    def _require_declared_secrets(self) -> Self:
+        missing = [
+            env_name(type(self), declared.setting)
+            for declared in declared_secrets(type(self), self.service_name)
+            if declared.required and getattr(self, declared.setting) is None
+        ]
+        if missing:
+            raise ValueError(f"not set: {', '.join(missing)} (or their _FILE variants)")
+        return self
+
+    def secret(self, name: str) -> str:
+        """The value of a secret setting that is set."""
+        value = getattr(self, name)
+        if not isinstance(value, SecretStr):
+            raise TypeError(f"{name} is not a secret that is set")
+        return value.get_secret_value()
 
     @model_validator(mode="after")
     def _refuse_weak_secrets(self) -> Self:

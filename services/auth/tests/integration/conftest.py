@@ -11,7 +11,7 @@ from mandi_auth.config import Settings
 from mandi_auth.entrypoints.cli import MIGRATIONS
 from mandi_runtime import migrate
 from mandi_testing import Infrastructure, TestDatabase
-from mandi_testing.platform import auth_secrets
+from mandi_testing.platform import service_secrets
 from mandi_testing.processes import service_environment
 
 _PREFIX = "MANDI_AUTH_"
@@ -22,7 +22,7 @@ def settings(infrastructure: Infrastructure, database: TestDatabase) -> Settings
     """Settings pointing at this module's database, migrated to the newest revision."""
     environment = {
         **service_environment("auth", infrastructure, database, port=0),
-        **auth_secrets(),
+        **service_secrets("auth"),
     }
     values = {name.removeprefix(_PREFIX).lower(): value for name, value in environment.items()}
     built = Settings(**values)
