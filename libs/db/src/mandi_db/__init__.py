@@ -10,7 +10,6 @@ from mandi_db.idempotency import (
     drop_idempotency_table,
     request_fingerprint,
 )
-from mandi_db.leadership import LeaderLock
 from mandi_db.ports import TransactionPort
 from mandi_db.provisioning import DatabaseSpec, drop_database, provision_database
 from mandi_db.rls import disable_tenant_isolation, enable_tenant_isolation
@@ -23,7 +22,6 @@ __all__ = [
     "IdempotencyKey",
     "IdempotencyReused",
     "IdempotencyStore",
-    "LeaderLock",
     "TenantAwareSession",
     "TenantRequired",
     "TenantlessUnitOfWork",

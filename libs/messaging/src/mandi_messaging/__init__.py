@@ -10,7 +10,12 @@ from mandi_messaging.dead_letters import (
 )
 from mandi_messaging.envelope import CONTENT_TYPE, Envelope, MalformedEnvelope
 from mandi_messaging.inbox import claim_message
-from mandi_messaging.outbox import OutboxRelay, OutboxWriter
+from mandi_messaging.outbox import (
+    OutboxAddress,
+    OutboxRelay,
+    OutboxUnitOfWork,
+    OutboxWriter,
+)
 from mandi_messaging.producer import (
     BatchPublisher,
     OutgoingMessage,
@@ -42,7 +47,9 @@ __all__ = [
     "EventRegistry",
     "Handler",
     "MalformedEnvelope",
+    "OutboxAddress",
     "OutboxRelay",
+    "OutboxUnitOfWork",
     "OutboxWriter",
     "Outcome",
     "OutgoingMessage",

@@ -11,7 +11,7 @@ import pytest
 from mandi_partners.config import Settings
 from mandi_partners.domain.partner import Contact, PartnerType
 from mandi_partners.domain.tax_ids import TaxIdKind, gstin_check_character, parse_tax_id
-from mandi_partners.entrypoints.cli import MIGRATIONS
+from mandi_partners.entrypoints.service import DEFINITION
 from mandi_partners.service_layer.partners import RegisterPartner
 from mandi_runtime import migrate
 from mandi_testing import Infrastructure, TestDatabase
@@ -32,7 +32,7 @@ def settings(infrastructure: Infrastructure, database: TestDatabase) -> Settings
     }
     values = {name.removeprefix(_PREFIX).lower(): value for name, value in environment.items()}
     built = Settings(**values)
-    migrate(built, MIGRATIONS)
+    migrate(built, DEFINITION.migrations)
     return built
 
 

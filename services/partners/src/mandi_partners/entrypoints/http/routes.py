@@ -6,7 +6,6 @@ a replayed idempotent answer says so in `Idempotent-Replayed`.
 
 from __future__ import annotations
 
-from datetime import UTC, datetime, timedelta
 from typing import Annotated
 from uuid import UUID
 
@@ -14,15 +13,8 @@ from fastapi import APIRouter, Depends, Query, Request, Response, status
 
 from mandi_errors import BadRequest
 from mandi_partners.domain.partner import PartnerStatus, PartnerType
-from mandi_partners.entrypoints.http.deps import (
-    DepsDep,
-    IdempotencyDep,
-    IfMatchDep,
-    PrincipalDep,
-    etag,
-)
+from mandi_partners.entrypoints.http.deps import DepsDep
 from mandi_partners.entrypoints.http.schemas import (
-    CURSOR_PATTERN,
     TEXT_PATTERN,
     AmendIn,
     DecisionIn,
@@ -34,6 +26,8 @@ from mandi_partners.service_layer import partners, verifying
 from mandi_partners.service_layer.partners import Decision, Outcome
 from mandi_partners.service_layer.unit_of_work import PageRequest, PartnerFilter
 from mandi_partners.service_layer.views import InternalPartnerView, PartnerView
+from mandi_runtime.pages import CURSOR_PATTERN, Position, decode_cursor, encode_cursor
+from mandi_runtime.requests import IdempotencyDep, IfMatchDep, PrincipalDep, etag
 
 __all__ = ["router"]
 
@@ -64,27 +58,6 @@ async def register_partner(
     return _answer(outcome, response)
 
 
-_EPOCH = datetime(1970, 1, 1, tzinfo=UTC)
-
-
-def _cursor(encoded: str | None) -> tuple[datetime, UUID] | None:
-    if encoded is None:
-        return None
-    micros, _, partner_id = encoded.partition("-")
-    try:
-        return _EPOCH + timedelta(microseconds=int(micros)), UUID(hex=partner_id)
-    except (ValueError, OverflowError):
-        raise BadRequest("The cursor is not one this API gave out.") from None
-
-
-def _next_cursor(position: tuple[datetime, UUID] | None) -> str | None:
-    if position is None:
-        return None
-    created_at, partner_id = position
-    micros = (created_at - _EPOCH) // timedelta(microseconds=1)
-    return f"{micros}-{partner_id.hex}"
-
-
 def _no_tax_id_in_the_query(request: Request) -> None:
     # A URL is written into access logs and traces on its way here; ignoring the parameter
     # instead would answer the whole list as if it were the partner asked for.
@@ -95,8 +68,8 @@ def _no_tax_id_in_the_query(request: Request) -> None:
         )
 
 
-def _mark_next_page(following: tuple[datetime, UUID] | None, response: Response) -> str | None:
-    next_cursor = _next_cursor(following)
+def _mark_next_page(following: Position | None, response: Response) -> str | None:
+    next_cursor = encode_cursor(following)
     if next_cursor:
         response.headers["X-Next-Cursor"] = next_cursor
     return next_cursor
@@ -129,7 +102,7 @@ async def list_partners(
         name_prefix=q,
     )
     views, following = await partners.list_partners(
-        deps, principal, criteria, PageRequest(limit, _cursor(cursor))
+        deps, principal, criteria, PageRequest(limit, decode_cursor(cursor))
     )
     next_cursor = _mark_next_page(following, response)
     if next_cursor:
@@ -149,7 +122,7 @@ async def search_partners(
     with `cursor` set to the answer's `X-Next-Cursor`.
     """
     views, following = await partners.list_partners(
-        deps, principal, body.to_filter(), PageRequest(body.limit, _cursor(body.cursor))
+        deps, principal, body.to_filter(), PageRequest(body.limit, decode_cursor(body.cursor))
     )
     _mark_next_page(following, response)
     return views
