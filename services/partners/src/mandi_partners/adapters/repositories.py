@@ -11,15 +11,11 @@ from uuid import UUID, uuid4
 
 from sqlalchemy import (
     ColumnElement,
-    Executable,
-    LargeBinary,
-    Result,
     Table,
     and_,
     delete,
     func,
     insert,
-    literal,
     or_,
     select,
     text,
@@ -30,6 +26,7 @@ from sqlalchemy.dialects.postgresql import insert as pg_insert
 from sqlalchemy.exc import IntegrityError
 from sqlmodel.ext.asyncio.session import AsyncSession
 
+from mandi_db import SealedColumn, SqlRepository
 from mandi_errors import Conflict
 from mandi_partners.adapters.protection import Column, PiiProtection, answer_field, fingerprint
 from mandi_partners.adapters.tables import contacts, locations, partners, tax_ids, tenants
@@ -50,13 +47,13 @@ __all__ = ["SqlPartners", "SqlTenants"]
 
 _WAITING = (Verification.NOT_STARTED.value, Verification.PARKED.value)
 _DUPLICATE_TAX_ID = "tax_ids_unique"
-_SEALED_COLUMNS: dict[Table, dict[str, str]] = {
-    tax_ids: {"value_sealed": Column.TAX_ID},
-    contacts: {
-        "name_sealed": Column.NAME,
-        "email_sealed": Column.EMAIL,
-        "phone_sealed": Column.PHONE,
-    },
+_SEALED_COLUMNS: dict[Table, list[SealedColumn]] = {
+    tax_ids: [SealedColumn(tax_ids.c.value_sealed, Column.TAX_ID)],
+    contacts: [
+        SealedColumn(contacts.c.name_sealed, Column.NAME),
+        SealedColumn(contacts.c.email_sealed, Column.EMAIL),
+        SealedColumn(contacts.c.phone_sealed, Column.PHONE),
+    ],
 }
 # Stored idempotent answers (mandi_db's table) hold the sealed answer, in base64, under "sealed"
 # (see SealedIdempotency). Rows are locked, so an expired key reclaimed meanwhile waits.
@@ -76,17 +73,7 @@ _RESEAL_ANSWER = text(
 )
 
 
-class _Repository:
-    def __init__(self, session: AsyncSession) -> None:
-        self._session = session
-
-    async def _execute(self, statement: Executable) -> Result[Any]:
-        # Core statements on the session's connection: the same transaction as the session's.
-        connection = await self._session.connection()
-        return await connection.execute(statement)
-
-
-class SqlTenants(_Repository):
+class SqlTenants(SqlRepository):
     """The tenants that have partners."""
 
     async def remember(self, tenant_id: UUID) -> None:
@@ -98,7 +85,7 @@ class SqlTenants(_Repository):
         return list((await self._execute(select(tenants.c.id))).scalars())
 
 
-class SqlPartners(_Repository):
+class SqlPartners(SqlRepository):
     """Partners of the transaction's tenant (row-level security does the filtering)."""
 
     def __init__(self, session: AsyncSession, protection: PiiProtection) -> None:
@@ -197,35 +184,8 @@ class SqlPartners(_Repository):
         """
         done = 0
         for table, columns in _SEALED_COLUMNS.items():
-            done += await self._reseal_table(table, columns, limit - done)
+            done += await self._reseal_stale(self._pii.cipher, table, columns, limit - done)
         return done + await self._reseal_answers(limit - done)
-
-    async def _reseal_table(self, table: Table, columns: dict[str, str], limit: int) -> int:
-        if limit <= 0:
-            return 0
-        # A stale ciphertext does not start with the current key's header: found by SQL, so a
-        # batch reads only rows still to do. Locked, so a concurrent change waits for this one.
-        header = literal(self._pii.cipher.current_header, LargeBinary)
-        length = len(self._pii.cipher.current_header)
-        stale = or_(*(func.substr(table.c[name], 1, length) != header for name in columns))
-        query = (
-            select(table.c.id, table.c.tenant_id, *(table.c[name] for name in columns))
-            .where(stale)
-            .order_by(table.c.id)
-            .limit(limit)
-            .with_for_update()
-        )
-        rows = list(await self._execute(query))
-        for row in rows:
-            resealed = {
-                name: self._pii.reseal_if_stale(
-                    getattr(row, name), SealedField.of(column, row.tenant_id, row.id)
-                )
-                for name, column in columns.items()
-            }
-            values = {name: sealed for name, sealed in resealed.items() if sealed is not None}
-            await self._execute(update(table).where(table.c.id == row.id).values(values))
-        return len(rows)
 
     async def _reseal_answers(self, limit: int) -> int:
         if limit <= 0:

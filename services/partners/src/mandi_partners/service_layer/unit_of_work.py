@@ -10,10 +10,11 @@ from collections.abc import Callable
 from contextlib import AbstractAsyncContextManager
 from dataclasses import dataclass
 from datetime import datetime, timedelta
-from typing import Any, Protocol
+from typing import Protocol
 from uuid import UUID
 
-from mandi_db import IdempotencyKey, TransactionPort
+from mandi_db import IdempotencyRecords as StoredAnswers
+from mandi_db import TransactionPort
 from mandi_messaging.registry import Event
 from mandi_partners.domain.insider_trading import InsiderLinks
 from mandi_partners.domain.partner import Partner, PartnerStatus, PartnerType
@@ -77,13 +78,9 @@ class TenantDirectory(Protocol):
     async def all(self) -> list[UUID]: ...
 
 
-class IdempotencyRecords(Protocol):
+class IdempotencyRecords(StoredAnswers, Protocol):
     """Responses stored under Idempotency-Keys, in the use case's own transaction."""
 
-    async def claim(self, key: IdempotencyKey, tenant_id: UUID) -> dict[str, Any] | None: ...
-    async def complete(
-        self, key: IdempotencyKey, tenant_id: UUID, response: dict[str, Any]
-    ) -> None: ...
     async def purge_expired(self, limit: int = 1000) -> int: ...
 
 
