@@ -1,6 +1,7 @@
-"""Mandi's database layer: asyncpg engines, units of work, tenant isolation, migrations."""
+"""Mandi's database layer: asyncpg engines, units of work, tenant isolation, read replicas."""
 
 from mandi_db.availability import database_unavailable
+from mandi_db.database import ServiceDatabase, service_database
 from mandi_db.engine import create_database_engine, create_session_factory, database_url
 from mandi_db.idempotency import (
     IdempotencyKey,
@@ -13,6 +14,7 @@ from mandi_db.idempotency import (
 from mandi_db.leadership import LeaderLock
 from mandi_db.ports import TransactionPort
 from mandi_db.provisioning import DatabaseSpec, drop_database, provision_database
+from mandi_db.replicas import ReadReplica, ReadSessions
 from mandi_db.rls import disable_tenant_isolation, enable_tenant_isolation
 from mandi_db.tenancy import TENANT_SETTING, TenantAwareSession
 from mandi_db.unit_of_work import TenantlessUnitOfWork, TenantRequired, Transaction, UnitOfWork
@@ -24,6 +26,9 @@ __all__ = [
     "IdempotencyReused",
     "IdempotencyStore",
     "LeaderLock",
+    "ReadReplica",
+    "ReadSessions",
+    "ServiceDatabase",
     "TenantAwareSession",
     "TenantRequired",
     "TenantlessUnitOfWork",
@@ -41,4 +46,5 @@ __all__ = [
     "enable_tenant_isolation",
     "provision_database",
     "request_fingerprint",
+    "service_database",
 ]
