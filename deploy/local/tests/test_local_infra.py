@@ -20,6 +20,16 @@ SCRIPTS = Path(__file__).resolve().parents[1]
 
 
 @pytest.fixture
+def local_dir(tmp_path: Path) -> Iterator[Path]:
+    """A .local of the test's own; the data folders a script made for it (under /var/tmp when
+    the test's folder is private) are removed afterwards."""
+    local = tmp_path / "local"
+    yield local
+    for data in ("postgres-replica", "postgres"):
+        shutil.rmtree((local / data).resolve(), ignore_errors=True)
+
+
+@pytest.fixture
 def taken_port() -> Iterator[int]:
     """A port on 127.0.0.1 that something else is listening on."""
     with socket.socket() as listener:
@@ -33,11 +43,11 @@ def taken_port() -> Iterator[int]:
     [("redis.sh", "MANDI_REDIS_PORT", "Redis"), ("postgres.sh", "MANDI_PG_PORT", "PostgreSQL")],
 )
 def test_a_taken_port_stops_the_script_with_one_line(
-    tmp_path: Path, taken_port: int, script: str, variable: str, what: str
+    local_dir: Path, taken_port: int, script: str, variable: str, what: str
 ) -> None:
     environment = {
         **os.environ,
-        "MANDI_LOCAL_DIR": str(tmp_path / "local"),
+        "MANDI_LOCAL_DIR": str(local_dir),
         variable: str(taken_port),
     }
     result = subprocess.run(
@@ -59,11 +69,11 @@ def test_an_unknown_command_is_refused_with_its_usage() -> None:
     assert result.stderr.startswith("error: usage:")
 
 
-def test_a_replica_without_its_primary_stops_with_one_line(tmp_path: Path) -> None:
+def test_a_replica_without_its_primary_stops_with_one_line(local_dir: Path) -> None:
     port = free_port()
     environment = {
         **os.environ,
-        "MANDI_LOCAL_DIR": str(tmp_path / "local"),
+        "MANDI_LOCAL_DIR": str(local_dir),
         "MANDI_PG_PORT": str(port),
     }
     result = subprocess.run(
@@ -76,15 +86,6 @@ def test_a_replica_without_its_primary_stops_with_one_line(tmp_path: Path) -> No
     assert result.returncode == 1
     expected = f"error: the primary PostgreSQL does not run on 127.0.0.1:{port}: start it first"
     assert result.stderr.strip().splitlines() == [f"{expected} (make infra-up)"]
-
-
-@pytest.fixture
-def local_dir(tmp_path: Path) -> Iterator[Path]:
-    """A .local of the test's own; whatever PostgreSQL ran from it is stopped and removed."""
-    local = tmp_path / "local"
-    yield local
-    for data in ("postgres-replica", "postgres"):
-        shutil.rmtree((local / data).resolve(), ignore_errors=True)
 
 
 def _infra(action: str, environment: dict[str, str]) -> subprocess.CompletedProcess[str]:
