@@ -13,8 +13,8 @@ install: ## Install uv and the locked Python workspace if missing
 	@deploy/local/bootstrap.sh
 
 .PHONY: infra-up
-infra-up: install ## Start PostgreSQL, Kafka and Redis (installing them first if needed)
-	@deploy/local/infra.sh up
+infra-up: install ## Start PostgreSQL, Kafka and Redis (installing them first if needed); REPLICA=1: and a read replica
+	@MANDI_PG_REPLICA=$(or $(REPLICA),$(MANDI_PG_REPLICA),0) deploy/local/infra.sh up
 
 .PHONY: infra-down
 infra-down: ## Stop the local infrastructure

@@ -246,3 +246,44 @@ def test_declared_secrets_say_how_each_is_made_and_where_it_is_kept(
     assert declared["vendor_token"].file == "vendor.token"
     monkeypatch.setenv("MANDI_GUARDED_FIELD_KEYS", new_secret_value("keyring"))
     assert load_settings(GuardedSettings).secret("field_keys").startswith("k1:")
+
+
+def test_without_a_read_url_every_read_goes_to_the_primary() -> None:
+    settings = load_settings(DemoSettings)
+
+    assert settings.read_database_url is None
+
+
+def test_a_read_replica_is_named_by_its_own_url(monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setenv("MANDI_DEMO_READ_DATABASE_URL", "postgresql://app@replica:5432/demo")
+    monkeypatch.setenv("MANDI_DEMO_READ_DATABASE_MAX_LAG_SECONDS", "2.5")
+
+    settings = load_settings(DemoSettings)
+
+    assert settings.read_database_url == "postgresql://app@replica:5432/demo"
+    assert settings.read_database_max_lag_seconds == 2.5
+    assert settings.read_database_check_seconds == 1.0
+
+
+def test_a_password_inside_the_read_url_points_at_the_database_password(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    monkeypatch.setenv("MANDI_DEMO_READ_DATABASE_URL", "postgresql://app:hunter2-x9@replica/demo")
+
+    with pytest.raises(ConfigurationError) as raised:
+        load_settings(DemoSettings)
+
+    message = str(raised.value)
+    assert message.startswith("MANDI_DEMO_READ_DATABASE_URL: holds a password")
+    assert "put it in MANDI_DEMO_DATABASE_PASSWORD or MANDI_DEMO_DATABASE_PASSWORD_FILE" in message
+    assert "hunter2" not in message
+
+
+@pytest.mark.parametrize(
+    "setting", ["READ_DATABASE_MAX_LAG_SECONDS", "READ_DATABASE_CHECK_SECONDS"]
+)
+def test_a_replica_bound_must_be_positive(monkeypatch: pytest.MonkeyPatch, setting: str) -> None:
+    monkeypatch.setenv(f"MANDI_DEMO_{setting}", "0")
+
+    with pytest.raises(ConfigurationError, match=f"^MANDI_DEMO_{setting}"):
+        load_settings(DemoSettings)

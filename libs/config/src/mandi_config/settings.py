@@ -28,6 +28,8 @@ __all__ = ["ServiceSettings"]
 
 Environment = Literal["development", "test", "staging", "production"]
 LogLevel = Literal["DEBUG", "INFO", "WARNING", "ERROR", "CRITICAL"]
+# URLs whose password field is not named after them.
+_PASSWORD_FIELDS = {"read_database_url": "database_password"}
 
 
 class ServiceSettings(BaseSettings):
@@ -47,6 +49,14 @@ class ServiceSettings(BaseSettings):
     # The owner role runs migrations only: the app role must not own tables (row-level security).
     migration_database_url: str = ""
     migration_database_password: SecretStr | None = None
+    # A streaming replica for reads that may be slightly stale (lists, reports); None sends every
+    # read to the primary. It signs in as the application role with `database_password`: roles
+    # and their passwords replicate with the data.
+    read_database_url: str | None = None
+    # Beyond this lag, or while the replica cannot be reached, reads go to the primary.
+    read_database_max_lag_seconds: float = Field(default=5.0, gt=0)
+    # How often the replica's health and lag are measured, in the background.
+    read_database_check_seconds: float = Field(default=1.0, gt=0)
     kafka_bootstrap_servers: str = "127.0.0.1:59092"
     redis_url: str = "redis://127.0.0.1:56379/0"
     redis_password: SecretStr | None = None
@@ -80,12 +90,13 @@ class ServiceSettings(BaseSettings):
     def _upper_case_level(cls, value: object) -> object:
         return value.upper() if isinstance(value, str) else value
 
-    @field_validator("database_url", "migration_database_url", "redis_url")
+    @field_validator("database_url", "migration_database_url", "read_database_url", "redis_url")
     @classmethod
-    def _refuse_password_in_url(cls, url: str, info: ValidationInfo) -> str:
+    def _refuse_password_in_url(cls, url: str | None, info: ValidationInfo) -> str | None:
         # A password inside a URL ends up in logs and process listings; it has its own field.
-        if urlsplit(url).password is not None:
-            password = env_name(cls, str(info.field_name).replace("_url", "_password"))
+        if url is not None and urlsplit(url).password is not None:
+            name = str(info.field_name)
+            password = env_name(cls, _PASSWORD_FIELDS.get(name, name.replace("_url", "_password")))
             raise ValueError(f"holds a password: put it in {password} or {password}{FILE_SUFFIX}")
         return url
 

@@ -1,6 +1,7 @@
-"""Mandi's database layer: asyncpg engines, units of work, tenant isolation, migrations."""
+"""Mandi's database layer: asyncpg engines, units of work, tenant isolation, read replicas."""
 
 from mandi_db.availability import database_unavailable
+from mandi_db.database import ServiceDatabase, service_database
 from mandi_db.engine import create_database_engine, create_session_factory, database_url
 from mandi_db.idempotency import (
     Answer,
@@ -16,6 +17,7 @@ from mandi_db.idempotency import (
 )
 from mandi_db.ports import TransactionPort
 from mandi_db.provisioning import DatabaseSpec, drop_database, provision_database
+from mandi_db.replicas import ReadReplica, ReadSessions
 from mandi_db.repository import SealedColumn, SqlRepository
 from mandi_db.rls import disable_tenant_isolation, enable_tenant_isolation
 from mandi_db.tenancy import TENANT_SETTING, TenantAwareSession
@@ -30,7 +32,10 @@ __all__ = [
     "IdempotencyReused",
     "IdempotencyStore",
     "IdempotentUnitOfWork",
+    "ReadReplica",
+    "ReadSessions",
     "SealedColumn",
+    "ServiceDatabase",
     "SqlRepository",
     "TenantAwareSession",
     "TenantRequired",
@@ -50,4 +55,5 @@ __all__ = [
     "idempotently",
     "provision_database",
     "request_fingerprint",
+    "service_database",
 ]
