@@ -5,8 +5,9 @@ events topic, commands) and writes one `build()` that turns the runtime's `Resou
 database, an exit stack for its own clients) into its `Wiring` (the use cases' dependencies and
 what runs beside them). The runtime does the rest, the same way for every service:
 
-- the database engine and sessions, the Kafka producer and the outbox relay, every client the
-  service registers on the exit stack, all closed in reverse order at the end;
+- the database (its primary, and a read replica when it has one), the Kafka producer and the
+  outbox relay, every client the service registers on the exit stack, all closed in reverse
+  order at the end;
 - the principal resolver (principal headers only with the gateway's secret);
 - periodic jobs, run by one leader per cluster;
 - the HTTP app's lifespan and readiness, the `serve`/`migrate` commands and the service's own.
@@ -28,7 +29,7 @@ from sqlalchemy.ext.asyncio import AsyncEngine, async_sessionmaker
 from starlette.types import ASGIApp
 
 from mandi_config import ServiceSettings
-from mandi_db import TenantAwareSession, create_database_engine, create_session_factory
+from mandi_db import ReadSessions, ServiceDatabase, TenantAwareSession, service_database
 from mandi_messaging import OutboxRelay, create_producer, ensure_topics, start_producer
 from mandi_runtime.jobs import run_periodically
 from mandi_runtime.leadership import LeaderLock
@@ -79,12 +80,32 @@ class Wiring(Generic[D]):
 
 @dataclass(frozen=True)
 class Resources(Generic[S]):
-    """What the runtime has made for a service before its own adapters."""
+    """What the runtime has made for a service before its own adapters.
+
+    `sessions` open transactions on the primary: every unit of work that writes, and reads that
+    must see the caller's own writes. `reads` may be served by the read replica (its settings'
+    `read_database_url`), falling back to the primary: lists and reports that may be a moment
+    stale. Both are the same primary when there is no replica.
+    """
 
     settings: S
-    engine: AsyncEngine
-    sessions: async_sessionmaker[TenantAwareSession]
+    database: ServiceDatabase
     stack: AsyncExitStack
+
+    @property
+    def engine(self) -> AsyncEngine:
+        """The primary's engine."""
+        return self.database.engine
+
+    @property
+    def sessions(self) -> async_sessionmaker[TenantAwareSession]:
+        """Sessions on the primary."""
+        return self.database.sessions
+
+    @property
+    def reads(self) -> ReadSessions:
+        """Read-only sessions, on the replica while it serves."""
+        return self.database.reads
 
     def close_at_the_end(self, close: Callable[[], Awaitable[Any]]) -> None:
         """Registers a client's closing, done in reverse order when the service stops."""
@@ -161,21 +182,27 @@ async def running(
 ) -> AsyncIterator[RunningService[S, D]]:
     """The service built and started (its relay, loops and jobs too, unless told otherwise)."""
     async with AsyncExitStack() as stack:
-        engine = create_database_engine(
-            settings.database_url,
-            password=_password(settings),
-            application_name=f"mandi-{definition.name}",
-        )
-        stack.push_async_callback(engine.dispose)
-        resources = Resources(settings, engine, create_session_factory(engine), stack)
+        database = await stack.enter_async_context(_database(definition, settings))
+        resources = Resources(settings, database, stack)
         wiring = definition.build(resources)
         if wiring.on_start is not None:
             await wiring.on_start()
-        service = _running_service(definition, settings, engine, wiring)
+        service = _running_service(definition, settings, database.engine, wiring)
         stack.push_async_callback(service.leader.close)
         if background:
             await _start_background(service, stack)
         yield service
+
+
+def _database(definition: ServiceDefinition[S, D], settings: S) -> ServiceDatabase:
+    return service_database(
+        settings.database_url,
+        password=_password(settings),
+        service=definition.name,
+        read_url=settings.read_database_url,
+        max_lag_seconds=settings.read_database_max_lag_seconds,
+        check_every_seconds=settings.read_database_check_seconds,
+    )
 
 
 def _running_service(

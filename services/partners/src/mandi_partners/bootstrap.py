@@ -39,12 +39,18 @@ def build(resources: Resources[Settings]) -> Wiring[PartnersDependencies]:
             sessions, protection, tenant_id=tenant_id, idempotency_retention=retention
         )
 
+    def read_uow(tenant_id: UUID) -> SqlPartnersUnitOfWork:
+        return SqlPartnersUnitOfWork(
+            resources.reads, protection, tenant_id=tenant_id, idempotency_retention=retention
+        )
+
     verifier = _verifier(settings)
     resources.close_at_the_end(verifier.aclose)
     verifications = InProcessVerifications()
     resources.close_at_the_end(verifications.drain)  # runs before the verifier closes
     deps = PartnersDependencies(
         uow=uow,
+        read_uow=read_uow,
         directory=lambda: SqlPartnersDirectory(sessions),
         clock=SystemClock(),
         verifier=verifier,

@@ -26,6 +26,8 @@ class PartnersDependencies:
     """The adapters and limits behind the use cases."""
 
     uow: UnitOfWorkFactory
+    # Read-only, on the read replica while it serves: lists, which may be a moment stale.
+    read_uow: UnitOfWorkFactory
     directory: DirectoryFactory
     clock: Clock
     verifier: Verifier

@@ -332,7 +332,7 @@ async def list_partners(
     if not principal.is_internal:
         criteria = PartnerFilter(**{**criteria.__dict__, "only_partner": principal.partner_id})
     limit = min(page.limit, deps.max_page_size)
-    async with deps.uow(principal.tenant_id) as uow:
+    async with deps.read_uow(principal.tenant_id) as uow:  # a moment stale is fine for a list
         found = await uow.partners.page(criteria, PageRequest(limit + 1, page.after))
     shown = found[:limit]
     last = shown[-1] if len(found) > limit else None
