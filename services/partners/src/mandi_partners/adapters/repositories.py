@@ -29,7 +29,14 @@ from sqlmodel.ext.asyncio.session import AsyncSession
 from mandi_db import SealedColumn, SqlRepository
 from mandi_errors import Conflict
 from mandi_partners.adapters.protection import Column, PiiProtection, answer_field, fingerprint
-from mandi_partners.adapters.tables import contacts, locations, partners, tax_ids, tenants
+from mandi_partners.adapters.tables import (
+    contacts,
+    locations,
+    partners,
+    staff,
+    tax_ids,
+    tenants,
+)
 from mandi_partners.domain.insider_trading import InsiderLinks
 from mandi_partners.domain.partner import (
     Contact,
@@ -39,11 +46,12 @@ from mandi_partners.domain.partner import (
     PartnerType,
     Verification,
 )
+from mandi_partners.domain.staff import StaffMember
 from mandi_partners.domain.tax_ids import TaxId, TaxIdKind
 from mandi_partners.service_layer.unit_of_work import PageRequest, PartnerFilter
 from mandi_security.fields import SealedField
 
-__all__ = ["SqlPartners", "SqlTenants"]
+__all__ = ["SqlPartners", "SqlStaff", "SqlTenants"]
 
 _WAITING = (Verification.NOT_STARTED.value, Verification.PARKED.value)
 _DUPLICATE_TAX_ID = "tax_ids_unique"
@@ -83,6 +91,40 @@ class SqlTenants(SqlRepository):
     async def all(self) -> list[UUID]:
         """Every tenant with partners."""
         return list((await self._execute(select(tenants.c.id))).scalars())
+
+
+class SqlStaff(SqlRepository):
+    """Users acting for the tenant's partners."""
+
+    async def link(self, member: StaffMember) -> bool:
+        """Links a user to its partner; False when it was linked already."""
+        values = {
+            "user_id": member.user_id,
+            "tenant_id": member.tenant_id,
+            "partner_id": member.partner_id,
+            "roles": list(member.roles),
+            "linked_at": member.linked_at,
+        }
+        query = pg_insert(staff).values(values).on_conflict_do_nothing().returning(staff.c.user_id)
+        return (await self._execute(query)).first() is not None
+
+    async def of_partner(self, partner_id: UUID) -> list[StaffMember]:
+        """The partner's staff, first linked first."""
+        query = (
+            select(staff)
+            .where(staff.c.partner_id == partner_id)
+            .order_by(staff.c.linked_at, staff.c.user_id)
+        )
+        return [
+            StaffMember(
+                tenant_id=row.tenant_id,
+                partner_id=row.partner_id,
+                user_id=row.user_id,
+                roles=tuple(row.roles),
+                linked_at=row.linked_at,
+            )
+            for row in await self._execute(query)
+        ]
 
 
 class SqlPartners(SqlRepository):

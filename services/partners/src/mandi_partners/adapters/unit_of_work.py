@@ -14,7 +14,7 @@ from mandi_contracts import EVENTS
 from mandi_db import IdempotencyKey, IdempotencyStore, TenantAwareSession, TenantlessUnitOfWork
 from mandi_messaging import OutboxAddress, OutboxUnitOfWork, events_topic
 from mandi_partners.adapters.protection import PiiProtection, answer_field
-from mandi_partners.adapters.repositories import SqlPartners, SqlTenants
+from mandi_partners.adapters.repositories import SqlPartners, SqlStaff, SqlTenants
 
 __all__ = [
     "SealedIdempotency",
@@ -63,6 +63,7 @@ class SqlPartnersUnitOfWork(OutboxUnitOfWork):
 
     partners: SqlPartners
     tenants: SqlTenants
+    staff: SqlStaff
     idempotency: SealedIdempotency
 
     def __init__(
@@ -81,6 +82,7 @@ class SqlPartnersUnitOfWork(OutboxUnitOfWork):
         await super().__aenter__()
         self.partners = SqlPartners(self.session, self._protection)
         self.tenants = SqlTenants(self.session)
+        self.staff = SqlStaff(self.session)
         self.idempotency = SealedIdempotency(
             IdempotencyStore(self.session, retention=self._retention), self._protection
         )

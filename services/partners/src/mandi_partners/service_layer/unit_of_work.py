@@ -18,6 +18,7 @@ from mandi_db import TransactionPort
 from mandi_messaging.registry import Event
 from mandi_partners.domain.insider_trading import InsiderLinks
 from mandi_partners.domain.partner import Partner, PartnerStatus, PartnerType
+from mandi_partners.domain.staff import StaffMember
 from mandi_partners.domain.tax_ids import TaxId
 
 __all__ = [
@@ -28,6 +29,7 @@ __all__ = [
     "PartnerFilter",
     "PartnerRepository",
     "PartnersUnitOfWork",
+    "StaffRepository",
     "TenantDirectory",
     "UnitOfWorkFactory",
 ]
@@ -71,6 +73,16 @@ class PartnerRepository(Protocol):
     async def reseal(self, limit: int) -> int: ...
 
 
+class StaffRepository(Protocol):
+    """The users acting for the tenant's partners."""
+
+    async def link(self, member: StaffMember) -> bool:
+        """Links a user to its partner; False when it was linked already."""
+
+    async def of_partner(self, partner_id: UUID) -> list[StaffMember]:
+        """The partner's staff, first linked first."""
+
+
 class TenantDirectory(Protocol):
     """The tenants that have partners, for jobs that visit every tenant."""
 
@@ -95,6 +107,9 @@ class PartnersUnitOfWork(TransactionPort, Protocol):
 
     @property
     def tenants(self) -> TenantDirectory: ...
+
+    @property
+    def staff(self) -> StaffRepository: ...
 
     @property
     def idempotency(self) -> IdempotencyRecords: ...

@@ -22,10 +22,10 @@ from mandi_partners.entrypoints.http.schemas import (
     SearchIn,
     TradeCheckOut,
 )
-from mandi_partners.service_layer import partners, verifying
+from mandi_partners.service_layer import partners, staff, verifying
 from mandi_partners.service_layer.partners import Decision, Outcome
 from mandi_partners.service_layer.unit_of_work import PageRequest, PartnerFilter
-from mandi_partners.service_layer.views import InternalPartnerView, PartnerView
+from mandi_partners.service_layer.views import InternalPartnerView, PartnerView, StaffView
 from mandi_runtime.pages import CURSOR_PATTERN, Position, decode_cursor, encode_cursor
 from mandi_runtime.requests import IdempotencyDep, IfMatchDep, PrincipalDep, etag
 
@@ -136,6 +136,14 @@ async def get_partner(
     view = await partners.get_partner(deps, principal, partner_id)
     response.headers["ETag"] = etag(view.version)
     return view
+
+
+@router.get("/{partner_id:uuid}/staff", response_model=list[StaffView])
+async def partner_staff(
+    partner_id: UUID, principal: PrincipalDep, deps: DepsDep
+) -> list[StaffView]:
+    """The users acting for the partner, as auth created them (a moment after)."""
+    return await staff.partner_staff(deps, principal, partner_id)
 
 
 @router.patch("/{partner_id:uuid}", response_model=AnyPartnerView)
