@@ -218,6 +218,24 @@ async def test_an_event_nobody_here_handles_is_acknowledged_and_skipped(
     assert outcomes("skipping", "skipped") == skipped_before + 1
 
 
+async def test_a_replay_addressed_to_another_group_is_skipped(
+    runtime: ConsumerRuntime, effects: Callable[..., Any]
+) -> None:
+    withdrawal = envelope_of(LotWithdrawn(lot_id="L4"), subject="L4", registry=EVENTS)
+    headers = {name: value.decode() for name, value in withdrawal.kafka_headers()}
+    skipped_before = outcomes("addressee", "skipped")
+
+    async with in_memory(lot_consumers("addressee"), runtime) as broker:
+        for_others = {**headers, "x-mandi-for-group": "another-group", "x-mandi-replays": "1"}
+        await broker.publish(withdrawal.data, TOPIC, key=b"L4", headers=for_others)
+        assert await effects(withdrawal) == []
+        for_us = {**headers, "x-mandi-for-group": "addressee", "x-mandi-replays": "1"}
+        await broker.publish(withdrawal.data, TOPIC, key=b"L4", headers=for_us)
+
+    assert await effects(withdrawal) == ["withdrawn L4"]
+    assert outcomes("addressee", "skipped") == skipped_before + 1
+
+
 async def test_a_failing_handler_is_retried_and_applied_once(
     runtime: ConsumerRuntime, dead_letters: DeadLetters, effects: Callable[..., Any]
 ) -> None:
@@ -398,7 +416,7 @@ def test_the_asyncapi_document_lists_each_event_with_its_schema() -> None:
         lot_consumers("documented"),
         service="lots",
         version="1.2.0",
-        publishes={"mandi.lots.graded": [LotGraded]},
+        publishes={"mandi.lots.grades": [LotGraded, LotWithdrawn]},
     )
 
     assert document["info"] == {"title": "mandi-lots", "version": "1.2.0"}
@@ -406,15 +424,17 @@ def test_the_asyncapi_document_lists_each_event_with_its_schema() -> None:
     assert schemas["LotPriced"]["required"] == ["lot_id", "price_minor", "currency"]
     assert set(schemas["LotWithdrawn"]["properties"]) == {"lot_id"}
     assert set(schemas["LotGraded"]["properties"]) == {"lot_id", "grade"}
-    [channel] = [c for c in document["channels"].values() if c["address"] == TOPIC]
-    assert "mandi.lot.priced.v2: Records the lot's price." in channel["description"]
-    assert "mandi.lot.withdrawn.v1" in channel["description"]
-    [received] = [
-        message
-        for message in document["components"]["messages"].values()
-        if "oneOf" in message["payload"]
-    ]
-    assert received["payload"]["oneOf"] == [
+    channels = document["channels"]
+    received = channels[f"{TOPIC}:documented"]
+    assert "mandi.lot.priced.v2: Records the lot's price." in received["description"]
+    assert "mandi.lot.withdrawn.v1: Records the withdrawal." in received["description"]
+    messages = document["components"]["messages"]
+    assert messages[f"{TOPIC}:documented:SubscribeMessage"]["payload"]["oneOf"] == [
         {"$ref": "#/components/schemas/LotPriced"},
+        {"$ref": "#/components/schemas/LotWithdrawn"},
+    ]
+    assert channels["mandi.lots.grades:publish"]["address"] == "mandi.lots.grades"
+    assert schemas["mandi.lots.grades:publish:Message:Payload"]["anyOf"] == [
+        {"$ref": "#/components/schemas/LotGraded"},
         {"$ref": "#/components/schemas/LotWithdrawn"},
     ]

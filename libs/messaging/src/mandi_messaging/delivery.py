@@ -158,7 +158,7 @@ class _Applied(NamedTuple):
 
 
 @contextmanager
-def observed(envelope: Envelope, topic: str) -> Iterator[None]:
+def _observed(envelope: Envelope, topic: str) -> Iterator[None]:
     """A consumer span, child of the producer's trace, with the envelope's ids bound for logs."""
     span = tracer(__name__).start_as_current_span(
         f"{topic} process",
@@ -210,7 +210,7 @@ class DeliveryPipeline:
             return await self._dead_letter(record, _GaveUp(error, attempts=1))
         if addressed_elsewhere(record.headers, self.group):
             return Outcome.SKIPPED
-        with observed(envelope, record.topic):
+        with _observed(envelope, record.topic):
             if is_discard(record.headers):
                 return await self._discard(record, envelope)
             if self._handlers(envelope.type) is None:
@@ -356,7 +356,7 @@ class DeliveryPipeline:
         record = parked.record
         envelope = read_envelope(record)  # it was read once before it was parked
         run = self._handlers(envelope.type)
-        with observed(envelope, record.topic):
+        with _observed(envelope, record.topic):
             if run is None:  # no handler takes it any more
                 await self._forget(parked)
                 return Outcome.SKIPPED

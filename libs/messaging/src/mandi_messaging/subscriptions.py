@@ -103,6 +103,7 @@ class Consumers:
     def subscribe(self, router: KafkaRouter, **options: Any) -> LogicSubscriber[Any]:
         """Declares the group's subscriber on a router: one typed call per handled event."""
         settings: dict[str, Any] = {
+            "title": f"{','.join(self.topics)}:{self.group}",
             "group_id": self.group,
             "ack_policy": AckPolicy.MANUAL,
             "auto_offset_reset": "earliest",
