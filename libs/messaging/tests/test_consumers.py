@@ -15,9 +15,17 @@ from aiokafka import ConsumerRecord
 from faststream.kafka import KafkaBroker, TestKafkaBroker
 from prometheus_client import REGISTRY
 from sqlalchemy import text
+from sqlalchemy.exc import DBAPIError
 from sqlalchemy.ext.asyncio import async_sessionmaker
 
-from mandi_db import TenantAwareSession, Transaction, UnitOfWork
+from mandi_db import (
+    TenantAwareSession,
+    Transaction,
+    UnitOfWork,
+    create_database_engine,
+    create_session_factory,
+    database_unavailable,
+)
 from mandi_messaging import (
     ConsumerRuntime,
     Consumers,
@@ -328,6 +336,26 @@ async def test_a_record_that_is_not_our_cloudevent_is_dead_lettered_at_once(
     [letter] = dead_letters.letters
     assert (letter.error_type, letter.attempts) == ("MalformedEnvelope", 1)
     assert letter.record.value == b"<xml/>"
+
+
+async def test_a_database_that_cannot_be_reached_never_dead_letters_a_message(
+    dead_letters: DeadLetters,
+) -> None:
+    engine = create_database_engine("postgresql://mandi:secret@127.0.0.1:9/nowhere")
+    runtime = ConsumerRuntime(
+        sessions=create_session_factory(engine), dead_letters=dead_letters, retry=FAST_RETRIES
+    )
+    withdrawal = envelope_of(LotWithdrawn(lot_id="L5"), subject="L5", registry=EVENTS)
+
+    try:
+        async with in_memory(lot_consumers("database-away"), runtime) as broker:
+            with pytest.raises((OSError, DBAPIError)) as raised:  # Kafka would deliver it again
+                await publish_envelope(broker, TOPIC, withdrawal)
+    finally:
+        await engine.dispose()
+
+    assert database_unavailable(raised.value)
+    assert dead_letters.letters == []
 
 
 async def test_the_handler_runs_in_the_events_context_and_its_tenants_unit_of_work(

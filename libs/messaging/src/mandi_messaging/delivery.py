@@ -103,8 +103,9 @@ class ConsumerRuntime:
     """What a service's bootstrap gives its consumer groups at run time.
 
     `unit_of_work` opens the service's own unit of work for a tenant (its repositories and
-    outbox on one session); without it, a plain `UnitOfWork` on `sessions`. `dependencies` are
-    what handlers ask for by parameter name besides `uow` and `envelope`.
+    outbox on one session); without it, a plain `UnitOfWork` on `sessions`. The pipeline's own
+    bookkeeping (waiting keys, parked messages) runs on `sessions` with no tenant. `dependencies`
+    are what handlers ask for by parameter name besides `uow` and `envelope`.
     """
 
     sessions: async_sessionmaker[TenantAwareSession]
