@@ -4,9 +4,11 @@ Kafka keeps one aggregate's messages in order (the key is the aggregate's id); a
 taken out of that order would let later messages overtake it, as Axon's sequenced dead-letter
 queue prevents. So, per consumer group, a dead-lettered message with a key blocks its key: the
 key's later messages are parked in the service's database instead of handled, while other keys
-flow on. When the dead letter comes back (a replay after a fix) and is applied, or when an
-operator discards it, the parked messages are applied in the order they arrived, and the key
-flows again.
+flow on (a record that is not our CloudEvent has no id to wait for, so it blocks nothing).
+When the dead letter comes back (a replay after a fix) and is applied, or when an operator
+discards it, the parked messages are applied in the order they arrived, and the key flows again.
+Replays and discards travel through the original topic, addressed to the group, so they reach
+the partition's owner in order with the key's live messages.
 
 The state lives in the service's database, next to the inbox, because it must survive restarts
 and be seen by whichever replica owns the partition after a rebalance:
