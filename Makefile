@@ -68,3 +68,7 @@ bench-outbox: infra-up ## Raw Kafka produce vs outbox relay: events/s and commit
 .PHONY: dlq-replay
 dlq-replay: install ## Put dead letters back on their topic: make dlq-replay TOPIC=<topic>.dlq
 	@$(RUN) python -m mandi_messaging.dlq replay --dlq-topic "$(TOPIC)"
+
+.PHONY: dlq-discard
+dlq-discard: install ## Give up on dead letters, releasing what waits behind them: make dlq-discard TOPIC=<topic>.dlq
+	@$(RUN) python -m mandi_messaging.dlq discard --dlq-topic "$(TOPIC)"
