@@ -1,22 +1,29 @@
-"""Writes deploy/local/services.txt and secrets.txt from the services' settings classes.
+"""Writes what is derived from the services' own declarations, and checks it is current.
 
-Each service declares its port and its secrets once, in its `Settings`; the local scripts read
-these two files (shell cannot read Python). `make lint` checks they are up to date.
+- deploy/local/services.txt and secrets.txt, from each service's `Settings` (its port and its
+  secrets, declared once there; the local scripts read these files: shell cannot read Python);
+- docs/asyncapi/<service>.json, each service's AsyncAPI document, from its definition (the
+  events its consumer groups take and those it publishes).
 
-    python tools/service_manifest.py write    # rewrite both files
+`make lint` checks they are up to date.
+
+    python tools/service_manifest.py write    # rewrite them
     python tools/service_manifest.py check    # exit 1 naming a stale file
 """
 
 from __future__ import annotations
 
 import importlib
+import json
 import sys
 from pathlib import Path
 
 from mandi_config import declared_secrets
+from mandi_runtime import asyncapi_of
 
 ROOT = Path(__file__).resolve().parent.parent
 DEPLOY_LOCAL = ROOT / "deploy" / "local"
+ASYNCAPI = ROOT / "docs" / "asyncapi"
 
 _SERVICES_HEADER = """\
 # Written by tools/service_manifest.py from each service's Settings: do not edit by hand.
@@ -67,19 +74,28 @@ def render_secrets() -> str:
     return _SECRETS_HEADER + "\n".join(lines) + "\n"
 
 
+def render_asyncapi(service: str) -> str:
+    """The service's AsyncAPI document, as written under docs/asyncapi."""
+    definition = importlib.import_module(f"mandi_{service}.entrypoints.service").DEFINITION
+    return json.dumps(asyncapi_of(definition), indent=2, sort_keys=True) + "\n"
+
+
 def _files() -> dict[Path, str]:
     return {
         DEPLOY_LOCAL / "services.txt": render_services(),
         DEPLOY_LOCAL / "secrets.txt": render_secrets(),
+        **{ASYNCAPI / f"{name}.json": render_asyncapi(name) for name in service_names()},
     }
 
 
 def main() -> None:
     """Writes or checks the files."""
     action = sys.argv[1] if len(sys.argv) > 1 else "check"
-    stale = [path for path, text in _files().items() if path.read_text() != text]
+    files = _files()
+    stale = [path for path, text in files.items() if not path.exists() or path.read_text() != text]
     if action == "write":
-        for path, text in _files().items():
+        for path, text in files.items():
+            path.parent.mkdir(parents=True, exist_ok=True)
             path.write_text(text)
     elif stale:
         names = ", ".join(str(path.relative_to(ROOT)) for path in stale)

@@ -58,6 +58,9 @@ class ServiceSettings(BaseSettings):
     # How often the replica's health and lag are measured, in the background.
     read_database_check_seconds: float = Field(default=1.0, gt=0)
     kafka_bootstrap_servers: str = "127.0.0.1:59092"
+    # Where the service's consumer groups run: inside `serve` (each worker joins the groups), or
+    # only in processes of their own (`python -m mandi_<service> consume`), scaled apart.
+    consumers_in_serve: bool = True
     redis_url: str = "redis://127.0.0.1:56379/0"
     redis_password: SecretStr | None = None
     otlp_endpoint: str | None = None

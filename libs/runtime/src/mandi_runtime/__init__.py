@@ -5,6 +5,7 @@ the runtime owns everything else. docs/new-service.md shows the template, file b
 """
 
 from mandi_runtime.app import ReadinessCheck, app_of, create_service_app
+from mandi_runtime.asyncapi import asyncapi_of
 from mandi_runtime.cli import service_main
 from mandi_runtime.clock import Clock, SystemClock
 from mandi_runtime.commands import (
@@ -39,6 +40,7 @@ __all__ = [
     "SystemClock",
     "Wiring",
     "app_of",
+    "asyncapi_of",
     "create_service_app",
     "migrate",
     "require_free_port",

@@ -20,7 +20,7 @@ from starlette.exceptions import HTTPException
 from starlette.middleware import Middleware
 from starlette.requests import Request
 from starlette.responses import JSONResponse, Response
-from starlette.routing import Match
+from starlette.routing import Match, Route
 from starlette.status import HTTP_405_METHOD_NOT_ALLOWED
 from starlette.types import ASGIApp
 
@@ -29,6 +29,7 @@ from mandi_db import database_unavailable
 from mandi_errors import DependencyUnavailable, NotFound
 from mandi_errors.http import BodySizeLimitMiddleware, install_problem_handlers, problem_response
 from mandi_observability import get_logger, instrument_app
+from mandi_runtime.asyncapi import asyncapi_of
 from mandi_runtime.openapi import Amendment, install_contract
 from mandi_runtime.service import ServiceDefinition, running
 from mandi_runtime.unavailable import Unavailable, UnavailableDependencyMiddleware
@@ -154,9 +155,26 @@ def app_of(
         unavailable=definition.unavailable,
         amendments=[partial(_amend, amend, resolved) for amend in definition.amendments],
     )
+    # Ahead of the service's routes, as the other platform routes are.
+    app.router.routes.insert(
+        0, Route("/asyncapi.json", _asyncapi_route(definition), include_in_schema=False)
+    )
     for fast_path in definition.fast_paths:
         _answer_first(app, fast_path, settings.service_name)
     return app
+
+
+def _asyncapi_route(
+    definition: ServiceDefinition[Any, Any],
+) -> Callable[[Request], Awaitable[JSONResponse]]:
+    document: dict[str, Any] = {}
+
+    async def asyncapi(_request: Request) -> JSONResponse:
+        if not document:  # made once, on first demand: it needs no I/O
+            document.update(asyncapi_of(definition))
+        return JSONResponse(document)
+
+    return asyncapi
 
 
 def _amend(

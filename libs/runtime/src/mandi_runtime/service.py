@@ -17,20 +17,36 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
-from collections.abc import AsyncIterator, Awaitable, Callable, Sequence
-from contextlib import AsyncExitStack, asynccontextmanager
+from collections.abc import AsyncIterator, Awaitable, Callable, Mapping, Sequence
+from contextlib import AbstractAsyncContextManager, AsyncExitStack, asynccontextmanager
 from dataclasses import dataclass, field
 from importlib.resources.abc import Traversable
 from typing import Any, Generic, TypeVar
+from uuid import UUID
 
+from aiokafka import AIOKafkaProducer
 from fastapi import APIRouter
 from sqlalchemy import text
 from sqlalchemy.ext.asyncio import AsyncEngine, async_sessionmaker
 from starlette.types import ASGIApp
 
 from mandi_config import ServiceSettings
-from mandi_db import ReadSessions, ServiceDatabase, TenantAwareSession, service_database
-from mandi_messaging import OutboxRelay, create_producer, ensure_topics, start_producer
+from mandi_db import (
+    ReadSessions,
+    ServiceDatabase,
+    TenantAwareSession,
+    Transaction,
+    service_database,
+)
+from mandi_messaging import (
+    Consumers,
+    Event,
+    OutboxRelay,
+    create_producer,
+    ensure_topics,
+    start_producer,
+)
+from mandi_runtime.consuming import start_consumers
 from mandi_runtime.jobs import run_periodically
 from mandi_runtime.leadership import LeaderLock
 from mandi_runtime.unavailable import Unavailable
@@ -76,6 +92,10 @@ class Wiring(Generic[D]):
     readiness: Sequence[Callable[[], Awaitable[object]]] = ()
     on_start: Callable[[], Awaitable[None]] | None = None
     token_verifier: TokenVerifier | None = None
+    # What the service's event handlers get: `uow` opened by this factory for the envelope's
+    # tenant (by default a plain unit of work), and any other parameter by its name from here.
+    consumer_unit_of_work: Callable[[UUID], AbstractAsyncContextManager[Transaction]] | None = None
+    handler_dependencies: Mapping[str, object] = field(default_factory=dict)
 
 
 @dataclass(frozen=True)
@@ -139,6 +159,8 @@ class ServiceDefinition(Generic[S, D]):
     # ASGI wrappers outside every middleware, for an endpoint too hot for them (the gateway's
     # authorize): each takes the app and the service's name.
     fast_paths: Sequence[Callable[[ASGIApp, str], ASGIApp]] = ()
+    consumers: Sequence[Consumers] = ()  # its consumer groups, each with its handlers
+    publishes: Sequence[type[Event]] = ()  # the events its outbox writes (AsyncAPI)
 
     @property
     def app_factory(self) -> str:
@@ -152,16 +174,22 @@ class RunningService(Generic[S, D]):
 
     definition: ServiceDefinition[S, D]
     settings: S
-    engine: AsyncEngine
+    database: ServiceDatabase
     wiring: Wiring[D]
     resolver: PrincipalResolver
     leader: LeaderLock
+    producer: AIOKafkaProducer | None = None
     tasks: list[asyncio.Task[None]] = field(default_factory=list)
 
     @property
     def deps(self) -> D:
         """The use cases' dependencies."""
         return self.wiring.deps
+
+    @property
+    def engine(self) -> AsyncEngine:
+        """The primary's engine."""
+        return self.database.engine
 
     async def check_readiness(self) -> None:
         """Raises unless the database and the service's own dependencies answer."""
@@ -178,17 +206,33 @@ def _password(settings: ServiceSettings) -> str | None:
 
 @asynccontextmanager
 async def running(
-    definition: ServiceDefinition[S, D], settings: S, *, background: bool = True
+    definition: ServiceDefinition[S, D],
+    settings: S,
+    *,
+    background: bool = True,
+    consume: bool | None = None,
 ) -> AsyncIterator[RunningService[S, D]]:
-    """The service built and started (its relay, loops and jobs too, unless told otherwise)."""
+    """The service built and started.
+
+    `background` starts its relay, loops and jobs; `consume` its consumer groups (by default
+    with the background, where the settings keep consumers in `serve`).
+    """
+    if consume is None:
+        consume = background and settings.consumers_in_serve
     async with AsyncExitStack() as stack:
         database = await stack.enter_async_context(_database(definition, settings))
         resources = Resources(settings, database, stack)
         wiring = definition.build(resources)
         if wiring.on_start is not None:
             await wiring.on_start()
-        service = _running_service(definition, settings, database.engine, wiring)
+        service = _running_service(definition, settings, database, wiring)
         stack.push_async_callback(service.leader.close)
+        if background or (consume and definition.consumers):
+            service.producer = await _producer(definition.name, settings, stack)
+        if consume and definition.consumers:
+            await start_consumers(
+                definition.name, definition.consumers, resources, wiring, service.producer
+            )
         if background:
             await _start_background(service, stack)
         yield service
@@ -206,19 +250,20 @@ def _database(definition: ServiceDefinition[S, D], settings: S) -> ServiceDataba
 
 
 def _running_service(
-    definition: ServiceDefinition[S, D], settings: S, engine: AsyncEngine, wiring: Wiring[D]
+    definition: ServiceDefinition[S, D], settings: S, database: ServiceDatabase, wiring: Wiring[D]
 ) -> RunningService[S, D]:
     resolver = PrincipalResolver(
         gateway_secret=settings.secret("gateway_secret"), verifier=wiring.token_verifier
     )
     leader = LeaderLock(settings.database_url, password=_password(settings))
-    return RunningService(definition, settings, engine, wiring, resolver, leader)
+    return RunningService(definition, settings, database, wiring, resolver, leader)
 
 
 async def _start_background(service: RunningService[Any, Any], stack: AsyncExitStack) -> None:
     work: list[Awaitable[None]] = []
-    if service.definition.topic is not None:
-        work.append(await _outbox_relay(service, stack))
+    topic, producer = service.definition.topic, service.producer
+    if topic is not None and producer is not None:
+        work.append(await _outbox_relay(service, topic, producer))
     work += [loop() for loop in service.wiring.loops]
     work += [
         run_periodically(job.name, job.every_seconds, job.run, service.leader)
@@ -228,17 +273,21 @@ async def _start_background(service: RunningService[Any, Any], stack: AsyncExitS
     stack.push_async_callback(_cancel, service.tasks)  # first to run when the service stops
 
 
-async def _outbox_relay(
-    service: RunningService[Any, Any], stack: AsyncExitStack
-) -> Awaitable[None]:
-    settings, topic = service.settings, service.definition.topic
-    assert topic is not None  # noqa: S101 - the caller checked
-    await ensure_topics(settings.kafka_bootstrap_servers, [topic])
-    producer = create_producer(
-        settings.kafka_bootstrap_servers, client_id=f"mandi-{service.definition.name}-relay"
-    )
+async def _producer(
+    name: str, settings: ServiceSettings, stack: AsyncExitStack
+) -> AIOKafkaProducer:
+    """The service's one producer: its outbox relay's and its dead letters'."""
+    producer = create_producer(settings.kafka_bootstrap_servers, client_id=f"mandi-{name}")
     await start_producer(producer, settings.kafka_bootstrap_servers)
     stack.push_async_callback(producer.stop)
+    return producer
+
+
+async def _outbox_relay(
+    service: RunningService[Any, Any], topic: str, producer: AIOKafkaProducer
+) -> Awaitable[None]:
+    settings = service.settings
+    await ensure_topics(settings.kafka_bootstrap_servers, [topic])
     relay = OutboxRelay(
         dsn=settings.database_url,
         password=_password(settings),

@@ -30,6 +30,7 @@ from mandi_testing.processes import (
     RunningService,
     ServiceFailed,
     free_port,
+    running_consumers,
     running_gateway,
     running_service,
     service_environment,
@@ -125,9 +126,12 @@ def _running_partners(
         **service_environment("partners", infrastructure, database, port),
         **service_secrets("partners", shared),
         "MANDI_PARTNERS_VERIFIER_URL": verifier.url,
+        # Its consumers in a process of their own, as a deployment may scale them apart.
+        "MANDI_PARTNERS_CONSUMERS_IN_SERVE": "false",
         **_as_environment(settings, "MANDI_PARTNERS_"),
     }
     service = stack.enter_context(running_service("partners", environment, port, workdir))
+    stack.enter_context(running_consumers("partners", environment, workdir))
     return service, verifier
 
 

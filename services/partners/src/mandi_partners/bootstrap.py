@@ -58,7 +58,7 @@ def build(resources: Resources[Settings]) -> Wiring[PartnersDependencies]:
         verification_lease=timedelta(seconds=_verifier_deadline(settings) + 5),
     )
     verifications.verify = partial(verify_partner, deps)
-    return Wiring(deps, jobs=_jobs(settings, deps))
+    return Wiring(deps, jobs=_jobs(settings, deps), consumer_unit_of_work=uow)
 
 
 def _jobs(settings: Settings, deps: PartnersDependencies) -> list[PeriodicJob]:

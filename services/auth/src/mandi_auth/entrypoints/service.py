@@ -11,6 +11,7 @@ from mandi_auth.config import Settings
 from mandi_auth.entrypoints.commands import COMMANDS
 from mandi_auth.entrypoints.http.authorize import AuthorizeFastPath
 from mandi_auth.entrypoints.http.routes import router
+from mandi_contracts import AUTH_EVENTS
 from mandi_messaging import events_topic
 from mandi_runtime import ServiceDefinition
 
@@ -35,4 +36,5 @@ DEFINITION = ServiceDefinition(
     amendments=[_plans],
     # The gateway asks before each request: answered outside every middleware.
     fast_paths=[AuthorizeFastPath],
+    publishes=AUTH_EVENTS,
 )

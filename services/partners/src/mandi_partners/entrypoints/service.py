@@ -5,9 +5,11 @@ from __future__ import annotations
 from importlib import resources
 from typing import Any
 
+from mandi_contracts import PARTNER_EVENTS
 from mandi_messaging import events_topic
 from mandi_partners.bootstrap import build
 from mandi_partners.config import Settings
+from mandi_partners.entrypoints.consumers import consumers
 from mandi_partners.entrypoints.http.routes import router
 from mandi_partners.service_layer.dependencies import PartnersDependencies
 from mandi_partners.service_layer.verifying import reseal_all
@@ -34,4 +36,6 @@ DEFINITION = ServiceDefinition(
     commands=[Command("reseal", "re-encrypt sealed values made with older keys, now", _reseal)],
     # The verifier is not a readiness check: while it is down, applications are parked.
     amendments=[require_if_match],
+    consumers=[consumers],
+    publishes=PARTNER_EVENTS,
 )
