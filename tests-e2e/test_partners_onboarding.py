@@ -602,3 +602,7 @@ def test_a_user_auth_creates_for_a_partner_joins_its_staff_through_auth_s_events
         assert partner_staff.get(f"/api/v1/partners/{own['id']}/staff").status_code == 200
         assert partner_staff.get(f"/api/v1/partners/{other['id']}/staff").status_code == 404
     assert _staff_of(gateway, other["id"])().json() == []
+    # The consumer process, which serves no API, still answers its metrics.
+    port = platform.partners.environment["MANDI_PARTNERS_CONSUME_METRICS_PORT"]
+    metrics = httpx.get(f"http://127.0.0.1:{port}/metrics").text
+    assert 'mandi_consumer_messages_total{group="partners"' in metrics

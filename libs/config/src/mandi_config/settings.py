@@ -61,6 +61,8 @@ class ServiceSettings(BaseSettings):
     # Where the service's consumer groups run: inside `serve` (each worker joins the groups), or
     # only in processes of their own (`python -m mandi_<service> consume`), scaled apart.
     consumers_in_serve: bool = True
+    # Where `consume` answers /metrics (it serves no API); 0: on no port.
+    consume_metrics_port: int = Field(default=0, ge=0, le=65535)
     redis_url: str = "redis://127.0.0.1:56379/0"
     redis_password: SecretStr | None = None
     otlp_endpoint: str | None = None

@@ -61,7 +61,8 @@ CONSUMER_LAG = Gauge(
 )
 CONSUMER_HANDLER_OUTCOMES = Counter(
     "mandi_consumer_messages_total",
-    "Messages handled by a consumer, by outcome: processed, duplicate, retried, dead_lettered.",
+    "Messages handled by a consumer, by outcome: processed, duplicate, retried, parked, skipped,"
+    " discarded, dead_lettered.",
     ["group", "topic", "outcome"],
 )
 DEAD_LETTERS = Counter(

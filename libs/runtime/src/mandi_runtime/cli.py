@@ -19,6 +19,8 @@ import sys
 from pathlib import Path
 from typing import Any
 
+from prometheus_client import start_http_server
+
 from mandi_config import load_settings, run_or_exit
 from mandi_observability import configure_logging, configure_tracing, get_logger
 from mandi_runtime.asyncapi import asyncapi_of
@@ -67,6 +69,8 @@ async def _consume(definition: ServiceDefinition[Any, Any], settings: Any) -> No
     loop = asyncio.get_running_loop()
     for signal_number in (signal.SIGTERM, signal.SIGINT):
         loop.add_signal_handler(signal_number, stopped.set)
+    if settings.consume_metrics_port:
+        start_http_server(settings.consume_metrics_port, addr=settings.http_host)
     async with running(definition, settings, background=False, consume=True):
         _log.info("consuming", groups=[group.group for group in definition.consumers])
         await stopped.wait()

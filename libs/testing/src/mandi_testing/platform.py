@@ -128,6 +128,7 @@ def _running_partners(
         "MANDI_PARTNERS_VERIFIER_URL": verifier.url,
         # Its consumers in a process of their own, as a deployment may scale them apart.
         "MANDI_PARTNERS_CONSUMERS_IN_SERVE": "false",
+        "MANDI_PARTNERS_CONSUME_METRICS_PORT": str(free_port()),
         **_as_environment(settings, "MANDI_PARTNERS_"),
     }
     service = stack.enter_context(running_service("partners", environment, port, workdir))
