@@ -3,25 +3,31 @@
 from __future__ import annotations
 
 import base64
-from collections import defaultdict
-from collections.abc import Iterable, Sequence
+import json
+from collections.abc import Iterable
 from datetime import timedelta
+from types import SimpleNamespace
 from typing import Any
 from uuid import UUID, uuid4
 
 from sqlalchemy import (
     ColumnElement,
+    LargeBinary,
+    ScalarSelect,
     Table,
     and_,
     delete,
     func,
     insert,
+    literal,
+    literal_column,
     or_,
     select,
     text,
     tuple_,
     update,
 )
+from sqlalchemy.dialects.postgresql import aggregate_order_by
 from sqlalchemy.dialects.postgresql import insert as pg_insert
 from sqlalchemy.exc import IntegrityError
 from sqlmodel.ext.asyncio.session import AsyncSession
@@ -136,9 +142,11 @@ class SqlPartners(SqlRepository):
 
     async def get(self, partner_id: UUID, *, for_update: bool = False) -> Partner | None:
         """The partner, locked until the transaction ends when it is to be changed."""
-        query = select(partners).where(partners.c.id == partner_id)
-        row = (await self._execute(query.with_for_update() if for_update else query)).first()
-        return (await self._assemble([row]))[0] if row else None
+        query = _WITH_CHILDREN.where(partners.c.id == partner_id)
+        # FOR UPDATE OF partners: its children are read, not locked (they change with it).
+        locked = query.with_for_update(of=partners) if for_update else query
+        row = (await self._execute(locked)).first()
+        return self._assembled(row) if row else None
 
     async def add(self, partner: Partner) -> None:
         """Stores a new partner; a tax id another partner holds is a Conflict."""
@@ -169,11 +177,11 @@ class SqlPartners(SqlRepository):
 
     async def page(self, criteria: PartnerFilter, page: PageRequest) -> list[Partner]:
         """Partners matching the filter, oldest first, after the page's cursor."""
-        query = select(partners).where(*self._conditions(criteria))
+        query = _WITH_CHILDREN.where(*self._conditions(criteria))
         if page.after is not None:
             query = query.where(tuple_(partners.c.created_at, partners.c.id) > tuple_(*page.after))
         query = query.order_by(partners.c.created_at, partners.c.id).limit(page.limit)
-        return await self._assemble(list(await self._execute(query)))
+        return [self._assembled(row) for row in await self._execute(query)]
 
     async def insider_links(self, partner_id: UUID) -> InsiderLinks | None:
         """The partner's group and the fingerprints of its directors and other contacts."""
@@ -362,33 +370,18 @@ class SqlPartners(SqlRepository):
             "is_director": contact.is_director,
         }
 
-    async def _assemble(self, rows: Sequence[Any]) -> list[Partner]:
-        ids = [row.id for row in rows]
-        children = {
-            table: await self._children_of(table, ids) for table in (tax_ids, contacts, locations)
-        }
-        return [self._assembled(row, children) for row in rows]
-
-    def _assembled(self, row: Any, children: dict[Table, dict[UUID, list[Any]]]) -> Partner:
-        tax_id_rows = children[tax_ids][row.id]
+    def _assembled(self, row: Any) -> Partner:
+        tax_id_rows = _children(row.tax_ids_json)
         held = tuple(self._tax_id(child) for child in tax_id_rows)
         return self._partner(
             row,
             held,
-            tuple(self._contact(child) for child in children[contacts][row.id]),
-            tuple(_location(child) for child in children[locations][row.id]),
+            tuple(self._contact(child) for child in _children(row.contacts_json)),
+            tuple(_location(child) for child in _children(row.locations_json)),
             contested=frozenset(
                 tax_id for tax_id, child in zip(held, tax_id_rows, strict=True) if child.contested
             ),
         )
-
-    async def _children_of(self, table: Table, ids: list[UUID]) -> dict[UUID, list[Any]]:
-        grouped: dict[UUID, list[Any]] = defaultdict(list)
-        if ids:
-            query = select(table).where(table.c.partner_id.in_(ids)).order_by(table.c.position)
-            for row in await self._execute(query):
-                grouped[row.partner_id].append(row)
-        return grouped
 
     @staticmethod
     def _partner(
@@ -472,3 +465,46 @@ def _fingerprints(people: Iterable[Any]) -> frozenset[str]:
 
 def _escaped_like(text: str) -> str:
     return text.replace("\\", "\\\\").replace("%", "\\%").replace("_", "\\_")
+
+
+def _children_json(table: Table, *names: str) -> ScalarSelect[Any]:
+    """A partner's rows of a child table, in order, as one JSON array (bytes as hex)."""
+    fields: list[Any] = []
+    for name in ("id", "tenant_id", *names):
+        column = table.c[name]
+        value = func.encode(column, "hex") if isinstance(column.type, LargeBinary) else column
+        fields += [literal(name), value]
+    rows = func.json_agg(aggregate_order_by(func.json_build_object(*fields), table.c.position))
+    return (
+        select(func.coalesce(rows, literal_column("'[]'::json")))
+        .where(table.c.partner_id == partners.c.id)
+        .scalar_subquery()
+    )
+
+
+# A partner and its children in one statement: one round trip for a read, however many children.
+_WITH_CHILDREN = select(
+    partners,
+    _children_json(tax_ids, "kind", "country", "value_sealed", "contested").label("tax_ids_json"),
+    _children_json(contacts, "name_sealed", "email_sealed", "phone_sealed", "is_director").label(
+        "contacts_json"
+    ),
+    _children_json(
+        locations, "label", "address", "country", "latitude", "longitude", "place_id"
+    ).label("locations_json"),
+)
+_SEALED = frozenset({"value_sealed", "name_sealed", "email_sealed", "phone_sealed"})
+
+
+def _children(encoded: str | list[dict[str, Any]]) -> list[SimpleNamespace]:
+    """The child rows `_children_json` aggregated, with their ids and sealed bytes restored."""
+    rows = json.loads(encoded) if isinstance(encoded, str) else encoded
+    return [SimpleNamespace(**_restored(row)) for row in rows]
+
+
+def _restored(row: dict[str, Any]) -> dict[str, Any]:
+    restored = dict(row, id=UUID(row["id"]), tenant_id=UUID(row["tenant_id"]))
+    for name in _SEALED & row.keys():
+        if row[name] is not None:
+            restored[name] = bytes.fromhex(row[name])
+    return restored

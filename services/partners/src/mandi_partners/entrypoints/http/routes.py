@@ -10,6 +10,7 @@ from typing import Annotated
 from uuid import UUID
 
 from fastapi import APIRouter, Depends, Query, Request, Response, status
+from starlette.convertors import StringConvertor, register_url_convertor
 
 from mandi_errors import BadRequest
 from mandi_partners.domain.partner import PartnerStatus, PartnerType
@@ -179,7 +180,16 @@ async def verify_again(
     return view
 
 
-@router.post("/{partner_id:uuid}/{decision}", response_model=AnyPartnerView)
+class _DecisionConvertor(StringConvertor):
+    # Only a decision's name matches the route: POST /{id}/staff is then a 405, as the other
+    # sub-resources' are, not a 422 naming the decisions.
+    regex = "|".join(decision.value for decision in Decision)
+
+
+register_url_convertor("decision", _DecisionConvertor())
+
+
+@router.post("/{partner_id:uuid}/{decision:decision}", response_model=AnyPartnerView)
 async def decide(
     *,
     partner_id: UUID,
