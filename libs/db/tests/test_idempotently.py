@@ -2,13 +2,11 @@
 
 from __future__ import annotations
 
-import asyncio
 import json
-from collections.abc import AsyncIterator, Awaitable, Callable
+from collections.abc import Awaitable, Callable
 from typing import Any, Self
 from uuid import UUID, uuid4
 
-import asyncpg
 import pytest
 from pydantic import BaseModel
 from sqlalchemy import text
@@ -21,14 +19,11 @@ from mandi_db import (
     IdempotencyStore,
     TenantAwareSession,
     UnitOfWork,
-    create_database_engine,
     create_idempotency_table,
-    create_session_factory,
     enable_tenant_isolation,
     idempotently,
     request_fingerprint,
 )
-from mandi_testing import TestDatabase
 
 pytestmark = pytest.mark.integration
 
@@ -59,42 +54,7 @@ class NotesUnitOfWork(UnitOfWork):
         return self
 
 
-async def _apply_schema(owner_url: str) -> None:
-    connection = await asyncpg.connect(owner_url)
-    try:
-        for statement in [
-            *create_idempotency_table(),
-            NOTES_TABLE,
-            *enable_tenant_isolation("notes"),
-        ]:
-            await connection.execute(statement)
-    finally:
-        await connection.close()
-
-
-@pytest.fixture(scope="module")
-def notes_database(database: TestDatabase) -> TestDatabase:
-    """This module's database with the idempotency keys and a `notes` table, both under RLS."""
-    asyncio.run(_apply_schema(database.owner_url))
-    return database
-
-
-@pytest.fixture
-async def sessions(
-    notes_database: TestDatabase,
-) -> AsyncIterator[async_sessionmaker[TenantAwareSession]]:
-    """Sessions as the application role, which row-level security binds."""
-    engine = create_database_engine(notes_database.app_url)
-    try:
-        yield create_session_factory(engine)
-    finally:
-        await engine.dispose()
-
-
-@pytest.fixture
-def tenant() -> UUID:
-    """A tenant of this test's own, so tests see none of each other's rows."""
-    return uuid4()
+SCHEMA = [*create_idempotency_table(), NOTES_TABLE, *enable_tenant_isolation("notes")]
 
 
 class NoteWriter:

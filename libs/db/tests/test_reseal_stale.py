@@ -2,12 +2,9 @@
 
 from __future__ import annotations
 
-import asyncio
 import os
-from collections.abc import AsyncIterator
 from uuid import UUID, uuid4
 
-import asyncpg
 import pytest
 from cryptography.exceptions import InvalidTag
 from sqlalchemy import Column, LargeBinary, MetaData, Table, Uuid, select, update
@@ -18,12 +15,9 @@ from mandi_db import (
     SqlRepository,
     TenantAwareSession,
     UnitOfWork,
-    create_database_engine,
-    create_session_factory,
     enable_tenant_isolation,
 )
 from mandi_security import FieldCipher
-from mandi_testing import TestDatabase
 
 pytestmark = pytest.mark.integration
 
@@ -60,38 +54,7 @@ class SqlContacts(SqlRepository):
         return await self._reseal_stale(cipher, contacts, [NAME, PHONE], limit)
 
 
-async def _apply_schema(owner_url: str) -> None:
-    connection = await asyncpg.connect(owner_url)
-    try:
-        for statement in [CONTACTS_TABLE, *enable_tenant_isolation("contacts")]:
-            await connection.execute(statement)
-    finally:
-        await connection.close()
-
-
-@pytest.fixture(scope="module")
-def contacts_database(database: TestDatabase) -> TestDatabase:
-    """This module's database with a `contacts` table under row-level security."""
-    asyncio.run(_apply_schema(database.owner_url))
-    return database
-
-
-@pytest.fixture
-async def sessions(
-    contacts_database: TestDatabase,
-) -> AsyncIterator[async_sessionmaker[TenantAwareSession]]:
-    """Sessions as the application role, which row-level security binds."""
-    engine = create_database_engine(contacts_database.app_url)
-    try:
-        yield create_session_factory(engine)
-    finally:
-        await engine.dispose()
-
-
-@pytest.fixture
-def tenant() -> UUID:
-    """A tenant of this test's own, so tests see none of each other's rows."""
-    return uuid4()
+SCHEMA = [CONTACTS_TABLE, *enable_tenant_isolation("contacts")]
 
 
 def _seal(
