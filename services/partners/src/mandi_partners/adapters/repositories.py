@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import base64
 import json
-from collections.abc import Iterable
+from collections.abc import Iterable, Sequence
 from datetime import timedelta
 from types import SimpleNamespace
 from typing import Any
@@ -139,6 +139,9 @@ class SqlPartners(SqlRepository):
     def __init__(self, session: AsyncSession, protection: PiiProtection) -> None:
         super().__init__(session)
         self._pii = protection
+        # The children each partner had when read or written in this transaction: a save
+        # rewrites only the child tables that changed since (a decision rewrites none).
+        self._stored: dict[UUID, dict[Table, object]] = {}
 
     async def get(self, partner_id: UUID, *, for_update: bool = False) -> Partner | None:
         """The partner, locked until the transaction ends when it is to be changed."""
@@ -146,20 +149,38 @@ class SqlPartners(SqlRepository):
         # FOR UPDATE OF partners: its children are read, not locked (they change with it).
         locked = query.with_for_update(of=partners) if for_update else query
         row = (await self._execute(locked)).first()
-        return self._assembled(row) if row else None
+        if row is None:
+            return None
+        partner = self._assembled(row)
+        self._stored[partner.id] = _children_of(partner)
+        return partner
 
     async def add(self, partner: Partner) -> None:
         """Stores a new partner; a tax id another partner holds is a Conflict."""
         await self._execute(insert(partners).values(self._partner_values(partner)))
-        await self._write_children(partner)
+        await self._write_children(partner, (tax_ids, contacts, locations))
+        self._stored[partner.id] = _children_of(partner)
 
     async def save(self, partner: Partner) -> None:
         """Stores a changed partner (its row is locked by `get(..., for_update=True)`)."""
         values = self._partner_values(partner)
         await self._execute(update(partners).where(partners.c.id == partner.id).values(values))
-        for table in (tax_ids, contacts, locations):
+        stored, now = self._stored.get(partner.id, {}), _children_of(partner)
+        changed = [table for table, children in now.items() if stored.get(table) != children]
+        for table in changed:
             await self._execute(delete(table).where(table.c.partner_id == partner.id))
-        await self._write_children(partner)
+        await self._write_children(partner, changed)
+        self._stored[partner.id] = now
+
+    def links_of(self, partner: Partner) -> InsiderLinks:
+        """The partner's group and fingerprints, from the partner in hand (no round trip)."""
+        people = [_Person(self._pii, contact) for contact in partner.contacts]
+        return InsiderLinks(
+            partner_id=partner.id,
+            group_id=partner.group_id,
+            director_fingerprints=_fingerprints(person for person in people if person.is_director),
+            contact_fingerprints=_fingerprints(people),
+        )
 
     async def held_elsewhere(self, partner_id: UUID, held: tuple[TaxId, ...]) -> frozenset[TaxId]:
         """Which of these tax ids another partner holds (uncontested), by their blind indexes."""
@@ -306,7 +327,7 @@ class SqlPartners(SqlRepository):
             "decided_at": partner.decided_at,
         }
 
-    async def _write_children(self, partner: Partner) -> None:
+    async def _write_children(self, partner: Partner, tables: Sequence[Table]) -> None:
         tenant_id = partner.tenant_id
         owner = {"tenant_id": tenant_id, "partner_id": partner.id}
         rows = {
@@ -329,7 +350,7 @@ class SqlPartners(SqlRepository):
             ],
         }
         for table, values in rows.items():
-            if values:
+            if values and table in tables:
                 await self._insert_children(table, values)
 
     async def _insert_children(self, table: Table, values: list[dict[str, Any]]) -> None:
@@ -451,6 +472,23 @@ def _location(row: Any) -> Location:
         longitude=row.longitude,
         place_id=row.place_id,
     )
+
+
+def _children_of(partner: Partner) -> dict[Table, object]:
+    return {
+        tax_ids: (partner.tax_ids, partner.contested_tax_ids),
+        contacts: partner.contacts,
+        locations: partner.locations,
+    }
+
+
+class _Person:
+    """A contact as the insider-trading rule sees it: the blind indexes of its ways."""
+
+    def __init__(self, protection: PiiProtection, contact: Contact) -> None:
+        self.is_director = contact.is_director
+        self.email_index = protection.email_key(contact.email)
+        self.phone_index = protection.phone_key(contact.phone)
 
 
 def _fingerprints(people: Iterable[Any]) -> frozenset[str]:

@@ -153,9 +153,8 @@ async def _save_new_tax_ids(
         await uow.partners.save(partner)
 
 
-async def _links_event_fields(uow: PartnersUnitOfWork, partner: Partner) -> dict[str, object]:
-    links = await uow.partners.insider_links(partner.id)
-    assert links is not None  # noqa: S101 - the partner was written in this transaction
+def _links_event_fields(uow: PartnersUnitOfWork, partner: Partner) -> dict[str, object]:
+    links = uow.partners.links_of(partner)
     return {
         "tenant_id": partner.tenant_id,
         "partner_id": partner.id,
@@ -188,7 +187,7 @@ async def register(
         await uow.tenants.remember(principal.tenant_id)
         await uow.partners.add(partner)
         event = PartnerRegistered(
-            **await _links_event_fields(uow, partner),
+            **_links_event_fields(uow, partner),
             partner_types=sorted(kind.value for kind in partner.types),
             country=partner.country,
             tax_ids=[
@@ -229,7 +228,7 @@ async def amend(
             field.name for field in fields(changes) if getattr(changes, field.name) is not None
         ]
         event = PartnerUpdated(
-            **await _links_event_fields(uow, partner),
+            **_links_event_fields(uow, partner),
             changed_fields=changed,
             updated_by=principal.principal_id,
         )
@@ -260,7 +259,7 @@ async def _decision_event(
     ids = {"tenant_id": partner.tenant_id, "partner_id": partner.id, "version": partner.version}
     by = principal.principal_id
     if decision is Decision.REVISE:
-        fields_of_links = await _links_event_fields(uow, partner)
+        fields_of_links = _links_event_fields(uow, partner)
         return PartnerUpdated(**fields_of_links, changed_fields=["status"], updated_by=by)
     events: dict[Decision, Callable[[], Event]] = {
         Decision.SUBMIT: lambda: PartnerSubmitted(**ids, submitted_by=by),
