@@ -8,7 +8,7 @@ from sqlalchemy import event, exc
 from sqlalchemy.engine import URL, make_url
 from sqlalchemy.ext.asyncio import AsyncEngine, async_sessionmaker, create_async_engine
 
-from mandi_db.tenancy import TenantAwareSession
+from mandi_db.tenancy import TenantAwareSession, TenantConnection
 
 __all__ = ["create_database_engine", "create_session_factory", "database_url"]
 
@@ -47,7 +47,11 @@ def create_database_engine(
         pool_pre_ping=pre_ping,
         pool_recycle=1800,
         hide_parameters=True,
-        connect_args={"server_settings": {"application_name": application_name}},
+        connect_args={
+            "server_settings": {"application_name": application_name},
+            # Sets a transaction's tenant in the round trip of its BEGIN (see tenancy.py).
+            "connection_class": TenantConnection,
+        },
     )
     event.listen(engine.sync_engine, "checkout", _refuse_closed_connections)
     return engine
