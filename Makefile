@@ -13,8 +13,8 @@ install: ## Install uv and the locked Python workspace if missing
 	@deploy/local/bootstrap.sh
 
 .PHONY: infra-up
-infra-up: install ## Start PostgreSQL, Kafka and Redis (installing them first if needed)
-	@deploy/local/infra.sh up
+infra-up: install ## Start PostgreSQL, Kafka and Redis (installing them first if needed); REPLICA=1: and a read replica
+	@MANDI_PG_REPLICA=$(or $(REPLICA),$(MANDI_PG_REPLICA),0) deploy/local/infra.sh up
 
 .PHONY: infra-down
 infra-down: ## Stop the local infrastructure
@@ -46,6 +46,7 @@ lint: install ## ruff, mypy (strict on libs), import-linter contracts
 	@$(RUN) ruff check .
 	@$(RUN) ruff format --check .
 	@$(RUN) mypy libs/*/src services/*/src
+	@$(RUN) python tools/service_manifest.py check
 	@mkdir -p $(LOCAL) && $(RUN) python tools/import_contracts.py $(LOCAL)/importlinter.ini
 	@$(RUN) lint-imports --config $(LOCAL)/importlinter.ini
 
@@ -73,3 +74,7 @@ bench-outbox: infra-up ## Raw Kafka produce vs outbox relay: events/s and commit
 .PHONY: dlq-replay
 dlq-replay: install ## Put dead letters back on their topic: make dlq-replay TOPIC=<topic>.dlq
 	@$(RUN) python -m mandi_messaging.dlq replay --dlq-topic "$(TOPIC)"
+
+.PHONY: dlq-discard
+dlq-discard: install ## Give up on dead letters, releasing what waits behind them: make dlq-discard TOPIC=<topic>.dlq
+	@$(RUN) python -m mandi_messaging.dlq discard --dlq-topic "$(TOPIC)"

@@ -578,3 +578,31 @@ def test_malformed_oversized_and_unauthorized_requests_get_problems(
     for name, (answer, statuses) in answers.items():
         assert answer.status_code in statuses, (name, answer.status_code, answer.text)
         assert answer.headers["content-type"] == PROBLEM, name
+
+
+def _staff_of(client: httpx.Client, partner_id: str) -> Callable[[], httpx.Response]:
+    return lambda: client.get(f"/api/v1/partners/{partner_id}/staff")
+
+
+def test_a_user_auth_creates_for_a_partner_joins_its_staff_through_auth_s_events(
+    platform: RunningPlatform, new_admin: Callable[..., Any], gateway: httpx.Client
+) -> None:
+    admin = new_admin("a")
+    gateway.headers.update(admin.bearer)
+    own, other = _register(gateway), _register(gateway)
+    with closing(_external_client(platform, gateway, admin.tenant, own["id"])) as partner_staff:
+        me = partner_staff.get("/api/v1/auth/me").json()
+        deadline = time.monotonic() + 20
+        while not (linked := _staff_of(gateway, own["id"])().json()):
+            assert time.monotonic() < deadline, "auth's UserCreated never reached partners"
+            time.sleep(0.2)
+        assert [member["user_id"] for member in linked] == [me["principal_id"]]
+        assert linked[0]["roles"] == ["partner_admin"]
+        # The partner's own staff see their colleagues, not another partner's.
+        assert partner_staff.get(f"/api/v1/partners/{own['id']}/staff").status_code == 200
+        assert partner_staff.get(f"/api/v1/partners/{other['id']}/staff").status_code == 404
+    assert _staff_of(gateway, other["id"])().json() == []
+    # The consumer process, which serves no API, still answers its metrics.
+    port = platform.partners.environment["MANDI_PARTNERS_CONSUME_METRICS_PORT"]
+    metrics = httpx.get(f"http://127.0.0.1:{port}/metrics").text
+    assert 'mandi_consumer_messages_total{group="partners"' in metrics

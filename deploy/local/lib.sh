@@ -10,9 +10,12 @@ DEPLOY_LOCAL="$PROJECT_ROOT/deploy/local"
 
 # Ports of our own, away from the usual ones so a developer's own servers do not clash.
 MANDI_PG_PORT="${MANDI_PG_PORT:-55432}"
+MANDI_PG_REPLICA_PORT="${MANDI_PG_REPLICA_PORT:-55433}"
 MANDI_KAFKA_PORT="${MANDI_KAFKA_PORT:-59092}"
 MANDI_KAFKA_CONTROLLER_PORT="${MANDI_KAFKA_CONTROLLER_PORT:-59093}"
 MANDI_REDIS_PORT="${MANDI_REDIS_PORT:-56379}"
+# 1: infra.sh also starts a streaming replica of PostgreSQL for services' reads (replica.sh).
+MANDI_PG_REPLICA="${MANDI_PG_REPLICA:-0}"
 
 say() { printf '%s\n' "$*"; }
 die() { printf 'error: %s\n' "$*" >&2; exit 1; }

@@ -4,7 +4,15 @@ import pytest
 from pydantic import SecretStr
 from pydantic_settings import SettingsConfigDict
 
-from mandi_config import ConfigurationError, ServiceSettings, load_settings
+from mandi_config import (
+    ConfigurationError,
+    DeclaredSecret,
+    ServiceSettings,
+    declared_secrets,
+    load_settings,
+    new_secret_value,
+    secret,
+)
 
 STRONG = "q7R-pW2x-9vLk-Fz4m"
 SECRET_VARIABLES = (
@@ -34,7 +42,11 @@ def test_development_starts_with_local_defaults_and_no_secrets() -> None:
     settings = load_settings(DemoSettings)
 
     assert settings.environment == "development"
-    assert settings.database_url == "postgresql://mandi_app@127.0.0.1:55432/mandi"
+    # The service's own database and roles, as provisioning names them.
+    assert settings.database_url == "postgresql://mandi_demo_app@127.0.0.1:55432/mandi_demo"
+    assert settings.migration_database_url == (
+        "postgresql://mandi_demo_owner@127.0.0.1:55432/mandi_demo"
+    )
     assert settings.kafka_bootstrap_servers == "127.0.0.1:59092"
     assert settings.redis_url == "redis://127.0.0.1:56379/0"
     assert settings.database_password is None
@@ -208,3 +220,70 @@ def test_a_required_field_names_its_variable() -> None:
         load_settings(Unnamed)
 
     assert str(raised.value) == "MANDI_UNNAMED_SERVICE_NAME is not set"
+
+
+class GuardedSettings(ServiceSettings):
+    model_config = SettingsConfigDict(env_prefix="MANDI_GUARDED_")
+
+    service_name: str = "guarded"
+    field_keys: SecretStr | None = secret("keyring")
+    vendor_token: SecretStr | None = secret("token", required=False, shared_file="vendor.token")
+
+
+def test_a_required_secret_missing_stops_the_service_naming_its_variable() -> None:
+    with pytest.raises(ConfigurationError, match="MANDI_GUARDED_FIELD_KEYS") as refused:
+        load_settings(GuardedSettings)
+    assert "VENDOR_TOKEN" not in str(refused.value)  # optional
+
+
+def test_declared_secrets_say_how_each_is_made_and_where_it_is_kept(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    declared = {found.setting: found for found in declared_secrets(GuardedSettings, "guarded")}
+    assert declared["field_keys"] == DeclaredSecret(
+        "field_keys", "keyring", required=True, file="guarded-field-keys"
+    )
+    assert declared["vendor_token"].file == "vendor.token"
+    monkeypatch.setenv("MANDI_GUARDED_FIELD_KEYS", new_secret_value("keyring"))
+    assert load_settings(GuardedSettings).secret("field_keys").startswith("k1:")
+
+
+def test_without_a_read_url_every_read_goes_to_the_primary() -> None:
+    settings = load_settings(DemoSettings)
+
+    assert settings.read_database_url is None
+
+
+def test_a_read_replica_is_named_by_its_own_url(monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setenv("MANDI_DEMO_READ_DATABASE_URL", "postgresql://app@replica:5432/demo")
+    monkeypatch.setenv("MANDI_DEMO_READ_DATABASE_MAX_LAG_SECONDS", "2.5")
+
+    settings = load_settings(DemoSettings)
+
+    assert settings.read_database_url == "postgresql://app@replica:5432/demo"
+    assert settings.read_database_max_lag_seconds == 2.5
+    assert settings.read_database_check_seconds == 1.0
+
+
+def test_a_password_inside_the_read_url_points_at_the_database_password(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    monkeypatch.setenv("MANDI_DEMO_READ_DATABASE_URL", "postgresql://app:hunter2-x9@replica/demo")
+
+    with pytest.raises(ConfigurationError) as raised:
+        load_settings(DemoSettings)
+
+    message = str(raised.value)
+    assert message.startswith("MANDI_DEMO_READ_DATABASE_URL: holds a password")
+    assert "put it in MANDI_DEMO_DATABASE_PASSWORD or MANDI_DEMO_DATABASE_PASSWORD_FILE" in message
+    assert "hunter2" not in message
+
+
+@pytest.mark.parametrize(
+    "setting", ["READ_DATABASE_MAX_LAG_SECONDS", "READ_DATABASE_CHECK_SECONDS"]
+)
+def test_a_replica_bound_must_be_positive(monkeypatch: pytest.MonkeyPatch, setting: str) -> None:
+    monkeypatch.setenv(f"MANDI_DEMO_{setting}", "0")
+
+    with pytest.raises(ConfigurationError, match=f"^MANDI_DEMO_{setting}"):
+        load_settings(DemoSettings)

@@ -2,7 +2,8 @@ import re
 from uuid import uuid4
 
 import mandi_contracts
-from mandi_contracts import EVENTS, UserCreated, auth
+from mandi_contracts import EVENTS, UserCreated, auth, partners
+from mandi_messaging import Event
 from mandi_testing import assert_public_surface
 
 
@@ -22,9 +23,15 @@ def test_every_event_round_trips_through_the_registry() -> None:
 
 
 def test_auth_events_carry_no_email_or_secret_fields() -> None:
-    for name in auth.__all__:
-        fields = set(getattr(auth, name).model_fields)
-        assert not fields & {"email", "password", "secret", "token", "key"}, name
+    for model in auth.AUTH_EVENTS:
+        assert not set(model.model_fields) & {"email", "password", "secret", "token", "key"}
+
+
+def test_each_service_s_list_of_published_events_holds_every_event_of_its_module() -> None:
+    for module, published in ((auth, auth.AUTH_EVENTS), (partners, partners.PARTNER_EVENTS)):
+        exported = {getattr(module, name) for name in module.__all__}
+        events = {item for item in exported if isinstance(item, type) and issubclass(item, Event)}
+        assert events == set(published), module.__name__
 
 
 def _registered() -> list[tuple[str, type]]:

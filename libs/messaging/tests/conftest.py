@@ -11,7 +11,12 @@ from aiokafka import AIOKafkaProducer
 from sqlalchemy.ext.asyncio import async_sessionmaker
 
 from mandi_db import TenantAwareSession, create_database_engine, create_session_factory
-from mandi_messaging import OutboxRelay, create_messaging_tables, create_producer
+from mandi_messaging import (
+    OutboxRelay,
+    create_messaging_tables,
+    create_producer,
+    create_sequencing_tables,
+)
 from mandi_testing import TestDatabase
 
 # What the tests' handlers do, so a test can count effects applied exactly once.
@@ -27,7 +32,7 @@ EFFECTS_TABLE = """
 async def _apply_schema(owner_url: str) -> None:
     connection = await asyncpg.connect(owner_url)
     try:
-        for statement in [*create_messaging_tables(), EFFECTS_TABLE]:
+        for statement in [*create_messaging_tables(), *create_sequencing_tables(), EFFECTS_TABLE]:
             await connection.execute(statement)
     finally:
         await connection.close()
@@ -35,7 +40,7 @@ async def _apply_schema(owner_url: str) -> None:
 
 @pytest.fixture(scope="module")
 def messaging_database(database: TestDatabase) -> TestDatabase:
-    """This module's database with the outbox, the inbox and an `effects` table."""
+    """This module's database with the messaging tables and an `effects` table."""
     asyncio.run(_apply_schema(database.owner_url))
     return database
 

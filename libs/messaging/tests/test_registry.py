@@ -73,6 +73,12 @@ def test_data_that_does_not_fit_is_undecodable(data: bytes) -> None:
         registry.decode("mandi.lot.priced.v2", data)
 
 
+@pytest.mark.parametrize("data", [b'{"lot_id": "L1"}', b'{"lot_id": "L1", "price": "12,5"}', b"[]"])
+def test_old_data_an_upcaster_cannot_read_is_undecodable(data: bytes) -> None:
+    with pytest.raises(UndecodableEvent):
+        registry.decode("mandi.lot.priced.v1", data)
+
+
 def test_a_gap_in_the_upcasters_is_reported() -> None:
     gappy = EventRegistry()
     gappy.event("mandi.x.happened", 1)(type("V1", (Event,), {}))

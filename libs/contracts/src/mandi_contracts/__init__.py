@@ -1,6 +1,7 @@
 """Mandi's cross-service events, registered in one registry."""
 
 from mandi_contracts.auth import (
+    AUTH_EVENTS,
     ApiKeyIssued,
     ApiKeyRevoked,
     ApiKeyRotated,
@@ -10,6 +11,7 @@ from mandi_contracts.auth import (
     UserCreated,
 )
 from mandi_contracts.partners import (
+    PARTNER_EVENTS,
     PartnerApproved,
     PartnerRegistered,
     PartnerReinstated,
@@ -22,7 +24,9 @@ from mandi_contracts.partners import (
 from mandi_contracts.registry import EVENTS
 
 __all__ = [
+    "AUTH_EVENTS",
     "EVENTS",
+    "PARTNER_EVENTS",
     "ApiKeyIssued",
     "ApiKeyRevoked",
     "ApiKeyRotated",

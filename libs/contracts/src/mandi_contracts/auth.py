@@ -9,6 +9,7 @@ from mandi_contracts.registry import EVENTS
 from mandi_messaging.registry import Event
 
 __all__ = [
+    "AUTH_EVENTS",
     "ApiKeyIssued",
     "ApiKeyRevoked",
     "ApiKeyRotated",
@@ -85,3 +86,15 @@ class ApiKeyRevoked(Event):
     tenant_id: UUID
     key_id: UUID
     revoked_by: str
+
+
+# Every event the auth service publishes, on mandi.auth.events.
+AUTH_EVENTS: tuple[type[Event], ...] = (
+    TenantCreated,
+    TenantSuspended,
+    TenantReactivated,
+    UserCreated,
+    ApiKeyIssued,
+    ApiKeyRotated,
+    ApiKeyRevoked,
+)

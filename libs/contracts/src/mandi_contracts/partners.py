@@ -16,6 +16,7 @@ from mandi_contracts.registry import EVENTS
 from mandi_messaging.registry import Event
 
 __all__ = [
+    "PARTNER_EVENTS",
     "MaskedTaxId",
     "PartnerApproved",
     "PartnerRegistered",
@@ -108,3 +109,16 @@ class PartnerReinstated(_PartnerEvent):
     """A suspended partner may trade again."""
 
     reinstated_by: str
+
+
+# Every event the partners service publishes, on mandi.partners.events.
+PARTNER_EVENTS: tuple[type[Event], ...] = (
+    PartnerRegistered,
+    PartnerUpdated,
+    PartnerSubmitted,
+    PartnerVerified,
+    PartnerApproved,
+    PartnerRejected,
+    PartnerSuspended,
+    PartnerReinstated,
+)

@@ -31,6 +31,7 @@ def create_database_engine(
     pool_size: int = 10,
     max_overflow: int = 10,
     pre_ping: bool = False,
+    connect_timeout: float | None = None,
 ) -> AsyncEngine:
     """An asyncpg engine whose connections name the service in pg_stat_activity.
 
@@ -38,8 +39,16 @@ def create_database_engine(
     use case's own statements, so it is off. Instead a checkout refuses a connection the server
     has already closed (a restart closes every one): asyncpg notices that on its own, so the
     check costs no round trip, and the pool hands out a new connection. Statement parameters
-    are never put in an error's message, so no log line can carry them.
+    are never put in an error's message, so no log line can carry them. `connect_timeout` bounds
+    opening a connection (asyncpg waits 60 s by default).
     """
+    connect_args: dict[str, Any] = {
+        "server_settings": {"application_name": application_name},
+        # Sets a transaction's tenant in the round trip of its BEGIN (see tenancy.py).
+        "connection_class": TenantConnection,
+    }
+    if connect_timeout is not None:
+        connect_args["timeout"] = connect_timeout
     engine = create_async_engine(
         database_url(url, password=password),
         pool_size=pool_size,
@@ -47,11 +56,7 @@ def create_database_engine(
         pool_pre_ping=pre_ping,
         pool_recycle=1800,
         hide_parameters=True,
-        connect_args={
-            "server_settings": {"application_name": application_name},
-            # Sets a transaction's tenant in the round trip of its BEGIN (see tenancy.py).
-            "connection_class": TenantConnection,
-        },
+        connect_args=connect_args,
     )
     event.listen(engine.sync_engine, "checkout", _refuse_closed_connections)
     return engine

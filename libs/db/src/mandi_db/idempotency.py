@@ -12,11 +12,14 @@ from __future__ import annotations
 import hashlib
 import json
 import re
+from collections.abc import Awaitable, Callable
+from contextlib import AbstractAsyncContextManager
 from dataclasses import dataclass
 from datetime import timedelta
-from typing import Any
+from typing import Any, Generic, Protocol, TypeVar
 from uuid import UUID
 
+from pydantic import BaseModel
 from sqlalchemy import text
 from sqlmodel.ext.asyncio.session import AsyncSession
 
@@ -24,11 +27,15 @@ from mandi_db.rls import disable_tenant_isolation, enable_tenant_isolation
 from mandi_errors import BadRequest, Conflict
 
 __all__ = [
+    "Answer",
     "IdempotencyKey",
+    "IdempotencyRecords",
     "IdempotencyReused",
     "IdempotencyStore",
+    "IdempotentUnitOfWork",
     "create_idempotency_table",
     "drop_idempotency_table",
+    "idempotently",
     "request_fingerprint",
 ]
 
@@ -130,6 +137,63 @@ class IdempotencyStore:
         """Deletes up to `limit` expired keys (of the transaction's tenant); how many."""
         connection = await self._session.connection()
         return (await connection.execute(_PURGE, {"limit": limit})).rowcount
+
+
+V = TypeVar("V", bound=BaseModel)
+
+
+class IdempotencyRecords(Protocol):
+    """Answers stored under Idempotency-Keys, in a unit of work's transaction."""
+
+    async def claim(self, key: IdempotencyKey, tenant_id: UUID) -> dict[str, Any] | None: ...
+    async def complete(
+        self, key: IdempotencyKey, tenant_id: UUID, response: dict[str, Any]
+    ) -> None: ...
+
+
+class IdempotentUnitOfWork(Protocol):
+    """A tenant's unit of work that stores idempotent answers with its writes."""
+
+    @property
+    def tenant_id(self) -> UUID: ...
+    @property
+    def idempotency(self) -> IdempotencyRecords: ...
+    async def commit(self) -> None: ...
+
+
+U = TypeVar("U", bound=IdempotentUnitOfWork)
+
+
+@dataclass(frozen=True)
+class Answer(Generic[V]):
+    """A use case's answer, and whether it is the stored answer of an earlier request."""
+
+    value: V
+    replayed: bool = False
+
+
+async def idempotently(
+    transaction: AbstractAsyncContextManager[U],
+    key: IdempotencyKey | None,
+    work: Callable[[U], Awaitable[V]],
+    *,
+    answer_type: type[V],
+) -> Answer[V]:
+    """Does `work` and commits, storing its answer under `key`; or replays the stored answer.
+
+    The claim, the work and the stored answer commit together (see the module's docstring); a
+    key reused for another request is IdempotencyReused (a conflict).
+    """
+    async with transaction as uow:
+        if key is not None:
+            stored = await uow.idempotency.claim(key, uow.tenant_id)
+            if stored is not None:
+                return Answer(answer_type.model_validate(stored), replayed=True)
+        value = await work(uow)
+        if key is not None:
+            await uow.idempotency.complete(key, uow.tenant_id, value.model_dump(mode="json"))
+        await uow.commit()
+    return Answer(value)
 
 
 def _names(key: IdempotencyKey, tenant_id: UUID) -> dict[str, object]:

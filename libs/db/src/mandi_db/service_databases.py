@@ -1,9 +1,12 @@
 """Provisions one database per service and writes each service's env file (deploy/local/infra.sh).
 
-    python -m mandi_db.service_databases --services services.txt --secrets-dir DIR --env-dir DIR
+    python -m mandi_db.service_databases --services services.txt --secrets-dir DIR --env-dir DIR \
+        [--read-port PORT]
 
 with a superuser's URL in DATABASE_URL. Passwords are generated once into the secrets folder
-and kept; each env file names the URLs (without passwords) and the password files.
+and kept; each env file names the URLs (without passwords) and the password files. With
+`--read-port`, a streaming replica of that server listens on PORT: each env file also names it
+as the service's read URL (the application role and its password replicate with the data).
 """
 
 from __future__ import annotations
@@ -35,19 +38,28 @@ def _service_spec(service: str, secrets_dir: Path) -> tuple[DatabaseSpec, Path, 
     return spec, owner_file, app_file
 
 
-def _service_env(service: str, admin_dsn: str, spec: DatabaseSpec, files: tuple[Path, Path]) -> str:
+def _service_env(
+    service: str,
+    admin_dsn: str,
+    spec: DatabaseSpec,
+    files: tuple[Path, Path],
+    read_port: int | None = None,
+) -> str:
     url = make_url(admin_dsn)
     prefix = f"MANDI_{service.upper()}_"
 
-    def role_url(role: str) -> str:
-        return f"postgresql://{role}@{url.host}:{url.port}/{spec.name}"
+    def role_url(role: str, port: int | None = url.port) -> str:
+        return f"postgresql://{role}@{url.host}:{port}/{spec.name}"
 
-    return (
+    env = (
         f"{prefix}DATABASE_URL={role_url(spec.app_role)}\n"
         f"{prefix}DATABASE_PASSWORD_FILE={files[1]}\n"
         f"{prefix}MIGRATION_DATABASE_URL={role_url(spec.owner_role)}\n"
         f"{prefix}MIGRATION_DATABASE_PASSWORD_FILE={files[0]}\n"
     )
+    if read_port is not None:
+        env += f"{prefix}READ_DATABASE_URL={role_url(spec.app_role, read_port)}\n"
+    return env
 
 
 def _service_names(path: Path) -> list[str]:
@@ -67,6 +79,7 @@ def main() -> None:
     parser.add_argument("--services", required=True, type=Path)
     parser.add_argument("--secrets-dir", required=True, type=Path)
     parser.add_argument("--env-dir", required=True, type=Path)
+    parser.add_argument("--read-port", type=int, help="port of a streaming replica, for reads")
     args = parser.parse_args()
     admin_dsn = os.environ.get("DATABASE_URL")
     if not admin_dsn:
@@ -77,7 +90,7 @@ def main() -> None:
     prepared = [_service_spec(service, args.secrets_dir) for service in services]
     asyncio.run(_provision_all(admin_dsn, [spec for spec, _, _ in prepared]))
     for service, (spec, owner_file, app_file) in zip(services, prepared, strict=True):
-        env = _service_env(service, admin_dsn, spec, (owner_file, app_file))
+        env = _service_env(service, admin_dsn, spec, (owner_file, app_file), args.read_port)
         (args.env_dir / f"{service}.env").write_text(env)
 
 

@@ -5,6 +5,10 @@ envelope; it never reads the tenant from ambient request context, which a header
 set. Tables that hold no tenant's data (a directory of tenants, signing keys) are reached
 through a TenantlessUnitOfWork instead: it sets no tenant, so every row-level security policy
 stays closed to it.
+
+A unit of work given `ReadSessions` in place of the primary's sessions reads from the replica
+while it serves reads, in a READ ONLY transaction (see mandi_db.replicas); the tenant holds the
+same way there, since `set_config` works on a hot standby.
 """
 
 from __future__ import annotations
@@ -15,6 +19,7 @@ from uuid import UUID
 
 from sqlalchemy.ext.asyncio import async_sessionmaker
 
+from mandi_db.replicas import open_session
 from mandi_db.tenancy import TenantAwareSession
 
 __all__ = ["TenantRequired", "TenantlessUnitOfWork", "Transaction", "UnitOfWork"]
@@ -36,7 +41,7 @@ class Transaction:
         return {"tenant_id": None}
 
     async def __aenter__(self) -> Self:
-        self.session = self._sessions(info=self._session_info())
+        self.session = await open_session(self._sessions, self._session_info())
         return self
 
     async def __aexit__(

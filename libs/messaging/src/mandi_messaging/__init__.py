@@ -1,25 +1,58 @@
-"""Mandi's messaging: CloudEvents envelopes, versioned events, outbox, inbox, dead letters."""
+"""Mandi's messaging: CloudEvents, versioned events, outbox, typed consumers, dead letters."""
 
-from mandi_messaging.broker import FETCH_MAX_WAIT_MS, create_broker, start_broker, subscribe
-from mandi_messaging.consumer import EventConsumer, Handler, Outcome, UnitOfWorkFactory
+from mandi_messaging.asyncapi import asyncapi_document
+from mandi_messaging.broker import FETCH_MAX_WAIT_MS, create_broker, start_broker
 from mandi_messaging.dead_letters import (
     DeadLetter,
     DeadLetterPublisher,
+    discard_dead_letters,
     list_dead_letters,
     replay_dead_letters,
 )
+from mandi_messaging.decoding import (
+    DecodedEvent,
+    InvalidTenant,
+    decode_event,
+    decode_record,
+    read_envelope,
+)
+from mandi_messaging.delivery import (
+    ConsumerRuntime,
+    DeadLetterSink,
+    Delivery,
+    Outcome,
+    UnitOfWorkFactory,
+)
 from mandi_messaging.envelope import CONTENT_TYPE, Envelope, MalformedEnvelope
 from mandi_messaging.inbox import claim_message
-from mandi_messaging.outbox import OutboxRelay, OutboxWriter
+from mandi_messaging.outbox import (
+    OutboxAddress,
+    OutboxRelay,
+    OutboxUnitOfWork,
+    OutboxWriter,
+)
 from mandi_messaging.producer import (
     BatchPublisher,
     OutgoingMessage,
     create_producer,
     start_producer,
 )
-from mandi_messaging.registry import Event, EventRegistry, UndecodableEvent, UnknownEventType
+from mandi_messaging.registry import (
+    Event,
+    EventRegistry,
+    UndecodableEvent,
+    UnknownEventType,
+    event_name,
+)
 from mandi_messaging.retry import PermanentFailure, RetryPolicy
-from mandi_messaging.schema import NOTIFY_CHANNEL, create_messaging_tables, drop_messaging_tables
+from mandi_messaging.schema import (
+    NOTIFY_CHANNEL,
+    create_messaging_tables,
+    create_sequencing_tables,
+    drop_messaging_tables,
+    drop_sequencing_tables,
+)
+from mandi_messaging.subscriptions import Consumers, Handler
 from mandi_messaging.topics import (
     DLQ_SUFFIX,
     dead_letter_topic,
@@ -34,15 +67,22 @@ __all__ = [
     "FETCH_MAX_WAIT_MS",
     "NOTIFY_CHANNEL",
     "BatchPublisher",
+    "ConsumerRuntime",
+    "Consumers",
     "DeadLetter",
     "DeadLetterPublisher",
+    "DeadLetterSink",
+    "DecodedEvent",
+    "Delivery",
     "Envelope",
     "Event",
-    "EventConsumer",
     "EventRegistry",
     "Handler",
+    "InvalidTenant",
     "MalformedEnvelope",
+    "OutboxAddress",
     "OutboxRelay",
+    "OutboxUnitOfWork",
     "OutboxWriter",
     "Outcome",
     "OutgoingMessage",
@@ -51,18 +91,25 @@ __all__ = [
     "UndecodableEvent",
     "UnitOfWorkFactory",
     "UnknownEventType",
+    "asyncapi_document",
     "claim_message",
     "create_broker",
     "create_messaging_tables",
     "create_producer",
+    "create_sequencing_tables",
     "dead_letter_topic",
+    "decode_event",
+    "decode_record",
+    "discard_dead_letters",
     "drop_messaging_tables",
+    "drop_sequencing_tables",
     "ensure_topics",
+    "event_name",
     "events_topic",
     "list_dead_letters",
+    "read_envelope",
     "replay_dead_letters",
     "start_broker",
     "start_producer",
-    "subscribe",
     "topic_partitions",
 ]

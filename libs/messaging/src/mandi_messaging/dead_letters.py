@@ -2,8 +2,12 @@
 
 The dead letter is the original message (value, key, headers) plus `x-dlq-*` headers naming the
 reason, the consumer group, the original position and the attempts. Replaying republishes it
-to its original topic with the same CloudEvents id, so an inbox still recognises it.
-The command `python -m mandi_messaging.dlq` lists and replays them.
+to its original topic with the same CloudEvents id, so an inbox still recognises it; discarding
+republishes an empty marker with that id instead, so the group stops waiting for it (its key's
+parked messages are released, `sequencing.py`). Both are addressed to the group that gave up
+(`x-mandi-for-group`): other groups of the topic skip them. Replay and discard share one cursor
+(the replay group's offsets): each acts on the next dead letters neither has acted on yet.
+The command `python -m mandi_messaging.dlq` lists, replays and discards them.
 """
 
 from __future__ import annotations
@@ -24,6 +28,10 @@ __all__ = [
     "REPLAY_GROUP",
     "DeadLetter",
     "DeadLetterPublisher",
+    "addressed_elsewhere",
+    "dead_letter_reason",
+    "discard_dead_letters",
+    "is_discard",
     "list_dead_letters",
     "replay_dead_letters",
 ]
@@ -31,52 +39,74 @@ __all__ = [
 REPLAY_GROUP = "mandi-dlq-replay"
 _PREFIX = "x-dlq-"
 _REPLAYS = "x-mandi-replays"
+_FOR_GROUP = "x-mandi-for-group"
+_DISCARD = "x-mandi-discard"
+_ADDRESSING = (_FOR_GROUP, _DISCARD)
 _REASON_LIMIT = 1000
 Headers = Sequence[tuple[str, bytes]]
 
 
-def _reason(error: BaseException) -> str:
+def dead_letter_reason(error: BaseException) -> str:
+    """Why a message was given up on, as its dead letter and its blocked key record it."""
     # Exception texts can quote the data that failed: redact before it leaves the process.
     return redact_text(f"{type(error).__name__}: {error}")[:_REASON_LIMIT]
+
+
+def addressed_elsewhere(headers: Headers, group: str) -> bool:
+    """True for a replay or discard meant for another consumer group, which this one skips."""
+    addressee = _header(headers, _FOR_GROUP)
+    return addressee is not None and addressee != group
+
+
+def is_discard(headers: Headers) -> bool:
+    """True for the marker an operator's discard sends in place of the dead letter."""
+    return _header(headers, _DISCARD) is not None
 
 
 class DeadLetterPublisher:
     """Sends messages a consumer group gave up on to their dead-letter topic."""
 
-    def __init__(self, producer: AIOKafkaProducer, *, group: str) -> None:
+    def __init__(self, producer: AIOKafkaProducer) -> None:
         self._producer = producer
-        self._group = group
 
-    async def publish(self, record: ConsumerRecord, error: BaseException, *, attempts: int) -> None:
+    async def publish(
+        self, record: ConsumerRecord, error: BaseException, *, group: str, attempts: int
+    ) -> None:
         """Publishes and awaits Kafka's acknowledgement; raises if it cannot, so nothing is lost."""
         headers = [
-            *_without_dlq_headers(record.headers),
-            *self._error_headers(record, error, attempts),
+            *_original_headers(record.headers),
+            *_error_headers(record, error, group, attempts),
         ]
         acknowledgement = await self._producer.send(
             dead_letter_topic(record.topic), value=record.value, key=record.key, headers=headers
         )
         await acknowledgement
-        DEAD_LETTERS.labels(self._group, record.topic).inc()
-
-    def _error_headers(
-        self, record: ConsumerRecord, error: BaseException, attempts: int
-    ) -> list[tuple[str, bytes]]:
-        values = {
-            "reason": _reason(error),
-            "error-type": type(error).__name__,
-            "original-topic": record.topic,
-            "original-partition": str(record.partition),
-            "original-offset": str(record.offset),
-            "consumer-group": self._group,
-            "attempts": str(attempts),
-            "failed-at": datetime.now(UTC).isoformat(),
-        }
-        return [(_PREFIX + name, value.encode()) for name, value in values.items()]
+        DEAD_LETTERS.labels(group, record.topic).inc()
 
 
-def _without_dlq_headers(headers: Headers) -> list[tuple[str, bytes]]:
-    return [(name, value) for name, value in headers if not name.startswith(_PREFIX)]
+def _error_headers(
+    record: ConsumerRecord, error: BaseException, group: str, attempts: int
+) -> list[tuple[str, bytes]]:
+    values = {
+        "reason": dead_letter_reason(error),
+        "error-type": type(error).__name__,
+        "original-topic": record.topic,
+        "original-partition": str(record.partition),
+        "original-offset": str(record.offset),
+        "consumer-group": group,
+        "attempts": str(attempts),
+        "failed-at": datetime.now(UTC).isoformat(),
+    }
+    return [(_PREFIX + name, value.encode()) for name, value in values.items()]
+
+
+def _original_headers(headers: Headers) -> list[tuple[str, bytes]]:
+    """The message's own headers and its replay count, without what dead-lettering added."""
+    return [
+        (name, value)
+        for name, value in headers
+        if not name.startswith(_PREFIX) and name not in _ADDRESSING
+    ]
 
 
 def _header(headers: Headers, name: str) -> str | None:
@@ -167,14 +197,27 @@ async def list_dead_letters(bootstrap: str, dlq_topic: str) -> list[DeadLetter]:
 async def replay_dead_letters(
     bootstrap: str, dlq_topic: str, *, limit: int | None = None, group: str = REPLAY_GROUP
 ) -> int:
-    """Republishes dead letters not yet replayed to their original topics; returns how many."""
+    """Republishes dead letters not yet acted on to their original topics; returns how many."""
+    return await _act_on_dead_letters(bootstrap, dlq_topic, limit, group, discard=False)
+
+
+async def discard_dead_letters(
+    bootstrap: str, dlq_topic: str, *, limit: int | None = None, group: str = REPLAY_GROUP
+) -> int:
+    """Gives up on dead letters not yet acted on, releasing what waits behind them; how many."""
+    return await _act_on_dead_letters(bootstrap, dlq_topic, limit, group, discard=True)
+
+
+async def _act_on_dead_letters(
+    bootstrap: str, dlq_topic: str, limit: int | None, group: str, *, discard: bool
+) -> int:
     consumer = await _assigned_consumer(bootstrap, dlq_topic, group=group)
     producer = create_producer(bootstrap, client_id=group)
     try:
         await start_producer(producer, bootstrap)
         records = await _records_until_end(consumer, limit)
         for record in records:
-            await _republish(producer, record, dlq_topic)
+            await _republish(producer, record, dlq_topic, discard=discard)
             tp = TopicPartition(record.topic, record.partition)
             await consumer.commit({tp: record.offset + 1})
         return len(records)
@@ -183,11 +226,19 @@ async def replay_dead_letters(
         await consumer.stop()
 
 
-async def _republish(producer: AIOKafkaProducer, record: ConsumerRecord, dlq_topic: str) -> None:
+async def _republish(
+    producer: AIOKafkaProducer, record: ConsumerRecord, dlq_topic: str, *, discard: bool
+) -> None:
+    """Sends the dead letter back to its topic, or, to discard it, an empty marker with its id."""
     original = _header(record.headers, _PREFIX + "original-topic") or dlq_topic.removesuffix(
         DLQ_SUFFIX
     )
     replays = int(_header(record.headers, _REPLAYS) or 0) + 1
-    headers = [(k, v) for k, v in _without_dlq_headers(record.headers) if k != _REPLAYS]
+    headers = [(k, v) for k, v in _original_headers(record.headers) if k != _REPLAYS]
     headers.append((_REPLAYS, str(replays).encode()))
-    await (await producer.send(original, value=record.value, key=record.key, headers=headers))
+    if group := _header(record.headers, _PREFIX + "consumer-group"):
+        headers.append((_FOR_GROUP, group.encode()))
+    if discard:
+        headers.append((_DISCARD, b"1"))
+    value = b"" if discard else record.value
+    await (await producer.send(original, value=value, key=record.key, headers=headers))

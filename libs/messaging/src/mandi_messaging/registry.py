@@ -15,7 +15,7 @@ from typing import Any, ClassVar, TypeVar
 
 from pydantic import BaseModel, ConfigDict, ValidationError
 
-__all__ = ["Event", "EventRegistry", "UndecodableEvent", "UnknownEventType"]
+__all__ = ["Event", "EventRegistry", "UndecodableEvent", "UnknownEventType", "event_name"]
 
 _TYPE = re.compile(r"^(?P<name>[a-z][a-z0-9_]*(?:\.[a-z][a-z0-9_]*)+)\.v(?P<version>[1-9][0-9]*)$")
 EventT = TypeVar("EventT", bound="Event")
@@ -35,6 +35,12 @@ class UnknownEventType(LookupError):
 
 class UndecodableEvent(ValueError):
     """The data does not fit the model of its type, even after upcasting."""
+
+
+def event_name(type_name: str) -> str | None:
+    """The name without its version (`mandi.user.created` of `…created.v2`); None if unversioned."""
+    match = _TYPE.match(type_name)
+    return match["name"] if match else None
 
 
 def _split(type_name: str) -> tuple[str, int]:
@@ -101,7 +107,10 @@ class EventRegistry:
             if version == newest:
                 return latest.model_validate_json(data)
             return latest.model_validate(self._upcast(name, version, newest, json.loads(data)))
-        except (ValidationError, ValueError) as error:
+        except UnknownEventType:
+            raise
+        # An upcaster meeting data it cannot read (a missing key, a wrong type) fails like a model.
+        except (ValidationError, ValueError, LookupError, TypeError) as error:
             raise UndecodableEvent(f"{type_name}: {error.__class__.__name__}") from error
 
     def _upcast(self, name: str, version: int, newest: int, data: dict[str, Any]) -> dict[str, Any]:

@@ -19,6 +19,9 @@ __all__ = [
     "OUTBOX_OLDEST_AGE",
     "OUTBOX_PUBLISHED",
     "OUTBOX_PUBLISH_DURATION",
+    "READ_FALLBACKS",
+    "REPLICA_LAG",
+    "REPLICA_SERVING_READS",
 ]
 
 # Buckets from 1 ms to 10 s: API latency objectives sit in the tens to hundreds of ms.
@@ -58,7 +61,8 @@ CONSUMER_LAG = Gauge(
 )
 CONSUMER_HANDLER_OUTCOMES = Counter(
     "mandi_consumer_messages_total",
-    "Messages handled by a consumer, by outcome: processed, duplicate, retried, dead_lettered.",
+    "Messages handled by a consumer, by outcome: processed, duplicate, retried, parked, skipped,"
+    " discarded, dead_lettered.",
     ["group", "topic", "outcome"],
 )
 DEAD_LETTERS = Counter(
@@ -75,4 +79,20 @@ EXTERNAL_CALLS = Counter(
     "mandi_external_calls_total",
     "Calls to an external dependency, by outcome: success, failure, rejected, fallback.",
     ["breaker", "outcome"],
+)
+REPLICA_LAG = Gauge(
+    "mandi_db_replica_lag_seconds",
+    "How far the read replica's replay is behind the primary, measured on the replica "
+    "(NaN while it cannot be reached).",
+    ["service"],
+)
+REPLICA_SERVING_READS = Gauge(
+    "mandi_db_replica_serving_reads",
+    "1 while reads go to the read replica, 0 while they fall back to the primary.",
+    ["service"],
+)
+READ_FALLBACKS = Counter(
+    "mandi_db_read_fallbacks_total",
+    "Reads served by the primary because the replica was unavailable or too far behind.",
+    ["service", "reason"],
 )

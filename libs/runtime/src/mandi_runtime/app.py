@@ -10,27 +10,33 @@ gateway, would fetch the document from the wrong URL.
 
 from __future__ import annotations
 
-from collections.abc import Awaitable, Callable, Sequence
-from contextlib import AbstractAsyncContextManager
+from collections.abc import AsyncIterator, Awaitable, Callable, Sequence
+from contextlib import AbstractAsyncContextManager, asynccontextmanager
+from functools import partial
+from typing import Any, TypeVar
 
 from fastapi import APIRouter, FastAPI
 from starlette.exceptions import HTTPException
 from starlette.middleware import Middleware
 from starlette.requests import Request
 from starlette.responses import JSONResponse, Response
-from starlette.routing import Match
+from starlette.routing import Match, Route
 from starlette.status import HTTP_405_METHOD_NOT_ALLOWED
+from starlette.types import ASGIApp
 
-from mandi_config import ServiceSettings
+from mandi_config import ServiceSettings, load_settings
 from mandi_db import database_unavailable
 from mandi_errors import DependencyUnavailable, NotFound
 from mandi_errors.http import BodySizeLimitMiddleware, install_problem_handlers, problem_response
 from mandi_observability import get_logger, instrument_app
+from mandi_runtime.asyncapi import asyncapi_of
 from mandi_runtime.openapi import Amendment, install_contract
+from mandi_runtime.service import ServiceDefinition, running
 from mandi_runtime.unavailable import Unavailable, UnavailableDependencyMiddleware
 
-__all__ = ["ReadinessCheck", "create_service_app"]
+__all__ = ["ReadinessCheck", "app_of", "create_service_app"]
 
+S = TypeVar("S", bound=ServiceSettings)
 # Raises when something the service needs (its database, Redis…) does not answer.
 ReadinessCheck = Callable[[Request], Awaitable[object]]
 Lifespan = Callable[[FastAPI], AbstractAsyncContextManager[None]]
@@ -125,3 +131,68 @@ def create_service_app(
     for router in routers:
         app.include_router(router)
     return app
+
+
+def app_of(
+    definition: ServiceDefinition[S, Any], settings: S | None = None, *, background: bool = True
+) -> FastAPI:
+    """The service's whole app: its routers, the shared parts, and its life as its lifespan."""
+    settings = settings or load_settings(definition.settings)
+    resolved = settings
+
+    @asynccontextmanager
+    async def lifespan(app: FastAPI) -> AsyncIterator[None]:
+        async with running(definition, resolved, background=background) as service:
+            app.state.service = service
+            yield
+
+    app = create_service_app(
+        settings,
+        title=f"Mandi {definition.name}",
+        lifespan=lifespan,
+        routers=definition.routers,
+        readiness=[_service_answers],
+        unavailable=definition.unavailable,
+        amendments=[partial(_amend, amend, resolved) for amend in definition.amendments],
+    )
+    # Ahead of the service's routes, as the other platform routes are.
+    app.router.routes.insert(
+        0, Route("/asyncapi.json", _asyncapi_route(definition), include_in_schema=False)
+    )
+    for fast_path in definition.fast_paths:
+        _answer_first(app, fast_path, settings.service_name)
+    return app
+
+
+def _asyncapi_route(
+    definition: ServiceDefinition[Any, Any],
+) -> Callable[[Request], Awaitable[JSONResponse]]:
+    document: dict[str, Any] = {}
+
+    async def asyncapi(_request: Request) -> JSONResponse:
+        if not document:  # made once, on first demand: it needs no I/O
+            document.update(asyncapi_of(definition))
+        return JSONResponse(document)
+
+    return asyncapi
+
+
+def _amend(
+    amend: Callable[[dict[str, Any], S], None], settings: S, document: dict[str, Any]
+) -> None:
+    amend(document, settings)
+
+
+def _answer_first(
+    app: FastAPI, fast_path: Callable[[ASGIApp, str], ASGIApp], service_name: str
+) -> None:
+    build_stack = app.build_middleware_stack
+
+    def build_with_fast_path() -> ASGIApp:
+        return fast_path(build_stack(), service_name)
+
+    app.build_middleware_stack = build_with_fast_path  # type: ignore[method-assign]
+
+
+async def _service_answers(request: Request) -> None:
+    await request.app.state.service.check_readiness()

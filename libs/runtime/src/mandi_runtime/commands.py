@@ -7,7 +7,8 @@ import asyncio
 import socket
 import sys
 from collections.abc import Awaitable, Callable
-from pathlib import Path
+from importlib import resources
+from importlib.resources.abc import Traversable
 
 import uvicorn
 
@@ -51,17 +52,22 @@ def serve(settings: ServiceSettings, app_factory: str, *, workers: int = 1) -> N
     )
 
 
-def migrate(settings: ServiceSettings, migrations: Path) -> None:
-    """Upgrades the service's database to its newest migration, as the owner role."""
+def migrate(settings: ServiceSettings, migrations: Traversable) -> None:
+    """Upgrades the service's database to its newest migration, as the owner role.
+
+    `migrations` is the folder in the service's package (`importlib.resources.files`), so it is
+    found wherever the package is installed.
+    """
     if not migrations.is_dir():
         raise StartupError(f"no migrations folder at {migrations}")
     password = settings.migration_database_password
-    config = alembic_config(
-        migrations,
-        settings.migration_database_url,
-        password=password.get_secret_value() if password else None,
-    )
-    upgrade(config)
+    with resources.as_file(migrations) as folder:
+        config = alembic_config(
+            folder,
+            settings.migration_database_url,
+            password=password.get_secret_value() if password else None,
+        )
+        upgrade(config)
     print(f"{settings.service_name}: database migrated to the newest revision")  # noqa: T201
 
 

@@ -11,8 +11,8 @@ from __future__ import annotations
 import asyncio
 from collections.abc import Awaitable, Callable
 
-from mandi_db import LeaderLock
 from mandi_observability import get_logger, started_operation
+from mandi_runtime.leadership import LeaderLock
 
 __all__ = ["run_periodically"]
 

@@ -10,6 +10,8 @@ from dataclasses import dataclass, field
 from enum import StrEnum
 from uuid import UUID
 
+from mandi_errors import PermissionDenied
+
 __all__ = ["Principal", "PrincipalType", "scope_matches"]
 
 
@@ -47,6 +49,11 @@ class Principal:
     def has_scope(self, required: str) -> bool:
         """Whether any granted scope covers `required`."""
         return any(scope_matches(granted, required) for granted in self.scopes)
+
+    def require_scope(self, required: str) -> None:
+        """PermissionDenied (403) unless a granted scope covers `required`."""
+        if not self.has_scope(required):
+            raise PermissionDenied(f"This needs the {required} scope.")
 
     @property
     def is_internal(self) -> bool:

@@ -9,7 +9,7 @@ the gateway secret is written to a file nginx's config is rendered from.
 
 from __future__ import annotations
 
-import base64
+import importlib
 import json
 import os
 import secrets
@@ -20,6 +20,8 @@ from contextlib import AbstractContextManager, ExitStack, contextmanager
 from dataclasses import dataclass
 from pathlib import Path
 
+from mandi_config import declared_secrets, new_secret_value
+from mandi_config.env_names import env_prefix
 from mandi_testing.fake_verifier import FakeVerifier, running_fake_verifier
 from mandi_testing.infrastructure import Infrastructure
 from mandi_testing.postgres import TestDatabase
@@ -28,6 +30,7 @@ from mandi_testing.processes import (
     RunningService,
     ServiceFailed,
     free_port,
+    running_consumers,
     running_gateway,
     running_service,
     service_environment,
@@ -35,10 +38,9 @@ from mandi_testing.processes import (
 
 __all__ = [
     "RunningPlatform",
-    "auth_secrets",
-    "partners_secrets",
     "running_gateway_for",
     "running_platform",
+    "service_secrets",
 ]
 
 
@@ -81,34 +83,21 @@ class RunningPlatform:
         return result.stdout
 
 
-def _keyring() -> str:
-    return "k1:" + base64.b64encode(secrets.token_bytes(32)).decode()
+GATEWAY_SECRET_FILE = "gateway.secret"  # noqa: S105 - the file's name, not a secret
+VERIFIER_TOKEN_FILE = "fake-verifier.token"  # noqa: S105 - the file's name
 
 
-def _key32() -> str:
-    return base64.b64encode(secrets.token_bytes(32)).decode()
+def service_secrets(service: str, shared: Mapping[str, str] | None = None) -> dict[str, str]:
+    """Fresh values of every secret the service's settings declare, as its variables.
 
-
-def partners_secrets(gateway_secret: str, verifier_token: str) -> dict[str, str]:
-    """Fresh values of every secret the partners service requires."""
+    A secret shared through a file (the gateway's) takes its value from `shared`, by file name.
+    """
+    settings = importlib.import_module(f"mandi_{service}.config").Settings
+    prefix = env_prefix(settings)
     return {
-        "MANDI_PARTNERS_GATEWAY_SECRET": gateway_secret,
-        "MANDI_PARTNERS_FIELD_KEYS": _keyring(),
-        "MANDI_PARTNERS_TAX_ID_INDEX_KEY": _key32(),
-        "MANDI_PARTNERS_EMAIL_INDEX_KEY": _key32(),
-        "MANDI_PARTNERS_PHONE_INDEX_KEY": _key32(),
-        "MANDI_PARTNERS_VERIFIER_TOKEN": verifier_token,
-    }
-
-
-def auth_secrets() -> dict[str, str]:
-    """Fresh values of every secret the auth service requires."""
-    return {
-        "MANDI_AUTH_GATEWAY_SECRET": secrets.token_urlsafe(32),
-        "MANDI_AUTH_API_KEY_PEPPER": secrets.token_urlsafe(32),
-        "MANDI_AUTH_KEY_ENCRYPTION_KEYS": _keyring(),
-        "MANDI_AUTH_FIELD_KEYS": _keyring(),
-        "MANDI_AUTH_EMAIL_INDEX_KEY": _key32(),
+        f"{prefix}{found.setting.upper()}": (shared or {}).get(found.file)
+        or new_secret_value(found.kind)
+        for found in declared_secrets(settings, service)
     }
 
 
@@ -132,13 +121,18 @@ def _running_partners(
     token = secrets.token_urlsafe(24)
     verifier = stack.enter_context(running_fake_verifier(token, workdir / "verifier"))
     port = free_port()
+    shared = {GATEWAY_SECRET_FILE: gateway_secret, VERIFIER_TOKEN_FILE: token}
     environment = {
         **service_environment("partners", infrastructure, database, port),
-        **partners_secrets(gateway_secret, token),
+        **service_secrets("partners", shared),
         "MANDI_PARTNERS_VERIFIER_URL": verifier.url,
+        # Its consumers in a process of their own, as a deployment may scale them apart.
+        "MANDI_PARTNERS_CONSUMERS_IN_SERVE": "false",
+        "MANDI_PARTNERS_CONSUME_METRICS_PORT": str(free_port()),
         **_as_environment(settings, "MANDI_PARTNERS_"),
     }
     service = stack.enter_context(running_service("partners", environment, port, workdir))
+    stack.enter_context(running_consumers("partners", environment, workdir))
     return service, verifier
 
 
@@ -155,7 +149,7 @@ def running_platform(
     per_ip_burst: int = 2000,
 ) -> Iterator[RunningPlatform]:
     """Auth (and partners), migrated and serving, nginx in front; all stopped when it ends."""
-    generated = auth_secrets()
+    generated = service_secrets("auth")
     secret_file = workdir / "gateway.secret"
     secret_file.write_text(generated["MANDI_AUTH_GATEWAY_SECRET"])
     secret_file.chmod(0o600)

@@ -29,6 +29,7 @@ __all__ = [
     "RunningService",
     "ServiceFailed",
     "free_port",
+    "running_consumers",
     "running_gateway",
     "running_service",
     "service_environment",
@@ -173,6 +174,35 @@ def running_service(
     try:
         _wait_ready(process, f"{url}/readyz", log)
         yield RunningService(name, url, port, dict(environment), log)
+    finally:
+        stop_process_group(process)
+
+
+@contextmanager
+def running_consumers(name: str, environment: Mapping[str, str], log_dir: Path) -> Iterator[Path]:
+    """The service's consumer groups in a process of their own (`consume`), until the block
+    ends; yields its log. Ready once the groups have joined (it logs `consuming`)."""
+    log = log_dir / f"{name}-consume.log"
+    with log.open("ab") as output:
+        process = subprocess.Popen(
+            _module_command(name, "consume"),
+            env={**os.environ, **environment},
+            stdout=output,
+            stderr=output,
+            stdin=subprocess.DEVNULL,
+            start_new_session=True,
+        )
+    try:
+        deadline = time.monotonic() + _READY_SECONDS
+        while '"consuming"' not in log.read_text(errors="replace"):
+            if process.poll() is not None:
+                raise ServiceFailed(
+                    f"{name} consume exited {process.returncode}:\n{_last_lines(log)}"
+                )
+            if time.monotonic() > deadline:
+                raise ServiceFailed(f"{name} consume not ready in {_READY_SECONDS} s")
+            time.sleep(0.1)
+        yield log
     finally:
         stop_process_group(process)
 

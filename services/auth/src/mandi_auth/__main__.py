@@ -1,6 +1,13 @@
-"""`python -m mandi_auth`: the auth service's commands."""
+"""`python -m mandi_auth`: serve, migrate, create-tenant… (`--help` lists them)."""
 
-from mandi_auth.entrypoints.cli import main
+from mandi_auth.entrypoints.service import DEFINITION
+from mandi_runtime import service_main
+
+
+def main() -> None:
+    """Runs one command of the auth service."""
+    service_main(DEFINITION)
+
 
 if __name__ == "__main__":
     main()

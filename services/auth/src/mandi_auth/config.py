@@ -7,18 +7,9 @@ from typing import Literal, Self
 from pydantic import BaseModel, Field, SecretStr, model_validator
 from pydantic_settings import SettingsConfigDict
 
-from mandi_config import ServiceSettings
+from mandi_config import ServiceSettings, secret
 
 __all__ = ["LimitSettings", "Settings"]
-
-# Secrets the service cannot run without, in development too: each names what it protects.
-_REQUIRED_SECRETS = (
-    "gateway_secret",  # shared with nginx: principal headers are trusted only with it
-    "api_key_pepper",  # keys the hash of API key secrets and refresh tokens
-    "key_encryption_keys",  # seals the private signing keys at rest
-    "field_keys",  # seals emails
-    "email_index_key",  # the blind index emails are found by
-)
 
 
 class LimitSettings(BaseModel):
@@ -43,9 +34,6 @@ class Settings(ServiceSettings):
 
     service_name: str = "auth"
     http_port: int = 58101
-    http_workers: int = Field(default=1, ge=1)
-    database_url: str = "postgresql://mandi_auth_app@127.0.0.1:55432/mandi_auth"
-    migration_database_url: str = "postgresql://mandi_auth_owner@127.0.0.1:55432/mandi_auth"
 
     issuer: str = "mandi-auth"
     audience: str = "mandi"
@@ -59,13 +47,15 @@ class Settings(ServiceSettings):
     rekey_batch_size: int = Field(default=200, ge=1)
     rekey_interval_seconds: float = Field(default=300.0, gt=0)
 
-    gateway_secret: SecretStr | None = None
-    api_key_pepper: SecretStr | None = None
+    # Shared with nginx: principal headers are trusted only with it.
+    gateway_secret: SecretStr | None = secret("token", shared_file="gateway.secret")
+    # Keys the hash of API key secrets and refresh tokens (and the sign-in throttle's names).
+    api_key_pepper: SecretStr | None = secret("token")
     api_key_environment: Literal["live", "test"] = "live"
     api_key_rotation_overlap_hours: int = Field(default=24, ge=0, le=24 * 30)
-    key_encryption_keys: SecretStr | None = None
-    field_keys: SecretStr | None = None
-    email_index_key: SecretStr | None = None
+    key_encryption_keys: SecretStr | None = secret("keyring")  # seals the private signing keys
+    field_keys: SecretStr | None = secret("keyring")  # seals emails
+    email_index_key: SecretStr | None = secret("key32")  # the blind index emails are found by
 
     redis_max_connections: int = Field(default=64, ge=1)
     redis_pool_timeout_seconds: float = Field(default=2.0, gt=0)
@@ -90,18 +80,3 @@ class Settings(ServiceSettings):
         if "standard" not in self.plans:
             raise ValueError("plans must include `standard`, the default plan")
         return self
-
-    @model_validator(mode="after")
-    def _require_secrets(self) -> Self:
-        missing = [name for name in _REQUIRED_SECRETS if getattr(self, name) is None]
-        if missing:
-            variables = ", ".join(f"MANDI_AUTH_{name.upper()}" for name in missing)
-            raise ValueError(f"not set: {variables} (or their _FILE variants)")
-        return self
-
-    def secret(self, name: str) -> str:
-        """The value of a required secret."""
-        value = getattr(self, name)
-        if not isinstance(value, SecretStr):
-            raise TypeError(f"{name} is not a secret")
-        return value.get_secret_value()

@@ -5,13 +5,15 @@ from __future__ import annotations
 from collections.abc import AsyncIterator
 
 import pytest
+from redis.asyncio import Redis
 
-from mandi_auth.bootstrap import AuthService, running_service
+from mandi_auth.bootstrap import redis_of
 from mandi_auth.config import Settings
-from mandi_auth.entrypoints.cli import MIGRATIONS
-from mandi_runtime import migrate
+from mandi_auth.entrypoints.commands import AuthRunning
+from mandi_auth.entrypoints.service import DEFINITION
+from mandi_runtime import migrate, running
 from mandi_testing import Infrastructure, TestDatabase
-from mandi_testing.platform import auth_secrets
+from mandi_testing.platform import service_secrets
 from mandi_testing.processes import service_environment
 
 _PREFIX = "MANDI_AUTH_"
@@ -22,16 +24,26 @@ def settings(infrastructure: Infrastructure, database: TestDatabase) -> Settings
     """Settings pointing at this module's database, migrated to the newest revision."""
     environment = {
         **service_environment("auth", infrastructure, database, port=0),
-        **auth_secrets(),
+        **service_secrets("auth"),
     }
     values = {name.removeprefix(_PREFIX).lower(): value for name, value in environment.items()}
     built = Settings(**values)
-    migrate(built, MIGRATIONS)
+    migrate(built, DEFINITION.migrations)
     return built
 
 
 @pytest.fixture
-async def service(settings: Settings) -> AsyncIterator[AuthService]:
+async def service(settings: Settings) -> AsyncIterator[AuthRunning]:
     """The built service with its keys loaded and its outbox relay running."""
-    async with running_service(settings) as running:
-        yield running
+    async with running(DEFINITION, settings) as started:
+        yield started
+
+
+@pytest.fixture
+async def redis(settings: Settings) -> AsyncIterator[Redis]:
+    """A Redis client of the test's own, as the service makes them."""
+    client = redis_of(settings)
+    try:
+        yield client
+    finally:
+        await client.aclose()

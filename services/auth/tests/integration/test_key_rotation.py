@@ -17,10 +17,11 @@ import pytest
 from cryptography.hazmat.primitives.ciphers.aead import AESGCM
 from pydantic import SecretStr
 
-from mandi_auth.bootstrap import running_service
 from mandi_auth.config import Settings
+from mandi_auth.entrypoints.service import DEFINITION
 from mandi_auth.service_layer import accounts, sessions
 from mandi_auth.service_layer.resealing import reseal_all
+from mandi_runtime import running
 from mandi_security.fields import FieldCipher, SealedField, keyring_from_setting
 from mandi_testing import Infrastructure, TestDatabase
 
@@ -114,7 +115,7 @@ async def test_rotate_reseal_and_drop_the_old_keys_and_sign_in_and_tokens_still_
     slug = f"t-{uuid.uuid4().hex[:10]}"
     email = f"admin@{slug}.example"
     sign_in = sessions.Login(slug, email, PASSWORD, "10.1.2.3")
-    async with running_service(settings, background=False) as service:
+    async with running(DEFINITION, settings, background=False) as service:
         created = await accounts.create_tenant(
             service.deps, accounts.CreateTenant(slug, slug, email, PASSWORD)
         )
@@ -125,14 +126,14 @@ async def test_rotate_reseal_and_drop_the_old_keys_and_sign_in_and_tokens_still_
     stale_rows = await _sealed_rows(infrastructure, database)
 
     rotating = _with_keys(settings, f"{old_fields},{new_fields}", f"{old_keks},{new_keks}")
-    async with running_service(rotating, background=False) as service:
+    async with running(DEFINITION, rotating, background=False) as service:
         await sessions.login(service.deps, sign_in)  # format 1 still opens
         resealed = await reseal_all(service.deps, batch_size=1)
     assert resealed == stale_rows  # the admin's email and the private signing key
     assert await _formats(infrastructure, database) == {(2, "k2")}
 
-    async with running_service(
-        _with_keys(settings, new_fields, new_keks), background=False
+    async with running(
+        DEFINITION, _with_keys(settings, new_fields, new_keks), background=False
     ) as service:
         after = await sessions.login(service.deps, sign_in)
         signer = service.deps.signer

@@ -13,11 +13,13 @@ from collections.abc import AsyncIterator
 
 import pytest
 
-from mandi_auth.bootstrap import AuthService, running_service
 from mandi_auth.config import LimitSettings, Settings
+from mandi_auth.entrypoints.commands import AuthRunning
+from mandi_auth.entrypoints.service import DEFINITION
 from mandi_auth.service_layer import accounts, api_keys
 from mandi_auth.service_layer.authorize import AuthorizeRequest, authorize
 from mandi_errors import Conflict
+from mandi_runtime import running
 from mandi_security.principal import Principal, PrincipalType
 
 pytestmark = pytest.mark.integration
@@ -27,14 +29,14 @@ PER_TENANT = LimitSettings(per_second=100, burst=300)
 
 
 @pytest.fixture
-async def tight_service(settings: Settings) -> AsyncIterator[AuthService]:
+async def tight_service(settings: Settings) -> AsyncIterator[AuthRunning]:
     """The service with a tenant limit a few hundred requests can reach (plans as shipped)."""
     tight = settings.model_copy(update={"per_partner": PER_PARTNER, "per_tenant": PER_TENANT})
-    async with running_service(tight, background=False) as running:
-        yield running
+    async with running(DEFINITION, tight, background=False) as started:
+        yield started
 
 
-async def _operator(service: AuthService) -> Principal:
+async def _operator(service: AuthRunning) -> Principal:
     slug = f"t-{uuid.uuid4().hex[:10]}"
     created = await accounts.create_tenant(
         service.deps, accounts.CreateTenant(slug, slug, f"admin@{slug}.example", uuid.uuid4().hex)
@@ -48,14 +50,14 @@ async def _operator(service: AuthService) -> Principal:
     )
 
 
-async def _keys(service: AuthService, admin: Principal, partner: uuid.UUID, count: int) -> list:
+async def _keys(service: AuthRunning, admin: Principal, partner: uuid.UUID, count: int) -> list:
     command = api_keys.IssueApiKey("erp", frozenset({"auth:read"}), partner)  # standard plan
     return [
         (await api_keys.issue_api_key(service.deps, admin, command)).value for _ in range(count)
     ]
 
 
-async def _allowed(service: AuthService, key: str) -> bool:
+async def _allowed(service: AuthRunning, key: str) -> bool:
     request = AuthorizeRequest("GET", "auth", "/api/v1/auth/me", api_key=key)
     return (await authorize(service.deps, request)).allowed
 

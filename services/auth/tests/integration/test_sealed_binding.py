@@ -15,7 +15,7 @@ import asyncpg
 import pytest
 from cryptography.exceptions import InvalidTag
 
-from mandi_auth.bootstrap import AuthService
+from mandi_auth.entrypoints.commands import AuthRunning
 from mandi_auth.service_layer import accounts
 from mandi_security.principal import Principal, PrincipalType
 from mandi_testing import TestDatabase
@@ -27,7 +27,7 @@ _EMAIL_OF = "SELECT email_sealed FROM users WHERE id = $1"
 _SET_EMAIL = "UPDATE users SET email_sealed = $2 WHERE id = $1"
 
 
-async def _tenant(service: AuthService) -> tuple[UUID, UUID, UUID]:
+async def _tenant(service: AuthRunning) -> tuple[UUID, UUID, UUID]:
     """A new tenant with its admin and one more user: (tenant, admin, user)."""
     slug = f"t-{uuid.uuid4().hex[:10]}"
     command = accounts.CreateTenant(slug, slug, f"admin@{slug}.example", PASSWORD)
@@ -60,7 +60,7 @@ async def _as_owner(database: TestDatabase, tenant_id: UUID) -> AsyncIterator[as
 
 @pytest.mark.parametrize("elsewhere", ["another row", "another tenant"])
 async def test_an_email_copied_into_another_users_row_does_not_open(
-    service: AuthService, database: TestDatabase, elsewhere: str
+    service: AuthRunning, database: TestDatabase, elsewhere: str
 ) -> None:
     tenant, admin, colleague = await _tenant(service)
     target_tenant, target = (

@@ -1,17 +1,15 @@
-"""Fakes for the auth service layer's unit tests (cosmicpython's FakeUnitOfWork pattern).
+"""Fakes for the auth service layer's unit tests, on mandi_testing's FakeUnitOfWork.
 
-The fake store keeps each tenant's rows apart the way row-level security does: a unit of work
-opened for a tenant sees that tenant's users, keys and refresh tokens only. Changes are staged
-and reach the store on commit, so a use case that forgets to commit is caught.
+A unit of work opened for a tenant sees that tenant's users, keys and refresh tokens only, as
+row-level security shows them; changes reach the store on commit.
 """
 
 from __future__ import annotations
 
 import asyncio
-import copy
 from collections.abc import Sequence
 from contextlib import asynccontextmanager
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 from typing import Any
 from uuid import UUID
@@ -24,19 +22,13 @@ from mandi_auth.service_layer.dependencies import AuthDependencies, LimitPolicy
 from mandi_auth.service_layer.ports import Bucket, IssuedToken, ThrottleKey, Verdict
 from mandi_security.principal import Principal
 from mandi_security.tokens import TokenRejected
-
-
-class FakeClock:
-    """Time that moves only when a test moves it."""
-
-    def __init__(self) -> None:
-        self.moment = datetime(2026, 11, 22, 12, tzinfo=UTC)
-
-    def now(self) -> datetime:
-        return self.moment
-
-    def advance(self, delta: timedelta) -> None:
-        self.moment += delta
+from mandi_testing.fakes import (
+    FakeClock,
+    FakeStore,
+    FakeTransaction,
+    FakeUnitOfWork,
+    TenantRows,
+)
 
 
 class FakePasswords:
@@ -157,18 +149,6 @@ class FakeThrottle:
             self.failures[key] = max(0, self.failures.get(key, 0) - 1)
 
 
-@dataclass
-class Store:
-    """What the database holds, by table; tenant-scoped tables are filtered per unit of work."""
-
-    tenants: dict[UUID, Any] = field(default_factory=dict)
-    users: dict[UUID, Any] = field(default_factory=dict)
-    api_keys: dict[UUID, Any] = field(default_factory=dict)
-    refresh_tokens: dict[UUID, tuple[Any, str]] = field(default_factory=dict)
-    credentials: dict[UUID, UUID] = field(default_factory=dict)
-    events: list[Any] = field(default_factory=list)
-
-
 class _Tenants:
     def __init__(self, rows: dict[UUID, Any]) -> None:
         self.rows = rows
@@ -186,36 +166,30 @@ class _Tenants:
         self.rows[tenant.id] = tenant
 
 
-class _TenantRows:
+class _TenantTable:
     """Rows of one tenant, as RLS shows them."""
 
-    def __init__(self, rows: dict[UUID, Any], tenant_id: UUID | None) -> None:
-        self.rows, self.tenant_id = rows, tenant_id
-
-    def _visible(self, row: Any) -> Any:
-        return row if self.tenant_id is not None and row.tenant_id == self.tenant_id else None
+    def __init__(self, rows: TenantRows) -> None:
+        self.rows = rows
 
     async def get(self, row_id: UUID) -> Any:
-        row = self.rows.get(row_id)
-        return self._visible(row) if row is not None else None
+        return self.rows.get(row_id)
 
     async def add(self, row: Any) -> None:
-        assert row.tenant_id == self.tenant_id, "RLS refuses a row of another tenant"
-        self.rows[row.id] = row
+        self.rows.put(row)
 
     async def save(self, row: Any) -> None:
-        await self.add(row)
+        self.rows.put(row)
 
 
-class _Users(_TenantRows):
+class _Users(_TenantTable):
     async def by_email(self, email: str) -> Any:
-        return next((u for u in self.rows.values() if self._visible(u) and u.email == email), None)
+        return next(iter(self.rows.where(lambda user: user.email == email)), None)
 
 
-class _ApiKeys(_TenantRows):
+class _ApiKeys(_TenantTable):
     async def of_partner(self, partner_id: UUID | None) -> list[Any]:
-        visible = [k for k in self.rows.values() if self._visible(k)]
-        return [k for k in visible if partner_id is None or k.partner_id == partner_id]
+        return self.rows.where(lambda key: partner_id is None or key.partner_id == partner_id)
 
     async def lock_partner(self, partner_id: UUID) -> None:
         pass  # one test runs one use case at a time
@@ -225,7 +199,9 @@ class _ApiKeys(_TenantRows):
 
 
 class _RefreshTokens:
-    def __init__(self, rows: dict[UUID, tuple[Any, str]], tenant_id: UUID | None) -> None:
+    """Tokens with their hashes, stored as (token, hash) under the token's id."""
+
+    def __init__(self, rows: dict[UUID, tuple[Any, str]], tenant_id: UUID) -> None:
         self.rows, self.tenant_id = rows, tenant_id
 
     async def get(self, token_id: UUID, *, for_update: bool = False) -> tuple[Any, str] | None:  # noqa: ARG002 - the port's signature
@@ -263,41 +239,35 @@ class _Credentials:
         self.rows[credential_id] = tenant_id
 
 
-class FakeDirectory:
-    """The tenant-less tables only; works on a copy of the store, commit writes it back."""
+class FakeDirectory(FakeTransaction):
+    """The tenant-less tables only."""
 
-    def __init__(self, store: Store) -> None:
-        self.store, self.staged = store, copy.deepcopy(store)
-        self.tenants = _Tenants(self.staged.tenants)
-        self.credentials = _Credentials(self.staged.credentials)
-
-    async def commit(self) -> None:
-        self.store.__dict__.update(copy.deepcopy(self.staged).__dict__)
+    def __init__(self, store: FakeStore) -> None:
+        super().__init__(store)
+        self.tenants = _Tenants(self.table("tenants"))
+        self.credentials = _Credentials(self.table("credentials"))
 
 
-class FakeUnitOfWork(FakeDirectory):
+class FakeAuthUnitOfWork(FakeUnitOfWork):
     """One tenant's rows, as RLS shows them, and the tenant-less tables."""
 
-    def __init__(self, store: Store, tenant_id: UUID) -> None:
-        assert isinstance(tenant_id, UUID), "a tenant's unit of work needs its tenant"
-        super().__init__(store)
-        self.tenant_id = tenant_id
-        self.users = _Users(self.staged.users, tenant_id)
-        self.api_keys = _ApiKeys(self.staged.api_keys, tenant_id)
-        self.refresh_tokens = _RefreshTokens(self.staged.refresh_tokens, tenant_id)
-
-    async def publish(self, event: Any, *, subject: str) -> None:  # noqa: ARG002 - the port's signature
-        self.staged.events.append((self.tenant_id, event))
+    def __init__(self, store: FakeStore, tenant_id: UUID) -> None:
+        super().__init__(store, tenant_id)
+        self.tenants = _Tenants(self.table("tenants"))
+        self.credentials = _Credentials(self.table("credentials"))
+        self.users = _Users(self.rows("users"))
+        self.api_keys = _ApiKeys(self.rows("api_keys"))
+        self.refresh_tokens = _RefreshTokens(self.table("refresh_tokens"), tenant_id)
 
 
 class FakeTenantStatus:
     """Tenants' status read from the committed store (no cache: tests see changes at once)."""
 
-    def __init__(self, store: Store) -> None:
+    def __init__(self, store: FakeStore) -> None:
         self.store = store
 
     async def is_active(self, tenant_id: UUID) -> bool:
-        tenant = self.store.tenants.get(tenant_id)
+        tenant = self.store.table("tenants").get(tenant_id)
         return tenant is not None and tenant.is_active
 
     def forget(self, tenant_id: UUID) -> None:
@@ -307,11 +277,11 @@ class FakeTenantStatus:
 class FakeKeyDirectory:
     """Keys by id across tenants, read from the committed store."""
 
-    def __init__(self, store: Store) -> None:
+    def __init__(self, store: FakeStore) -> None:
         self.store = store
 
     async def find(self, key_id: UUID) -> Any:
-        return self.store.api_keys.get(key_id)
+        return self.store.table("api_keys").get(key_id)
 
     def forget(self, key_id: UUID) -> None:
         pass
@@ -321,7 +291,7 @@ class FakeKeyDirectory:
 class Fakes:
     """The fakes behind one test's AuthDependencies, for the test to look into."""
 
-    store: Store
+    store: FakeStore
     clock: FakeClock
     passwords: FakePasswords
     signer: FakeSigner
@@ -333,7 +303,7 @@ class Fakes:
 def fakes() -> Fakes:
     """Fresh fakes."""
     return Fakes(
-        Store(),
+        FakeStore(),
         FakeClock(),
         FakePasswords(),
         FakeSigner(timedelta(minutes=10)),
@@ -348,7 +318,7 @@ def deps(fakes: Fakes) -> AuthDependencies:
 
     @asynccontextmanager
     async def uow(tenant_id: UUID) -> Any:
-        yield FakeUnitOfWork(fakes.store, tenant_id)
+        yield FakeAuthUnitOfWork(fakes.store, tenant_id)
 
     @asynccontextmanager
     async def directory() -> Any:

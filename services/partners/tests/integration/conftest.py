@@ -11,11 +11,11 @@ import pytest
 from mandi_partners.config import Settings
 from mandi_partners.domain.partner import Contact, PartnerType
 from mandi_partners.domain.tax_ids import TaxIdKind, gstin_check_character, parse_tax_id
-from mandi_partners.entrypoints.cli import MIGRATIONS
+from mandi_partners.entrypoints.service import DEFINITION
 from mandi_partners.service_layer.partners import RegisterPartner
 from mandi_runtime import migrate
 from mandi_testing import Infrastructure, TestDatabase
-from mandi_testing.platform import partners_secrets
+from mandi_testing.platform import service_secrets
 from mandi_testing.processes import service_environment
 
 _PREFIX = "MANDI_PARTNERS_"
@@ -26,13 +26,13 @@ def settings(infrastructure: Infrastructure, database: TestDatabase) -> Settings
     """Settings pointing at this module's database, migrated to the newest revision."""
     environment = {
         **service_environment("partners", infrastructure, database, port=0),
-        **partners_secrets("gateway-secret-for-tests", "verifier-token"),
+        **service_secrets("partners"),
         # Nothing listens here: verifications park at once, which these tests do not need.
         "MANDI_PARTNERS_VERIFIER_URL": "http://127.0.0.1:9",
     }
     values = {name.removeprefix(_PREFIX).lower(): value for name, value in environment.items()}
     built = Settings(**values)
-    migrate(built, MIGRATIONS)
+    migrate(built, DEFINITION.migrations)
     return built
 
 

@@ -14,11 +14,12 @@ import asyncpg
 import pytest
 
 from mandi_errors import Conflict
-from mandi_partners.bootstrap import PartnersService, running_service
 from mandi_partners.config import Settings
 from mandi_partners.domain.partner import TAX_ID_CONTESTED, Partner, PartnerChanges, PartnerType
 from mandi_partners.domain.tax_ids import TaxId, TaxIdKind, parse_tax_id
+from mandi_partners.entrypoints.service import DEFINITION, PartnersRunning
 from mandi_partners.service_layer import partners
+from mandi_runtime import running
 from mandi_security.principal import Principal, PrincipalType
 from mandi_testing import Infrastructure, TestDatabase
 
@@ -50,19 +51,19 @@ def _company(pan: TaxId) -> partners.RegisterPartner:
 
 
 @pytest.fixture
-async def service(settings: Settings) -> AsyncIterator[PartnersService]:
+async def service(settings: Settings) -> AsyncIterator[PartnersRunning]:
     """The service's use cases on this module's database, without background jobs."""
-    async with running_service(settings, background=False) as running:
-        yield running
+    async with running(DEFINITION, settings, background=False) as started:
+        yield started
 
 
-async def _registered(service: PartnersService, tenant: UUID, pan: TaxId) -> UUID:
+async def _registered(service: PartnersRunning, tenant: UUID, pan: TaxId) -> UUID:
     outcome = await partners.register(service.deps, _staff(tenant), _company(pan))
     return outcome.view.id
 
 
 async def _amend_tax_ids(
-    service: PartnersService, principal: Principal, partner_id: UUID, pan: TaxId
+    service: PartnersRunning, principal: Principal, partner_id: UUID, pan: TaxId
 ) -> dict[str, object]:
     changes = PartnerChanges(tax_ids=(pan,))
     outcome = await partners.amend(service.deps, principal, partner_id, changes, if_match=1)
@@ -70,7 +71,7 @@ async def _amend_tax_ids(
 
 
 async def test_partner_staff_are_answered_alike_whether_another_partner_holds_the_tax_id(
-    service: PartnersService,
+    service: PartnersRunning,
 ) -> None:
     tenant = uuid4()
     held = _pan()
@@ -95,7 +96,7 @@ async def test_partner_staff_are_answered_alike_whether_another_partner_holds_th
 
 
 async def test_the_operators_staff_are_told_another_partner_holds_the_tax_id(
-    service: PartnersService,
+    service: PartnersRunning,
 ) -> None:
     tenant = uuid4()
     held = _pan()
@@ -120,7 +121,7 @@ async def _wait_for_a_lock_wait(infrastructure: Infrastructure, database: TestDa
 
 
 async def test_a_tax_id_registered_while_partner_staff_amend_is_contested_not_refused(
-    service: PartnersService, infrastructure: Infrastructure, database: TestDatabase
+    service: PartnersRunning, infrastructure: Infrastructure, database: TestDatabase
 ) -> None:
     tenant, pan, now = uuid4(), _pan(), datetime.now(UTC)
     applicant = await _registered(service, tenant, _pan())

@@ -15,9 +15,10 @@ import pytest
 from cryptography.exceptions import InvalidTag
 
 from mandi_db import IdempotencyKey, request_fingerprint
-from mandi_partners.bootstrap import running_service
 from mandi_partners.config import Settings
+from mandi_partners.entrypoints.service import DEFINITION
 from mandi_partners.service_layer import partners
+from mandi_runtime import running
 from mandi_security.principal import Principal, PrincipalType
 from mandi_testing import TestDatabase
 
@@ -89,7 +90,7 @@ async def test_a_sealed_value_copied_into_another_row_does_not_open(
 ) -> None:
     tenant = uuid4()
     target_tenant = tenant if elsewhere == "another row" else uuid4()
-    async with running_service(settings, background=False) as service:
+    async with running(DEFINITION, settings, background=False) as service:
         source = await partners.register(service.deps, _staff(tenant), new_registration())
         target = await partners.register(service.deps, _staff(target_tenant), new_registration())
         await _copy(database, (tenant, source.view.id), (target_tenant, target.view.id), statements)
@@ -108,7 +109,7 @@ async def test_a_stored_answer_copied_under_another_key_is_not_replayed(
         name: IdempotencyKey(staff.principal_id, name, request_fingerprint("POST", "/", body))
         for name, body in (("first", b"1"), ("second", b"2"))
     }
-    async with running_service(settings, background=False) as service:
+    async with running(DEFINITION, settings, background=False) as service:
         await partners.register(service.deps, staff, first, key_of["first"])
         await partners.register(service.deps, staff, second, key_of["second"])
         tenant = staff.tenant_id

@@ -16,10 +16,11 @@ from pydantic import SecretStr
 
 from mandi_db import IdempotencyKey, request_fingerprint
 from mandi_partners.adapters.protection import Column
-from mandi_partners.bootstrap import running_service
 from mandi_partners.config import Settings
+from mandi_partners.entrypoints.service import DEFINITION
 from mandi_partners.service_layer import partners
 from mandi_partners.service_layer.verifying import reseal_all
+from mandi_runtime import running
 from mandi_security.fields import keyring_from_setting
 from mandi_security.principal import Principal, PrincipalType
 from mandi_testing import Infrastructure, TestDatabase
@@ -101,7 +102,7 @@ async def test_rotate_reseal_and_drop_the_old_key_and_every_read_and_replay_stil
     old, new = settings.secret("field_keys"), _key("k2")
     staff, command = _staff(), new_registration()
     key = IdempotencyKey(staff.principal_id, "rotate-1", request_fingerprint("POST", "/", b"r"))
-    async with running_service(settings, background=False) as service:
+    async with running(DEFINITION, settings, background=False) as service:
         registered = await partners.register(service.deps, staff, command, key)
     # A contact's name as databases sealed it before rows were bound (format 1, column only).
     legacy = _format_1(old, "Asha Rao", Column.NAME)
@@ -111,14 +112,16 @@ async def test_rotate_reseal_and_drop_the_old_key_and_every_read_and_replay_stil
     assert (1, "k1") in await _formats(infrastructure, database)
     stale_rows = await _sealed_rows(infrastructure, database)
 
-    async with running_service(_with_keys(settings, f"{old},{new}"), background=False) as service:
+    async with running(
+        DEFINITION, _with_keys(settings, f"{old},{new}"), background=False
+    ) as service:
         before = await partners.get_partner(service.deps, staff, registered.view.id)
         resealed = await reseal_all(service.deps, batch_size=2)
     assert before.contacts == registered.view.contacts  # format 1 still opens
     assert resealed == stale_rows  # every tax id, contact and stored answer, in batches of two
     assert await _formats(infrastructure, database) == {(2, "k2")}
 
-    async with running_service(_with_keys(settings, new), background=False) as service:
+    async with running(DEFINITION, _with_keys(settings, new), background=False) as service:
         again = await partners.get_partner(service.deps, staff, registered.view.id)
         replay = await partners.register(service.deps, staff, command, key)
         assert await reseal_all(service.deps, batch_size=2) == 0
@@ -135,7 +138,7 @@ async def test_concurrent_requests_with_one_key_do_the_work_once(
     staff = _staff()
     command = new_registration()
     key = IdempotencyKey(staff.principal_id, "k-1", request_fingerprint("POST", "/", b"same"))
-    async with running_service(settings, background=False) as service:
+    async with running(DEFINITION, settings, background=False) as service:
         outcomes = await asyncio.gather(
             *(partners.register(service.deps, staff, command, key) for _ in range(4))
         )

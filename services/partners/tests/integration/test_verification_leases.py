@@ -7,9 +7,11 @@ from uuid import uuid4
 
 import pytest
 
-from mandi_partners.bootstrap import running_service
+from mandi_partners.adapters.verifications import InProcessVerifications
 from mandi_partners.config import Settings
+from mandi_partners.entrypoints.service import DEFINITION, PartnersRunning
 from mandi_partners.service_layer import partners
+from mandi_runtime import running
 from mandi_security.principal import Principal, PrincipalType
 
 pytestmark = pytest.mark.integration
@@ -19,11 +21,11 @@ async def test_a_claimed_application_is_neither_claimed_again_nor_swept_until_re
     settings: Settings, new_registration
 ) -> None:
     staff = Principal(uuid4(), "reviewer-1", PrincipalType.INTERNAL, None, frozenset({"*"}))
-    async with running_service(settings, background=False) as service:
+    async with running(DEFINITION, settings, background=False) as service:
         registered = await partners.register(service.deps, staff, new_registration())
         partner_id = registered.view.id
         await partners.decide(service.deps, staff, partner_id, partners.Decision.SUBMIT)
-        await service.verifications.drain()  # its first try (the verifier is away: parked)
+        await _drained(service)  # its first try (the verifier is away: parked)
         lease = timedelta(minutes=1)
         async with service.deps.uow(staff.tenant_id) as uow:
             assert await uow.partners.awaiting_verification(10) == [partner_id]
@@ -39,3 +41,9 @@ async def test_a_claimed_application_is_neither_claimed_again_nor_swept_until_re
             await uow.commit()
         async with service.deps.uow(staff.tenant_id) as uow:  # a lease that ran out is free
             assert await uow.partners.claim_verification(partner_id, lease)
+
+
+async def _drained(service: PartnersRunning) -> None:
+    verifications = service.deps.verifications
+    assert isinstance(verifications, InProcessVerifications)
+    await verifications.drain()

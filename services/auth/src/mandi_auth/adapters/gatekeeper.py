@@ -19,7 +19,8 @@ from redis.exceptions import BusyLoadingError
 from redis.exceptions import ConnectionError as RedisConnectionError
 from redis.exceptions import TimeoutError as RedisTimeoutError
 
-from mandi_auth.service_layer.ports import Bucket, Clock, Verdict
+from mandi_auth.service_layer.ports import Bucket, Verdict
+from mandi_runtime import Clock
 
 __all__ = ["RedisGatekeeper", "redis_unavailable"]
 

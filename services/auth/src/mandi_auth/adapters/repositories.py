@@ -7,12 +7,8 @@ from typing import Any
 from uuid import UUID
 
 from sqlalchemy import (
-    Executable,
-    LargeBinary,
-    Result,
     func,
     insert,
-    literal,
     or_,
     select,
     text,
@@ -33,6 +29,7 @@ from mandi_auth.domain.identity import Tenant, TenantStatus, User, UserStatus
 from mandi_auth.domain.limits import Limit
 from mandi_auth.domain.sessions import RefreshToken
 from mandi_auth.domain.signing_keys import SigningKey
+from mandi_db import SealedColumn, SqlRepository
 from mandi_security.fields import BlindIndex, FieldCipher, SealedField
 from mandi_security.principal import PrincipalType
 
@@ -46,7 +43,7 @@ __all__ = [
     "SqlUsers",
 ]
 
-_EMAIL_COLUMN = "users.email"
+_SEALED_EMAIL = SealedColumn(users.c.email_sealed, "users.email")
 _PARTNER_KEYS_LOCK = text(
     "SELECT pg_advisory_xact_lock(hashtextextended('mandi.auth.api_keys:' || :partner, 0))"
 )
@@ -56,23 +53,13 @@ _ROTATION_LOCK = text(
 )
 
 
-class _Repository:
-    def __init__(self, session: AsyncSession) -> None:
-        self._session = session
-
-    async def _execute(self, statement: Executable) -> Result[Any]:
-        # Core statements on the session's connection: the same transaction as the session's.
-        connection = await self._session.connection()
-        return await connection.execute(statement)
-
-
 def _tenant(row: Any) -> Tenant | None:
     if row is None:
         return None
     return Tenant(id=row.id, slug=row.slug, name=row.name, status=TenantStatus(row.status))
 
 
-class SqlTenants(_Repository):
+class SqlTenants(SqlRepository):
     """Tenants by slug or id."""
 
     async def by_slug(self, slug: str) -> Tenant | None:
@@ -122,16 +109,12 @@ class EmailProtection:
         """The email a user's ciphertext holds; raises if it was made for another user."""
         return self.cipher.decrypt(sealed, context=_email_field(tenant_id, user_id))
 
-    def reseal(self, sealed: bytes, *, tenant_id: UUID, user_id: UUID) -> bytes:
-        """The user's email sealed anew with the newest key and format."""
-        return self.cipher.reseal(sealed, context=_email_field(tenant_id, user_id))
-
 
 def _email_field(tenant_id: UUID, user_id: UUID) -> SealedField:
-    return SealedField.of(_EMAIL_COLUMN, tenant_id, user_id)
+    return _SEALED_EMAIL.of(tenant_id, user_id)
 
 
-class SqlUsers(_Repository):
+class SqlUsers(SqlRepository):
     """Users of the transaction's tenant (row-level security does the filtering)."""
 
     def __init__(self, session: AsyncSession, emails: EmailProtection) -> None:
@@ -166,24 +149,7 @@ class SqlUsers(_Repository):
 
     async def reseal(self, limit: int) -> int:
         """Re-encrypts up to `limit` emails sealed with an older key or format; how many were."""
-        # A stale ciphertext does not start with the current key's header: found by SQL, so a
-        # batch reads only rows still to do; locked, so a concurrent change waits for this one.
-        header = self._emails.cipher.current_header
-        stale = func.substr(users.c.email_sealed, 1, len(header)) != literal(header, LargeBinary)
-        query = (
-            select(users.c.id, users.c.tenant_id, users.c.email_sealed)
-            .where(stale)
-            .order_by(users.c.id)
-            .limit(limit)
-            .with_for_update()
-        )
-        rows = list(await self._execute(query))
-        for row in rows:
-            sealed = self._emails.reseal(row.email_sealed, tenant_id=row.tenant_id, user_id=row.id)
-            await self._execute(
-                update(users).where(users.c.id == row.id).values(email_sealed=sealed)
-            )
-        return len(rows)
+        return await self._reseal_stale(self._emails.cipher, users, [_SEALED_EMAIL], limit)
 
     def _user(self, row: Any) -> User | None:
         if row is None:
@@ -201,7 +167,7 @@ class SqlUsers(_Repository):
         )
 
 
-class SqlCredentials(_Repository):
+class SqlCredentials(SqlRepository):
     """The credential index: which tenant an API key or refresh token belongs to."""
 
     async def tenant_of(self, credential_id: UUID) -> UUID | None:
@@ -250,7 +216,7 @@ def _limit_columns(limit: Limit | None) -> dict[str, float | int | None]:
     }
 
 
-class SqlApiKeys(_Repository):
+class SqlApiKeys(SqlRepository):
     """API keys of the transaction's tenant."""
 
     async def get(self, key_id: UUID) -> ApiKey | None:
@@ -321,7 +287,7 @@ def _refresh_token(row: Any) -> RefreshToken:
     )
 
 
-class SqlRefreshTokens(_Repository):
+class SqlRefreshTokens(SqlRepository):
     """Refresh tokens of the transaction's tenant."""
 
     async def get(
@@ -372,7 +338,7 @@ class SqlRefreshTokens(_Repository):
         await self._execute(query)
 
 
-class SqlSigningKeys(_Repository):
+class SqlSigningKeys(SqlRepository):
     """The service's signing keys."""
 
     async def lock(self) -> None:

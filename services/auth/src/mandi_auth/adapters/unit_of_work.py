@@ -17,18 +17,16 @@ from mandi_auth.adapters.repositories import (
     SqlUsers,
 )
 from mandi_contracts import EVENTS
-from mandi_db import TenantAwareSession, TenantlessUnitOfWork, UnitOfWork
-from mandi_messaging import OutboxWriter, events_topic
-from mandi_messaging.registry import Event
+from mandi_db import TenantAwareSession, TenantlessUnitOfWork
+from mandi_messaging import OutboxAddress, OutboxUnitOfWork, events_topic
 
-__all__ = ["SOURCE", "TOPIC", "SqlAuthDirectory", "SqlAuthUnitOfWork"]
-
-SOURCE = "mandi/auth"
-TOPIC = events_topic("auth")
+__all__ = ["SqlAuthDirectory", "SqlAuthUnitOfWork"]
 
 
-class SqlAuthUnitOfWork(UnitOfWork):
+class SqlAuthUnitOfWork(OutboxUnitOfWork):
     """One transaction of the auth service, in one tenant's context."""
+
+    outbox = OutboxAddress(EVENTS, source="mandi/auth", topic=events_topic("auth"))
 
     tenants: SqlTenants
     users: SqlUsers
@@ -53,14 +51,7 @@ class SqlAuthUnitOfWork(UnitOfWork):
         self.api_keys = SqlApiKeys(self.session)
         self.refresh_tokens = SqlRefreshTokens(self.session)
         self.credentials = SqlCredentials(self.session)
-        self._outbox = OutboxWriter(
-            self.session, EVENTS, source=SOURCE, topic=TOPIC, tenant_id=self.tenant_id
-        )
         return self
-
-    async def publish(self, event: Event, *, subject: str) -> None:
-        """Queues an event, as this unit's tenant's, in this transaction's outbox."""
-        await self._outbox.add(event, subject=subject)
 
 
 class SqlAuthDirectory(TenantlessUnitOfWork):

@@ -50,11 +50,6 @@ class IssuedKey:
     value: str
 
 
-def _require(principal: Principal, scope: str) -> None:
-    if not principal.has_scope(scope):
-        raise PermissionDenied(f"This needs the {scope} scope.")
-
-
 def _partner_for(principal: Principal, requested: UUID | None) -> UUID | None:
     if principal.is_internal:
         return requested
@@ -95,7 +90,7 @@ async def issue_api_key(
     deps: AuthDependencies, principal: Principal, command: IssueApiKey
 ) -> IssuedKey:
     """A new key; its scopes never exceed the issuer's, nor a partner's keys the cap."""
-    _require(principal, "auth:write")
+    principal.require_scope("auth:write")
     plan_choosable(principal, command.plan, DEFAULT_PLAN)
     issued = _new_key(deps, principal, command)
     async with deps.uow(principal.tenant_id) as uow:
@@ -123,7 +118,7 @@ async def list_api_keys(
     deps: AuthDependencies, principal: Principal, partner_id: UUID | None
 ) -> list[ApiKey]:
     """The keys of a partner (an external principal sees its own partner's only)."""
-    _require(principal, "auth:read")
+    principal.require_scope("auth:read")
     async with deps.uow(principal.tenant_id) as uow:
         keys = await uow.api_keys.of_partner(_partner_for(principal, partner_id))
     return [key for key in keys if key.manageable_by(principal)]
@@ -140,7 +135,7 @@ async def rotate_api_key(
     deps: AuthDependencies, principal: Principal, key_id: UUID
 ) -> tuple[IssuedKey, datetime]:
     """A successor key; the old one stays valid for the overlap so clients can switch."""
-    _require(principal, "auth:write")
+    principal.require_scope("auth:write")
     async with deps.uow(principal.tenant_id) as uow:
         old = await _manageable(uow, principal, key_id)
         if not old.is_valid_at(deps.clock.now()):
@@ -164,7 +159,7 @@ async def rotate_api_key(
 
 async def revoke_api_key(deps: AuthDependencies, principal: Principal, key_id: UUID) -> ApiKey:
     """Refused by the gateway from now on (within the directory's cache time, under a second)."""
-    _require(principal, "auth:write")
+    principal.require_scope("auth:write")
     async with deps.uow(principal.tenant_id) as uow:
         key = await _manageable(uow, principal, key_id)
         key.revoke(deps.clock.now())

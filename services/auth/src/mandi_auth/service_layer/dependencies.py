@@ -11,7 +11,6 @@ from mandi_auth.domain.api_keys import ApiKey
 from mandi_auth.domain.limits import Limit, Plan
 from mandi_auth.domain.login_backoff import LoginBackoff
 from mandi_auth.service_layer.ports import (
-    Clock,
     Gatekeeper,
     KeyHasher,
     LoginThrottle,
@@ -20,6 +19,7 @@ from mandi_auth.service_layer.ports import (
 )
 from mandi_auth.service_layer.unit_of_work import DirectoryFactory, UnitOfWorkFactory
 from mandi_errors import InvalidInput
+from mandi_runtime import Clock
 
 __all__ = [
     "DEFAULT_PLAN",

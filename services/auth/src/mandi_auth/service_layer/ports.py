@@ -15,7 +15,6 @@ from mandi_security.principal import Principal
 
 __all__ = [
     "Bucket",
-    "Clock",
     "Gatekeeper",
     "IssuedToken",
     "KeyHasher",
@@ -25,13 +24,6 @@ __all__ = [
     "TokenSigner",
     "Verdict",
 ]
-
-
-class Clock(Protocol):
-    """The current time (UTC)."""
-
-    def now(self) -> datetime:
-        """Now, timezone-aware."""
 
 
 class PasswordHasher(Protocol):

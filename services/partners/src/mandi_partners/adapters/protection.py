@@ -59,12 +59,6 @@ class PiiProtection:
         """The value, or None when nothing was stored."""
         return None if sealed is None else self.open(sealed, field)
 
-    def reseal_if_stale(self, sealed: bytes | None, field: SealedField) -> bytes | None:
-        """The value sealed anew if an older key or format sealed it; None if nothing to do."""
-        if sealed is None or not self.cipher.needs_rotation(sealed):
-            return None
-        return self.cipher.reseal(sealed, context=field)
-
     def tax_id_key(self, tax_id: TaxId) -> bytes:
         """The blind index of a tax id (kind and country included: one number, one kind)."""
         return self.tax_id_index(f"{tax_id.kind.value}:{tax_id.country}:{tax_id.value}")

@@ -3,36 +3,46 @@
 from __future__ import annotations
 
 import base64
-from collections import defaultdict
-from collections.abc import Iterable, Sequence
+import json
+from collections.abc import Iterable
 from datetime import timedelta
+from types import SimpleNamespace
 from typing import Any
 from uuid import UUID, uuid4
 
 from sqlalchemy import (
     ColumnElement,
-    Executable,
     LargeBinary,
-    Result,
+    ScalarSelect,
     Table,
     and_,
     delete,
     func,
     insert,
     literal,
+    literal_column,
     or_,
     select,
     text,
     tuple_,
     update,
 )
+from sqlalchemy.dialects.postgresql import aggregate_order_by
 from sqlalchemy.dialects.postgresql import insert as pg_insert
 from sqlalchemy.exc import IntegrityError
 from sqlmodel.ext.asyncio.session import AsyncSession
 
+from mandi_db import SealedColumn, SqlRepository
 from mandi_errors import Conflict
 from mandi_partners.adapters.protection import Column, PiiProtection, answer_field, fingerprint
-from mandi_partners.adapters.tables import contacts, locations, partners, tax_ids, tenants
+from mandi_partners.adapters.tables import (
+    contacts,
+    locations,
+    partners,
+    staff,
+    tax_ids,
+    tenants,
+)
 from mandi_partners.domain.insider_trading import InsiderLinks
 from mandi_partners.domain.partner import (
     Contact,
@@ -42,21 +52,22 @@ from mandi_partners.domain.partner import (
     PartnerType,
     Verification,
 )
+from mandi_partners.domain.staff import StaffMember
 from mandi_partners.domain.tax_ids import TaxId, TaxIdKind
 from mandi_partners.service_layer.unit_of_work import PageRequest, PartnerFilter
 from mandi_security.fields import SealedField
 
-__all__ = ["SqlPartners", "SqlTenants"]
+__all__ = ["SqlPartners", "SqlStaff", "SqlTenants"]
 
 _WAITING = (Verification.NOT_STARTED.value, Verification.PARKED.value)
 _DUPLICATE_TAX_ID = "tax_ids_unique"
-_SEALED_COLUMNS: dict[Table, dict[str, str]] = {
-    tax_ids: {"value_sealed": Column.TAX_ID},
-    contacts: {
-        "name_sealed": Column.NAME,
-        "email_sealed": Column.EMAIL,
-        "phone_sealed": Column.PHONE,
-    },
+_SEALED_COLUMNS: dict[Table, list[SealedColumn]] = {
+    tax_ids: [SealedColumn(tax_ids.c.value_sealed, Column.TAX_ID)],
+    contacts: [
+        SealedColumn(contacts.c.name_sealed, Column.NAME),
+        SealedColumn(contacts.c.email_sealed, Column.EMAIL),
+        SealedColumn(contacts.c.phone_sealed, Column.PHONE),
+    ],
 }
 # Stored idempotent answers (mandi_db's table) hold the sealed answer, in base64, under "sealed"
 # (see SealedIdempotency). Rows are locked, so an expired key reclaimed meanwhile waits.
@@ -76,17 +87,7 @@ _RESEAL_ANSWER = text(
 )
 
 
-class _Repository:
-    def __init__(self, session: AsyncSession) -> None:
-        self._session = session
-
-    async def _execute(self, statement: Executable) -> Result[Any]:
-        # Core statements on the session's connection: the same transaction as the session's.
-        connection = await self._session.connection()
-        return await connection.execute(statement)
-
-
-class SqlTenants(_Repository):
+class SqlTenants(SqlRepository):
     """The tenants that have partners."""
 
     async def remember(self, tenant_id: UUID) -> None:
@@ -98,7 +99,41 @@ class SqlTenants(_Repository):
         return list((await self._execute(select(tenants.c.id))).scalars())
 
 
-class SqlPartners(_Repository):
+class SqlStaff(SqlRepository):
+    """Users acting for the tenant's partners."""
+
+    async def link(self, member: StaffMember) -> bool:
+        """Links a user to its partner; False when it was linked already."""
+        values = {
+            "user_id": member.user_id,
+            "tenant_id": member.tenant_id,
+            "partner_id": member.partner_id,
+            "roles": list(member.roles),
+            "linked_at": member.linked_at,
+        }
+        query = pg_insert(staff).values(values).on_conflict_do_nothing().returning(staff.c.user_id)
+        return (await self._execute(query)).first() is not None
+
+    async def of_partner(self, partner_id: UUID) -> list[StaffMember]:
+        """The partner's staff, first linked first."""
+        query = (
+            select(staff)
+            .where(staff.c.partner_id == partner_id)
+            .order_by(staff.c.linked_at, staff.c.user_id)
+        )
+        return [
+            StaffMember(
+                tenant_id=row.tenant_id,
+                partner_id=row.partner_id,
+                user_id=row.user_id,
+                roles=tuple(row.roles),
+                linked_at=row.linked_at,
+            )
+            for row in await self._execute(query)
+        ]
+
+
+class SqlPartners(SqlRepository):
     """Partners of the transaction's tenant (row-level security does the filtering)."""
 
     def __init__(self, session: AsyncSession, protection: PiiProtection) -> None:
@@ -107,9 +142,11 @@ class SqlPartners(_Repository):
 
     async def get(self, partner_id: UUID, *, for_update: bool = False) -> Partner | None:
         """The partner, locked until the transaction ends when it is to be changed."""
-        query = select(partners).where(partners.c.id == partner_id)
-        row = (await self._execute(query.with_for_update() if for_update else query)).first()
-        return (await self._assemble([row]))[0] if row else None
+        query = _WITH_CHILDREN.where(partners.c.id == partner_id)
+        # FOR UPDATE OF partners: its children are read, not locked (they change with it).
+        locked = query.with_for_update(of=partners) if for_update else query
+        row = (await self._execute(locked)).first()
+        return self._assembled(row) if row else None
 
     async def add(self, partner: Partner) -> None:
         """Stores a new partner; a tax id another partner holds is a Conflict."""
@@ -140,11 +177,11 @@ class SqlPartners(_Repository):
 
     async def page(self, criteria: PartnerFilter, page: PageRequest) -> list[Partner]:
         """Partners matching the filter, oldest first, after the page's cursor."""
-        query = select(partners).where(*self._conditions(criteria))
+        query = _WITH_CHILDREN.where(*self._conditions(criteria))
         if page.after is not None:
             query = query.where(tuple_(partners.c.created_at, partners.c.id) > tuple_(*page.after))
         query = query.order_by(partners.c.created_at, partners.c.id).limit(page.limit)
-        return await self._assemble(list(await self._execute(query)))
+        return [self._assembled(row) for row in await self._execute(query)]
 
     async def insider_links(self, partner_id: UUID) -> InsiderLinks | None:
         """The partner's group and the fingerprints of its directors and other contacts."""
@@ -197,35 +234,8 @@ class SqlPartners(_Repository):
         """
         done = 0
         for table, columns in _SEALED_COLUMNS.items():
-            done += await self._reseal_table(table, columns, limit - done)
+            done += await self._reseal_stale(self._pii.cipher, table, columns, limit - done)
         return done + await self._reseal_answers(limit - done)
-
-    async def _reseal_table(self, table: Table, columns: dict[str, str], limit: int) -> int:
-        if limit <= 0:
-            return 0
-        # A stale ciphertext does not start with the current key's header: found by SQL, so a
-        # batch reads only rows still to do. Locked, so a concurrent change waits for this one.
-        header = literal(self._pii.cipher.current_header, LargeBinary)
-        length = len(self._pii.cipher.current_header)
-        stale = or_(*(func.substr(table.c[name], 1, length) != header for name in columns))
-        query = (
-            select(table.c.id, table.c.tenant_id, *(table.c[name] for name in columns))
-            .where(stale)
-            .order_by(table.c.id)
-            .limit(limit)
-            .with_for_update()
-        )
-        rows = list(await self._execute(query))
-        for row in rows:
-            resealed = {
-                name: self._pii.reseal_if_stale(
-                    getattr(row, name), SealedField.of(column, row.tenant_id, row.id)
-                )
-                for name, column in columns.items()
-            }
-            values = {name: sealed for name, sealed in resealed.items() if sealed is not None}
-            await self._execute(update(table).where(table.c.id == row.id).values(values))
-        return len(rows)
 
     async def _reseal_answers(self, limit: int) -> int:
         if limit <= 0:
@@ -360,33 +370,18 @@ class SqlPartners(_Repository):
             "is_director": contact.is_director,
         }
 
-    async def _assemble(self, rows: Sequence[Any]) -> list[Partner]:
-        ids = [row.id for row in rows]
-        children = {
-            table: await self._children_of(table, ids) for table in (tax_ids, contacts, locations)
-        }
-        return [self._assembled(row, children) for row in rows]
-
-    def _assembled(self, row: Any, children: dict[Table, dict[UUID, list[Any]]]) -> Partner:
-        tax_id_rows = children[tax_ids][row.id]
+    def _assembled(self, row: Any) -> Partner:
+        tax_id_rows = _children(row.tax_ids_json)
         held = tuple(self._tax_id(child) for child in tax_id_rows)
         return self._partner(
             row,
             held,
-            tuple(self._contact(child) for child in children[contacts][row.id]),
-            tuple(_location(child) for child in children[locations][row.id]),
+            tuple(self._contact(child) for child in _children(row.contacts_json)),
+            tuple(_location(child) for child in _children(row.locations_json)),
             contested=frozenset(
                 tax_id for tax_id, child in zip(held, tax_id_rows, strict=True) if child.contested
             ),
         )
-
-    async def _children_of(self, table: Table, ids: list[UUID]) -> dict[UUID, list[Any]]:
-        grouped: dict[UUID, list[Any]] = defaultdict(list)
-        if ids:
-            query = select(table).where(table.c.partner_id.in_(ids)).order_by(table.c.position)
-            for row in await self._execute(query):
-                grouped[row.partner_id].append(row)
-        return grouped
 
     @staticmethod
     def _partner(
@@ -470,3 +465,46 @@ def _fingerprints(people: Iterable[Any]) -> frozenset[str]:
 
 def _escaped_like(text: str) -> str:
     return text.replace("\\", "\\\\").replace("%", "\\%").replace("_", "\\_")
+
+
+def _children_json(table: Table, *names: str) -> ScalarSelect[Any]:
+    """A partner's rows of a child table, in order, as one JSON array (bytes as hex)."""
+    fields: list[Any] = []
+    for name in ("id", "tenant_id", *names):
+        column = table.c[name]
+        value = func.encode(column, "hex") if isinstance(column.type, LargeBinary) else column
+        fields += [literal(name), value]
+    rows = func.json_agg(aggregate_order_by(func.json_build_object(*fields), table.c.position))
+    return (
+        select(func.coalesce(rows, literal_column("'[]'::json")))
+        .where(table.c.partner_id == partners.c.id)
+        .scalar_subquery()
+    )
+
+
+# A partner and its children in one statement: one round trip for a read, however many children.
+_WITH_CHILDREN = select(
+    partners,
+    _children_json(tax_ids, "kind", "country", "value_sealed", "contested").label("tax_ids_json"),
+    _children_json(contacts, "name_sealed", "email_sealed", "phone_sealed", "is_director").label(
+        "contacts_json"
+    ),
+    _children_json(
+        locations, "label", "address", "country", "latitude", "longitude", "place_id"
+    ).label("locations_json"),
+)
+_SEALED = frozenset({"value_sealed", "name_sealed", "email_sealed", "phone_sealed"})
+
+
+def _children(encoded: str | list[dict[str, Any]]) -> list[SimpleNamespace]:
+    """The child rows `_children_json` aggregated, with their ids and sealed bytes restored."""
+    rows = json.loads(encoded) if isinstance(encoded, str) else encoded
+    return [SimpleNamespace(**_restored(row)) for row in rows]
+
+
+def _restored(row: dict[str, Any]) -> dict[str, Any]:
+    restored = dict(row, id=UUID(row["id"]), tenant_id=UUID(row["tenant_id"]))
+    for name in _SEALED & row.keys():
+        if row[name] is not None:
+            restored[name] = bytes.fromhex(row[name])
+    return restored

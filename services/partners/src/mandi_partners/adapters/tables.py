@@ -31,6 +31,7 @@ __all__ = [
     "locations",
     "metadata",
     "partners",
+    "staff",
     "tax_ids",
     "tenants",
 ]
@@ -128,4 +129,17 @@ locations = Table(
     Column("longitude", Float, nullable=True),
     Column("place_id", Text, nullable=True),
     Index("locations_of_partner", "partner_id"),
+)
+
+# Users auth created for a partner (UserCreated). No foreign key to partners: auth may announce
+# a user of a partner this service has not registered yet, and the link must not be lost.
+staff = Table(
+    "partner_staff",
+    metadata,
+    Column("user_id", Uuid, primary_key=True),
+    Column("tenant_id", Uuid, nullable=False),
+    Column("partner_id", Uuid, nullable=False),
+    Column("roles", ARRAY(Text), nullable=False),
+    Column("linked_at", DateTime(timezone=True), nullable=False),
+    Index("staff_of_partner", "tenant_id", "partner_id"),
 )

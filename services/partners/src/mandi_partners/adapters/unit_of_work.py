@@ -11,28 +11,16 @@ from uuid import UUID
 from sqlalchemy.ext.asyncio import async_sessionmaker
 
 from mandi_contracts import EVENTS
-from mandi_db import (
-    IdempotencyKey,
-    IdempotencyStore,
-    TenantAwareSession,
-    TenantlessUnitOfWork,
-    UnitOfWork,
-)
-from mandi_messaging import OutboxWriter, events_topic
-from mandi_messaging.registry import Event
+from mandi_db import IdempotencyKey, IdempotencyStore, TenantAwareSession, TenantlessUnitOfWork
+from mandi_messaging import OutboxAddress, OutboxUnitOfWork, events_topic
 from mandi_partners.adapters.protection import PiiProtection, answer_field
-from mandi_partners.adapters.repositories import SqlPartners, SqlTenants
+from mandi_partners.adapters.repositories import SqlPartners, SqlStaff, SqlTenants
 
 __all__ = [
-    "SOURCE",
-    "TOPIC",
     "SealedIdempotency",
     "SqlPartnersDirectory",
     "SqlPartnersUnitOfWork",
 ]
-
-SOURCE = "mandi/partners"
-TOPIC = events_topic("partners")
 
 
 class SealedIdempotency:
@@ -68,11 +56,14 @@ class SealedIdempotency:
         return await self._store.purge_expired(limit)
 
 
-class SqlPartnersUnitOfWork(UnitOfWork):
+class SqlPartnersUnitOfWork(OutboxUnitOfWork):
     """One transaction of the partners service, in one tenant's context."""
+
+    outbox = OutboxAddress(EVENTS, source="mandi/partners", topic=events_topic("partners"))
 
     partners: SqlPartners
     tenants: SqlTenants
+    staff: SqlStaff
     idempotency: SealedIdempotency
 
     def __init__(
@@ -91,17 +82,11 @@ class SqlPartnersUnitOfWork(UnitOfWork):
         await super().__aenter__()
         self.partners = SqlPartners(self.session, self._protection)
         self.tenants = SqlTenants(self.session)
+        self.staff = SqlStaff(self.session)
         self.idempotency = SealedIdempotency(
             IdempotencyStore(self.session, retention=self._retention), self._protection
         )
-        self._outbox = OutboxWriter(
-            self.session, EVENTS, source=SOURCE, topic=TOPIC, tenant_id=self.tenant_id
-        )
         return self
-
-    async def publish(self, event: Event, *, subject: str) -> None:
-        """Queues an event, as this unit's tenant's, in this transaction's outbox."""
-        await self._outbox.add(event, subject=subject)
 
 
 class SqlPartnersDirectory(TenantlessUnitOfWork):

@@ -19,7 +19,6 @@ __all__ = [
     "learns_who_holds_tax_ids",
     "require_internal",
     "require_may_amend",
-    "require_scope",
     "require_visible",
     "sees_internal_fields",
 ]
@@ -28,22 +27,16 @@ READ = "partners:read"
 WRITE = "partners:write"
 
 
-def require_scope(principal: Principal, scope: str) -> None:
-    """Refuses a principal without the scope."""
-    if not principal.has_scope(scope):
-        raise PermissionDenied(f"This needs the {scope} scope.")
-
-
 def require_visible(principal: Principal, partner_id: UUID, *, scope: str = READ) -> None:
     """Refuses a partner the principal may not see, as if it did not exist."""
-    require_scope(principal, scope)
+    principal.require_scope(scope)
     if not principal.is_internal and principal.partner_id != partner_id:
         raise NotFound("No such partner.")
 
 
 def require_internal(principal: Principal, action: str, *, scope: str = WRITE) -> None:
     """Refuses what only operator staff do: registering, reviewing, suspending partners."""
-    require_scope(principal, scope)
+    principal.require_scope(scope)
     if not principal.is_internal:
         raise PermissionDenied(f"Only the marketplace operator's staff {action}.")
 

@@ -3,21 +3,15 @@
 from __future__ import annotations
 
 from dataclasses import dataclass
-from datetime import datetime, timedelta
+from datetime import timedelta
 from typing import Protocol
 from uuid import UUID
 
 from mandi_partners.service_layer.unit_of_work import DirectoryFactory, UnitOfWorkFactory
 from mandi_partners.service_layer.verification import Verifier
+from mandi_runtime import Clock
 
-__all__ = ["Clock", "PartnersDependencies", "VerificationScheduler"]
-
-
-class Clock(Protocol):
-    """The current time (a test sets it)."""
-
-    def now(self) -> datetime:
-        """The current time, timezone-aware."""
+__all__ = ["PartnersDependencies", "VerificationScheduler"]
 
 
 class VerificationScheduler(Protocol):
@@ -32,6 +26,8 @@ class PartnersDependencies:
     """The adapters and limits behind the use cases."""
 
     uow: UnitOfWorkFactory
+    # Read-only, on the read replica while it serves: lists, which may be a moment stale.
+    read_uow: UnitOfWorkFactory
     directory: DirectoryFactory
     clock: Clock
     verifier: Verifier

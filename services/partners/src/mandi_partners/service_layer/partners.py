@@ -22,7 +22,7 @@ from mandi_contracts.partners import (
     PartnerSuspended,
     PartnerUpdated,
 )
-from mandi_db import IdempotencyKey
+from mandi_db import IdempotencyKey, idempotently
 from mandi_errors import Conflict, NotFound, PreconditionFailed, PreconditionRequired
 from mandi_messaging.registry import Event
 from mandi_partners.domain import access
@@ -106,16 +106,9 @@ _TAX_ID_TAKEN = "Another partner is registered with this tax id."
 async def _idempotently(
     deps: PartnersDependencies, principal: Principal, key: IdempotencyKey | None, work: Work
 ) -> Outcome:
-    async with deps.uow(principal.tenant_id) as uow:
-        if key is not None:
-            stored = await uow.idempotency.claim(key, principal.tenant_id)
-            if stored is not None:
-                return Outcome(view_type(principal).model_validate(stored), replayed=True)
-        view = await work(uow)
-        if key is not None:
-            await uow.idempotency.complete(key, principal.tenant_id, view.model_dump(mode="json"))
-        await uow.commit()
-    return Outcome(view)
+    transaction = deps.uow(principal.tenant_id)
+    answer = await idempotently(transaction, key, work, answer_type=view_type(principal))
+    return Outcome(answer.value, answer.replayed)
 
 
 async def _locked(uow: PartnersUnitOfWork, partner_id: UUID, if_match: int | None) -> Partner:
@@ -335,11 +328,11 @@ async def list_partners(
     page: PageRequest,
 ) -> tuple[list[PartnerView], tuple[datetime, UUID] | None]:
     """A page of partners and where the next one starts (None: this was the last)."""
-    access.require_scope(principal, access.READ)
+    principal.require_scope(access.READ)
     if not principal.is_internal:
         criteria = PartnerFilter(**{**criteria.__dict__, "only_partner": principal.partner_id})
     limit = min(page.limit, deps.max_page_size)
-    async with deps.uow(principal.tenant_id) as uow:
+    async with deps.read_uow(principal.tenant_id) as uow:  # a moment stale is fine for a list
         found = await uow.partners.page(criteria, PageRequest(limit + 1, page.after))
     shown = found[:limit]
     last = shown[-1] if len(found) > limit else None

@@ -10,13 +10,15 @@ from collections.abc import Callable
 from contextlib import AbstractAsyncContextManager
 from dataclasses import dataclass
 from datetime import datetime, timedelta
-from typing import Any, Protocol
+from typing import Protocol
 from uuid import UUID
 
-from mandi_db import IdempotencyKey, TransactionPort
+from mandi_db import IdempotencyRecords as StoredAnswers
+from mandi_db import TransactionPort
 from mandi_messaging.registry import Event
 from mandi_partners.domain.insider_trading import InsiderLinks
 from mandi_partners.domain.partner import Partner, PartnerStatus, PartnerType
+from mandi_partners.domain.staff import StaffMember
 from mandi_partners.domain.tax_ids import TaxId
 
 __all__ = [
@@ -27,6 +29,7 @@ __all__ = [
     "PartnerFilter",
     "PartnerRepository",
     "PartnersUnitOfWork",
+    "StaffRepository",
     "TenantDirectory",
     "UnitOfWorkFactory",
 ]
@@ -70,6 +73,16 @@ class PartnerRepository(Protocol):
     async def reseal(self, limit: int) -> int: ...
 
 
+class StaffRepository(Protocol):
+    """The users acting for the tenant's partners."""
+
+    async def link(self, member: StaffMember) -> bool:
+        """Links a user to its partner; False when it was linked already."""
+
+    async def of_partner(self, partner_id: UUID) -> list[StaffMember]:
+        """The partner's staff, first linked first."""
+
+
 class TenantDirectory(Protocol):
     """The tenants that have partners, for jobs that visit every tenant."""
 
@@ -77,13 +90,9 @@ class TenantDirectory(Protocol):
     async def all(self) -> list[UUID]: ...
 
 
-class IdempotencyRecords(Protocol):
+class IdempotencyRecords(StoredAnswers, Protocol):
     """Responses stored under Idempotency-Keys, in the use case's own transaction."""
 
-    async def claim(self, key: IdempotencyKey, tenant_id: UUID) -> dict[str, Any] | None: ...
-    async def complete(
-        self, key: IdempotencyKey, tenant_id: UUID, response: dict[str, Any]
-    ) -> None: ...
     async def purge_expired(self, limit: int = 1000) -> int: ...
 
 
@@ -98,6 +107,9 @@ class PartnersUnitOfWork(TransactionPort, Protocol):
 
     @property
     def tenants(self) -> TenantDirectory: ...
+
+    @property
+    def staff(self) -> StaffRepository: ...
 
     @property
     def idempotency(self) -> IdempotencyRecords: ...

@@ -23,6 +23,7 @@ __all__ = [
     "InternalPartnerView",
     "LocationView",
     "PartnerView",
+    "StaffView",
     "TaxIdView",
     "partner_view",
     "view_type",
@@ -31,6 +32,14 @@ __all__ = [
 
 class _View(BaseModel):
     model_config = ConfigDict(frozen=True, extra="forbid")
+
+
+class StaffView(_View):
+    """A user acting for a partner (created in auth), with the roles auth gave it."""
+
+    user_id: UUID
+    roles: list[str]
+    linked_at: datetime
 
 
 class TaxIdView(_View):

@@ -86,7 +86,7 @@ async def decide(request: Request) -> Response:
     """200 with the principal's headers, or 401/403 with the reason in X-Mandi-Reason."""
     headers = request.headers
     service = request.app.state.service
-    if not is_from_gateway(headers, service.gateway_secret):
+    if not is_from_gateway(headers, service.settings.secret("gateway_secret")):
         return Response(status_code=HTTP_403_FORBIDDEN, headers={"x-mandi-reason": "not_gateway"})
     decision = await authorize(
         service.deps,

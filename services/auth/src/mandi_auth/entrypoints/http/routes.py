@@ -11,7 +11,7 @@ from fastapi import APIRouter, Response, status
 
 from mandi_auth.domain.api_keys import ApiKey
 from mandi_auth.domain.limits import Limit
-from mandi_auth.entrypoints.http.deps import ClientAddressDep, DepsDep, PrincipalDep
+from mandi_auth.entrypoints.http.deps import ClientAddressDep, DepsDep
 from mandi_auth.entrypoints.http.schemas import (
     ApiKeyOut,
     IssueApiKeyIn,
@@ -25,6 +25,7 @@ from mandi_auth.entrypoints.http.schemas import (
     UserOut,
 )
 from mandi_auth.service_layer import accounts, api_keys, sessions
+from mandi_runtime.requests import PrincipalDep
 
 __all__ = ["router"]
 

@@ -1,89 +1,15 @@
-"""FastAPI dependencies of the partners service, as Annotated aliases."""
+"""FastAPI dependencies of the partners service: its use cases' dependencies; the caller,
+Idempotency-Key and If-Match are the runtime's."""
 
 from __future__ import annotations
 
-import re
-from typing import Annotated, Any
+from typing import Annotated
 
-from fastapi import Depends, Header, Request
+from fastapi import Depends
 
-from mandi_db import IdempotencyKey, request_fingerprint
-from mandi_errors import BadRequest
-from mandi_partners.bootstrap import PartnersService
 from mandi_partners.service_layer.dependencies import PartnersDependencies
-from mandi_security import Principal
+from mandi_runtime.requests import deps_of
 
-__all__ = ["DepsDep", "IdempotencyDep", "IfMatchDep", "PrincipalDep", "etag", "require_if_match"]
+__all__ = ["DepsDep"]
 
-_ENTITY_TAG_PATTERN = r'^(W/)?"[0-9]{1,9}"$'
-_ENTITY_TAG = re.compile(r'^(?:W/)?"(?P<version>[0-9]{1,9})"$')
-_IDEMPOTENCY_KEY_PATTERN = r"^[\x21-\x7e]{1,200}$"
-
-
-def etag(version: int) -> str:
-    """The entity tag of a partner's version."""
-    return f'"{version}"'
-
-
-def _service(request: Request) -> PartnersService:
-    service: PartnersService = request.app.state.service
-    return service
-
-
-def _deps(request: Request) -> PartnersDependencies:
-    return _service(request).deps
-
-
-async def _principal(request: Request) -> Principal:
-    return await _service(request).resolver.resolve(request.headers)
-
-
-async def _idempotency_key(
-    request: Request,
-    principal: Annotated[Principal, Depends(_principal)],
-    idempotency_key: Annotated[
-        str | None,
-        Header(
-            pattern=_IDEMPOTENCY_KEY_PATTERN,
-            description="Makes a retry of this request answer as the first did (24 hours).",
-            examples=["order-7f3a-attempt"],
-        ),
-    ] = None,
-) -> IdempotencyKey | None:
-    if idempotency_key is None:
-        return None
-    # The body as sent, method and path: a retry must be the same request to get the answer.
-    fingerprint = request_fingerprint(request.method, request.url.path, await request.body())
-    return IdempotencyKey.from_header(principal.principal_id, idempotency_key, fingerprint)
-
-
-def _if_match(
-    if_match: Annotated[
-        str | None,
-        Header(
-            pattern=_ENTITY_TAG_PATTERN,
-            description='The version read, as its ETag gave it ("3").',
-            examples=['"3"'],
-        ),
-    ] = None,
-) -> int | None:
-    if if_match is None:
-        return None
-    match = _ENTITY_TAG.match(if_match.strip())
-    if match is None:
-        raise BadRequest('If-Match names one version, as the ETag gave it: "3".')
-    return int(match["version"])
-
-
-def require_if_match(document: dict[str, Any]) -> None:
-    """Marks If-Match required on PATCH in the OpenAPI document: without it the answer is 428."""
-    for operations in document["paths"].values():
-        for parameter in operations.get("patch", {}).get("parameters", []):
-            if parameter["in"] == "header" and parameter["name"].lower() == "if-match":
-                parameter["required"] = True
-
-
-DepsDep = Annotated[PartnersDependencies, Depends(_deps)]
-PrincipalDep = Annotated[Principal, Depends(_principal)]
-IdempotencyDep = Annotated[IdempotencyKey | None, Depends(_idempotency_key)]
-IfMatchDep = Annotated[int | None, Depends(_if_match)]
+DepsDep = Annotated[PartnersDependencies, Depends(deps_of)]

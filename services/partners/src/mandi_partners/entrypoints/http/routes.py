@@ -6,23 +6,16 @@ a replayed idempotent answer says so in `Idempotent-Replayed`.
 
 from __future__ import annotations
 
-from datetime import UTC, datetime, timedelta
 from typing import Annotated
 from uuid import UUID
 
 from fastapi import APIRouter, Depends, Query, Request, Response, status
+from starlette.convertors import StringConvertor, register_url_convertor
 
 from mandi_errors import BadRequest
 from mandi_partners.domain.partner import PartnerStatus, PartnerType
-from mandi_partners.entrypoints.http.deps import (
-    DepsDep,
-    IdempotencyDep,
-    IfMatchDep,
-    PrincipalDep,
-    etag,
-)
+from mandi_partners.entrypoints.http.deps import DepsDep
 from mandi_partners.entrypoints.http.schemas import (
-    CURSOR_PATTERN,
     TEXT_PATTERN,
     AmendIn,
     DecisionIn,
@@ -30,10 +23,12 @@ from mandi_partners.entrypoints.http.schemas import (
     SearchIn,
     TradeCheckOut,
 )
-from mandi_partners.service_layer import partners, verifying
+from mandi_partners.service_layer import partners, staff, verifying
 from mandi_partners.service_layer.partners import Decision, Outcome
 from mandi_partners.service_layer.unit_of_work import PageRequest, PartnerFilter
-from mandi_partners.service_layer.views import InternalPartnerView, PartnerView
+from mandi_partners.service_layer.views import InternalPartnerView, PartnerView, StaffView
+from mandi_runtime.pages import CURSOR_PATTERN, Position, decode_cursor, encode_cursor
+from mandi_runtime.requests import IdempotencyDep, IfMatchDep, PrincipalDep, etag
 
 __all__ = ["router"]
 
@@ -64,27 +59,6 @@ async def register_partner(
     return _answer(outcome, response)
 
 
-_EPOCH = datetime(1970, 1, 1, tzinfo=UTC)
-
-
-def _cursor(encoded: str | None) -> tuple[datetime, UUID] | None:
-    if encoded is None:
-        return None
-    micros, _, partner_id = encoded.partition("-")
-    try:
-        return _EPOCH + timedelta(microseconds=int(micros)), UUID(hex=partner_id)
-    except (ValueError, OverflowError):
-        raise BadRequest("The cursor is not one this API gave out.") from None
-
-
-def _next_cursor(position: tuple[datetime, UUID] | None) -> str | None:
-    if position is None:
-        return None
-    created_at, partner_id = position
-    micros = (created_at - _EPOCH) // timedelta(microseconds=1)
-    return f"{micros}-{partner_id.hex}"
-
-
 def _no_tax_id_in_the_query(request: Request) -> None:
     # A URL is written into access logs and traces on its way here; ignoring the parameter
     # instead would answer the whole list as if it were the partner asked for.
@@ -95,8 +69,8 @@ def _no_tax_id_in_the_query(request: Request) -> None:
         )
 
 
-def _mark_next_page(following: tuple[datetime, UUID] | None, response: Response) -> str | None:
-    next_cursor = _next_cursor(following)
+def _mark_next_page(following: Position | None, response: Response) -> str | None:
+    next_cursor = encode_cursor(following)
     if next_cursor:
         response.headers["X-Next-Cursor"] = next_cursor
     return next_cursor
@@ -129,7 +103,7 @@ async def list_partners(
         name_prefix=q,
     )
     views, following = await partners.list_partners(
-        deps, principal, criteria, PageRequest(limit, _cursor(cursor))
+        deps, principal, criteria, PageRequest(limit, decode_cursor(cursor))
     )
     next_cursor = _mark_next_page(following, response)
     if next_cursor:
@@ -149,7 +123,7 @@ async def search_partners(
     with `cursor` set to the answer's `X-Next-Cursor`.
     """
     views, following = await partners.list_partners(
-        deps, principal, body.to_filter(), PageRequest(body.limit, _cursor(body.cursor))
+        deps, principal, body.to_filter(), PageRequest(body.limit, decode_cursor(body.cursor))
     )
     _mark_next_page(following, response)
     return views
@@ -163,6 +137,14 @@ async def get_partner(
     view = await partners.get_partner(deps, principal, partner_id)
     response.headers["ETag"] = etag(view.version)
     return view
+
+
+@router.get("/{partner_id:uuid}/staff", response_model=list[StaffView])
+async def partner_staff(
+    partner_id: UUID, principal: PrincipalDep, deps: DepsDep
+) -> list[StaffView]:
+    """The users acting for the partner, as auth created them (a moment after)."""
+    return await staff.partner_staff(deps, principal, partner_id)
 
 
 @router.patch("/{partner_id:uuid}", response_model=AnyPartnerView)
@@ -198,7 +180,16 @@ async def verify_again(
     return view
 
 
-@router.post("/{partner_id:uuid}/{decision}", response_model=AnyPartnerView)
+class _DecisionConvertor(StringConvertor):
+    # Only a decision's name matches the route: POST /{id}/staff is then a 405, as the other
+    # sub-resources' are, not a 422 naming the decisions.
+    regex = "|".join(decision.value for decision in Decision)
+
+
+register_url_convertor("decision", _DecisionConvertor())
+
+
+@router.post("/{partner_id:uuid}/{decision:decision}", response_model=AnyPartnerView)
 async def decide(
     *,
     partner_id: UUID,

@@ -26,6 +26,7 @@ from mandi_partners.domain.partner import (
 from mandi_partners.domain.tax_ids import TaxId, TaxIdKind, parse_tax_id
 from mandi_partners.service_layer.partners import RegisterPartner
 from mandi_partners.service_layer.unit_of_work import PartnerFilter
+from mandi_runtime.pages import Cursor
 from mandi_runtime.text import (
     email_address,
     multi_line,
@@ -36,7 +37,6 @@ from mandi_runtime.text import (
 )
 
 __all__ = [
-    "CURSOR_PATTERN",
     "TEXT_PATTERN",
     "AmendIn",
     "DecisionIn",
@@ -50,10 +50,6 @@ _COUNTRY = Field(min_length=2, max_length=2, pattern=r"^[A-Za-z]{2}$")
 _OPTIONAL_COUNTRY = Field(default=None, min_length=2, max_length=2, pattern=r"^[A-Za-z]{2}$")
 Country = Annotated[str, StringConstraints(pattern=r"^[A-Za-z]{2}$")]
 RiskFlag = Annotated[str, StringConstraints(pattern=r"^[a-z][a-z0-9_]{0,39}$")]
-# Where a page starts: the last partner's creation (microseconds since 1970) and id, as the
-# previous page's X-Next-Cursor gave it. Any string of this shape is a position.
-CURSOR_PATTERN = r"^[0-9]{1,16}-[0-9a-f]{32}$"
-Cursor = Annotated[str, StringConstraints(pattern=CURSOR_PATTERN)]
 Name = Annotated[str, single_line(300)]
 TEXT_PATTERN = no_controls(100).pattern  # a query's text: what a person types, no control
 _PAN = r"[A-Z]{3}[ABCFGHJLPT][A-Z][0-9]{4}[A-Z]"

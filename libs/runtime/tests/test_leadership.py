@@ -5,7 +5,7 @@ from __future__ import annotations
 import asyncpg
 import pytest
 
-from mandi_db import LeaderLock
+from mandi_runtime import LeaderLock
 from mandi_testing import TestDatabase
 
 pytestmark = pytest.mark.integration

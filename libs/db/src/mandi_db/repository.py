@@ -1,0 +1,82 @@
+"""The base of every SQL repository: statements in the unit of work's transaction, and the
+re-encryption of its sealed columns under the newest key."""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from dataclasses import dataclass
+from typing import Any
+
+from sqlalchemy import Column, Executable, LargeBinary, Result, Table, func, literal, or_, select
+from sqlalchemy import update as sql_update
+from sqlalchemy.ext.asyncio import AsyncSession
+
+from mandi_security.fields import FieldCipher, SealedField
+
+__all__ = ["SealedColumn", "SqlRepository"]
+
+
+@dataclass(frozen=True)
+class SealedColumn:
+    """A column of sealed values, each bound to `field`, its row's tenant and its row's id.
+
+    The table has `id` and `tenant_id` columns; `field` names the column as the AEAD context
+    (`users.email`), so a ciphertext copied to another column, row or tenant does not open.
+    """
+
+    column: Column[bytes]
+    field: str
+
+    def of(self, tenant_id: Any, row_id: Any) -> SealedField:
+        """The sealed field of this column in one row."""
+        return SealedField.of(self.field, tenant_id, row_id)
+
+
+class SqlRepository:
+    """A repository on a unit of work's session."""
+
+    def __init__(self, session: AsyncSession) -> None:
+        self._session = session
+
+    async def _execute(self, statement: Executable) -> Result[Any]:
+        # Core statements on the session's connection: the same transaction as the session's.
+        connection = await self._session.connection()
+        return await connection.execute(statement)
+
+    async def _reseal_stale(
+        self, cipher: FieldCipher, table: Table, columns: Sequence[SealedColumn], limit: int
+    ) -> int:
+        """Re-encrypts up to `limit` rows with a value sealed by an older key; how many were."""
+        if limit <= 0:
+            return 0
+        # A stale ciphertext does not start with the current key's header: found by SQL, so a
+        # batch reads only rows still to do. Locked, so a concurrent change waits for this one.
+        header = cipher.current_header
+        stale = or_(
+            *(
+                func.substr(sealed.column, 1, len(header)) != literal(header, LargeBinary)
+                for sealed in columns
+            )
+        )
+        query = (
+            select(table.c.id, table.c.tenant_id, *(sealed.column for sealed in columns))
+            .where(stale)
+            .order_by(table.c.id)
+            .limit(limit)
+            .with_for_update()
+        )
+        rows = list(await self._execute(query))
+        for row in rows:
+            values = _resealed(cipher, columns, row)
+            await self._execute(sql_update(table).where(table.c.id == row.id).values(values))
+        return len(rows)
+
+
+def _resealed(cipher: FieldCipher, columns: Sequence[SealedColumn], row: Any) -> dict[str, bytes]:
+    values: dict[str, bytes] = {}
+    for sealed in columns:
+        value = getattr(row, sealed.column.name)
+        if value is not None and cipher.needs_rotation(value):
+            context = sealed.of(row.tenant_id, row.id)
+            values[sealed.column.name] = cipher.reseal(value, context=context)
+    return values

@@ -1,0 +1,210 @@
+"""A consumer group's handlers: plain functions of one event and what they need, typed.
+
+    consumers = Consumers(group="partners", topics=[events_topic("auth")], registry=EVENTS)
+
+    @consumers.on(UserCreated)
+    async def on_user_created(event: UserCreated, uow: PartnersUnitOfWork) -> None:
+        ...
+
+    broker.include_router(consumers.router(runtime))
+
+Each handler becomes one call of the group's FastStream subscriber, typed with its event's model
+(so FastStream knows the payload and an AsyncAPI document shows its schema) and chosen by the
+event's name in `ce_type`: every version of the event reaches it as the newest model. Its other
+parameters are filled by name: `uow` is the unit of work opened for the event's tenant, which
+commits after the handler returns, together with the inbox claim (a handler never commits);
+`envelope` is the message's envelope; any other name comes from the runtime's `dependencies`.
+The subscriber reads one record at a time, so a partition's records are applied in order.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+import inspect
+from collections.abc import Awaitable, Callable, Sequence
+from functools import partial
+from typing import Any, Concatenate, ParamSpec, TypeAlias, TypeVar
+
+from aiokafka import ConsumerRecord
+from faststream import AckPolicy, StreamMessage
+from faststream.kafka import KafkaRouter
+from faststream.kafka.subscriber.usecase import LogicSubscriber
+
+from mandi_messaging.broker import FETCH_MAX_WAIT_MS
+from mandi_messaging.delivery import (
+    ConsumerRuntime,
+    DeliveryPipeline,
+    HandlerCall,
+    current_delivery,
+)
+from mandi_messaging.middleware import ConsumerMiddleware
+from mandi_messaging.registry import Event, EventRegistry, event_name
+
+__all__ = ["Consumers", "Handler"]
+
+EventT = TypeVar("EventT", bound=Event)
+P = ParamSpec("P")
+Handler: TypeAlias = Callable[Concatenate[EventT, P], Awaitable[None]]
+_PROVIDED = frozenset({"uow", "envelope"})
+_BY_NAME = (inspect.Parameter.POSITIONAL_OR_KEYWORD, inspect.Parameter.KEYWORD_ONLY)
+
+
+@dataclasses.dataclass(frozen=True, slots=True)
+class _Registration:
+    model: type[Event]
+    call: HandlerCall
+    parameters: tuple[str, ...]
+    handler_name: str
+
+
+class Consumers:
+    """The events one consumer group handles, each with its handler, on some topics."""
+
+    def __init__(self, *, group: str, topics: Sequence[str], registry: EventRegistry) -> None:
+        self.group = group
+        self.topics = tuple(topics)
+        self._registry = registry
+        self._registrations: dict[str, _Registration] = {}
+
+    @property
+    def events(self) -> list[type[Event]]:
+        """The models of the events this group handles."""
+        return [registration.model for registration in self._registrations.values()]
+
+    def on(self, event: type[EventT]) -> Callable[[Handler[EventT, P]], Handler[EventT, P]]:
+        """Decorator: registers the handler of every version of `event` (its newest model)."""
+
+        def register(handler: Handler[EventT, P]) -> Handler[EventT, P]:
+            self._register(event, handler)
+            return handler
+
+        return register
+
+    def handler_for(self, type_name: str) -> HandlerCall | None:
+        """The typed call for an event type on the wire (any version), if this group handles it."""
+        registration = self._registrations.get(event_name(type_name) or "")
+        return registration.call if registration else None
+
+    def router(self, runtime: ConsumerRuntime, **options: Any) -> KafkaRouter:
+        """A FastStream router consuming the topics as this group, through the pipeline.
+
+        `options` go to FastStream's subscriber (e.g. `fetch_max_wait_ms`); never give it
+        `max_workers`, which would apply one key's messages out of order.
+        """
+        self._check_dependencies(runtime)
+        pipeline = DeliveryPipeline(
+            group=self.group, registry=self._registry, handlers=self.handler_for, runtime=runtime
+        )
+        router = KafkaRouter(middlewares=[partial(ConsumerMiddleware, pipeline=pipeline)])
+        subscriber = self.subscribe(router, **options)
+        subscriber(_not_handled_here)  # last, so it takes only what no typed call took
+        return router
+
+    def subscribe(self, router: KafkaRouter, **options: Any) -> LogicSubscriber[Any]:
+        """Declares the group's subscriber on a router: one typed call per handled event."""
+        settings: dict[str, Any] = {
+            "title": f"{','.join(self.topics)}:{self.group}",
+            "group_id": self.group,
+            "ack_policy": AckPolicy.MANUAL,
+            "auto_offset_reset": "earliest",
+            "fetch_max_wait_ms": FETCH_MAX_WAIT_MS,
+            "parser": _tolerant_parse,
+            "decoder": _decoded_event,
+            **options,
+        }
+        subscriber: LogicSubscriber[Any] = router.subscriber(*self.topics, **settings)
+        for name, registration in self._registrations.items():
+            subscriber(registration.call, filter=partial(_is_event, name))
+        return subscriber
+
+    def _register(self, model: type[Event], handler: Callable[..., Awaitable[None]]) -> None:
+        name = event_name(model.event_type)
+        if name is None or self._registry.latest(name) is not model:
+            raise TypeError(f"{model.__name__} is not the newest registered model of its event")
+        if name in self._registrations:
+            raise ValueError(f"{self.group} handles {name} twice")
+        parameters = _dependency_names(handler)
+        self._registrations[name] = _Registration(
+            model=model,
+            call=_typed_call(model, handler, parameters),
+            parameters=parameters,
+            handler_name=handler.__name__,
+        )
+
+    def _check_dependencies(self, runtime: ConsumerRuntime) -> None:
+        available = _PROVIDED | set(runtime.dependencies)
+        for registration in self._registrations.values():
+            missing = sorted(set(registration.parameters) - available)
+            if missing:
+                raise TypeError(
+                    f"{registration.handler_name} asks for {', '.join(missing)}, "
+                    "which the consumer runtime does not provide"
+                )
+
+
+def _dependency_names(handler: Callable[..., Awaitable[None]]) -> tuple[str, ...]:
+    """The names of the parameters after the event, each of which is filled by name."""
+    parameters = list(inspect.signature(handler).parameters.values())
+    if not parameters:
+        raise TypeError(f"{handler.__name__} takes no event")
+    for parameter in parameters[1:]:
+        if parameter.kind not in _BY_NAME:
+            raise TypeError(f"{handler.__name__}: {parameter.name} cannot be given by name")
+    return tuple(parameter.name for parameter in parameters[1:])
+
+
+def _typed_call(
+    model: type[Event], handler: Callable[..., Awaitable[None]], parameters: tuple[str, ...]
+) -> HandlerCall:
+    """What FastStream calls: one parameter typed with the model, the rest from the delivery."""
+
+    async def call(event: Event) -> None:
+        delivery = current_delivery()
+        await handler(event, **{name: delivery.argument(name) for name in parameters})
+
+    # FastStream reads the payload's type, the call's name and its description from these.
+    call.__annotations__ = {"event": model, "return": None}
+    call.__name__ = call.__qualname__ = handler.__name__
+    call.__module__ = handler.__module__
+    summary = (inspect.getdoc(handler) or "").split("\n", 1)[0]
+    call.__doc__ = f"{model.event_type}: {summary}" if summary else model.event_type
+    return call
+
+
+def _is_event(name: str, message: StreamMessage[Any]) -> bool:
+    return event_name(message.headers.get("ce_type", "")) == name
+
+
+async def _decoded_event(_message: StreamMessage[Any]) -> Event:
+    """FastStream's decoder: the pipeline decoded (and upcast) the event already."""
+    return current_delivery().event
+
+
+async def _tolerant_parse(
+    record: ConsumerRecord,
+    parse: Callable[[ConsumerRecord], Awaitable[StreamMessage[Any]]],
+) -> StreamMessage[Any]:
+    """FastStream's parser, also for records with headers that are not UTF-8.
+
+    Such a record is not our CloudEvent: it must reach the pipeline to be dead-lettered, not
+    fail in the parser, which would leave it neither handled nor committed.
+    """
+    try:
+        return await parse(record)
+    except UnicodeDecodeError:
+        readable = [(name, value) for name, value in record.headers if _is_text(value)]
+        message = await parse(dataclasses.replace(record, headers=readable))
+        message.raw_message = record  # the pipeline reads, and dead-letters, the original
+        return message
+
+
+def _is_text(value: bytes) -> bool:
+    try:
+        value.decode()
+    except UnicodeDecodeError:
+        return False
+    return True
+
+
+async def _not_handled_here() -> None:
+    """Events of types this group does not handle: acknowledged and skipped."""

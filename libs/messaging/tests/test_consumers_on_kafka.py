@@ -1,0 +1,412 @@
+"""Typed consumers on the real Kafka and PostgreSQL: inbox, crashes, dead letters, parked keys."""
+
+from __future__ import annotations
+
+import asyncio
+import os
+import subprocess
+import sys
+from collections.abc import AsyncIterator, Awaitable, Callable, Sequence
+from contextlib import asynccontextmanager
+from typing import Any
+
+import asyncpg
+import pytest
+from aiokafka import AIOKafkaProducer, ConsumerRecord
+from aiokafka.errors import KafkaConnectionError
+from prometheus_client import REGISTRY
+from sqlalchemy import text
+from sqlalchemy.ext.asyncio import async_sessionmaker
+
+from mandi_db import TenantAwareSession, Transaction
+from mandi_messaging import (
+    ConsumerRuntime,
+    Consumers,
+    DeadLetterPublisher,
+    Envelope,
+    OutboxRelay,
+    RetryPolicy,
+    create_broker,
+    dead_letter_topic,
+    list_dead_letters,
+    replay_dead_letters,
+    start_broker,
+)
+from mandi_testing import TestDatabase, eventually, read_topic
+from mandi_testing.messaging import TEST_EVENTS, Noted, envelope_of, running, write_events
+
+pytestmark = pytest.mark.integration
+
+RECORD_EFFECT = text("INSERT INTO effects (event_id, body) VALUES (:event_id, :body)")
+CountRows = Callable[[str], Awaitable[int]]
+QUICK_RETRIES = RetryPolicy(attempts=2, initial_backoff=0.01, max_backoff=0.02)
+
+
+class Recorder:
+    """A handler that records each event's body in `effects`; fails, as told, for some bodies."""
+
+    def __init__(self) -> None:
+        self.poisonous: set[str] = set()
+
+    async def __call__(self, event: Noted, uow: Transaction, envelope: Envelope) -> None:
+        """Records the body, unless it is poisonous."""
+        if event.body in self.poisonous:
+            raise RuntimeError(f"cannot price {event.body} for buyer ravi.kumar@example.com")
+        await uow.session.exec(RECORD_EFFECT, params={"event_id": envelope.id, "body": event.body})
+
+
+def noted_consumers(group: str, topic: str, handler: Recorder) -> Consumers:
+    """A consumer group that hands every Noted event of `topic` to the handler."""
+    consumers = Consumers(group=group, topics=[topic], registry=TEST_EVENTS)
+
+    @consumers.on(Noted)
+    async def on_noted(event: Noted, uow: Transaction, envelope: Envelope) -> None:
+        await handler(event, uow, envelope)
+
+    return consumers
+
+
+@asynccontextmanager
+async def consuming(
+    bootstrap: str, consumers: Consumers, runtime: ConsumerRuntime
+) -> AsyncIterator[None]:
+    """A FastStream broker on the real Kafka delivering to the group for the duration of a block."""
+    broker = create_broker(bootstrap, client_id=consumers.group)
+    broker.include_router(consumers.router(runtime))
+    await start_broker(broker, bootstrap)
+    try:
+        yield
+    finally:
+        await broker.stop()
+
+
+@pytest.fixture
+def runtime(
+    sessions: async_sessionmaker[TenantAwareSession], producer: AIOKafkaProducer
+) -> ConsumerRuntime:
+    """A service's consumer runtime: its database, dead letters on Kafka, quick retries."""
+    return ConsumerRuntime(
+        sessions=sessions, dead_letters=DeadLetterPublisher(producer), retry=QUICK_RETRIES
+    )
+
+
+@pytest.fixture
+def effects(messaging_database: TestDatabase) -> Callable[[str], Awaitable[list[str]]]:
+    """The bodies the handlers recorded that start with a prefix, in the order they were applied."""
+
+    async def read(prefix: str) -> list[str]:
+        connection = await asyncpg.connect(messaging_database.owner_url)
+        try:
+            rows = await connection.fetch(
+                "SELECT body FROM effects WHERE body LIKE $1 || '%' ORDER BY applied_at", prefix
+            )
+        finally:
+            await connection.close()
+        return [row["body"] for row in rows]
+
+    return read
+
+
+async def send(producer: AIOKafkaProducer, topic: str, envelopes: Sequence[Envelope]) -> None:
+    """Publishes envelopes as the relay does, one after the other, keyed by subject."""
+    for envelope in envelopes:
+        key = envelope.subject.encode()
+        headers = envelope.kafka_headers()
+        await (await producer.send(topic, value=envelope.data, key=key, headers=headers))
+
+
+def noted(body: str, key: str) -> Envelope:
+    """The envelope of a Noted event about `key`."""
+    return envelope_of(Noted(body=body), subject=key)
+
+
+def _outcomes(group: str, topic: str, outcome: str) -> float:
+    labels = {"group": group, "topic": topic, "outcome": outcome}
+    return REGISTRY.get_sample_value("mandi_consumer_messages_total", labels) or 0.0
+
+
+async def test_a_message_delivered_twice_is_applied_once(
+    runtime: ConsumerRuntime,
+    producer: AIOKafkaProducer,
+    kafka_bootstrap_servers: str,
+    topic: str,
+    effects: Callable[[str], Awaitable[list[str]]],
+) -> None:
+    once = noted("twice-sent once", key="lot-1")
+    group = "inbox-test"
+    await send(producer, topic, [once, once])
+
+    consumers = noted_consumers(group, topic, Recorder())
+    async with consuming(kafka_bootstrap_servers, consumers, runtime):
+        await eventually(lambda: _outcomes(group, topic, "duplicate") == 1)
+
+    assert await effects("twice-sent") == ["twice-sent once"]
+    assert _outcomes(group, topic, "processed") == 1
+
+
+CRASHING_CONSUMER = """
+import asyncio, os, sys
+from sqlalchemy import text
+from mandi_db import UnitOfWork, create_database_engine, create_session_factory
+from mandi_messaging import (
+    ConsumerRuntime, Consumers, DeadLetterPublisher, create_broker, create_producer, start_broker,
+)
+from mandi_testing.messaging import TEST_EVENTS, Noted
+
+dsn, bootstrap, topic, group, moment = sys.argv[1:6]
+
+
+class DiesAfterCommit(UnitOfWork):
+    async def commit(self):
+        await super().commit()
+        os._exit(17)  # the transaction committed; the offset did not
+
+
+async def main():
+    sessions = create_session_factory(create_database_engine(dsn))
+    consumers = Consumers(group=group, topics=[topic], registry=TEST_EVENTS)
+
+    @consumers.on(Noted)
+    async def on_noted(event: Noted, uow, envelope) -> None:
+        await uow.session.exec(
+            text("INSERT INTO effects (event_id, body) VALUES (:id, :body)"),
+            params={"id": envelope.id, "body": event.body},
+        )
+        if moment == "before-commit":
+            os._exit(17)  # the effects are written, not committed
+
+    producer = create_producer(bootstrap, client_id="crashing-consumer")
+    await producer.start()
+    dying = (lambda tenant: DiesAfterCommit(sessions, tenant_id=tenant))
+    runtime = ConsumerRuntime(
+        sessions=sessions,
+        dead_letters=DeadLetterPublisher(producer),
+        unit_of_work=dying if moment == "after-commit" else None,
+    )
+    broker = create_broker(bootstrap, client_id=group)
+    broker.include_router(consumers.router(runtime, session_timeout_ms=6000))
+    await start_broker(broker, bootstrap)
+    await asyncio.sleep(60)
+    sys.exit("the consumer never received its message")
+
+
+asyncio.run(main())
+"""
+
+
+@pytest.mark.parametrize(
+    ("moment", "then"),
+    [("before-commit", "processed"), ("after-commit", "duplicate")],
+)
+async def test_a_consumer_killed_before_its_offset_is_committed_is_read_again_and_applied_once(
+    moment: str,
+    then: str,
+    runtime: ConsumerRuntime,
+    producer: AIOKafkaProducer,
+    messaging_database: TestDatabase,
+    kafka_bootstrap_servers: str,
+    make_topic: Callable[..., Awaitable[str]],
+    effects: Callable[[str], Awaitable[list[str]]],
+) -> None:
+    topic = await make_topic(partitions=1)
+    group = f"crash-{moment}"
+    await send(producer, topic, [noted(f"{moment} survives", key="lot-1")])
+    arguments = [messaging_database.app_url, kafka_bootstrap_servers, topic, group, moment]
+
+    crashed = await asyncio.to_thread(
+        subprocess.run,
+        [sys.executable, "-c", CRASHING_CONSUMER, *arguments],
+        capture_output=True,
+        timeout=90,
+        check=False,
+        env={**os.environ, "PYTHONWARNINGS": "ignore"},
+    )
+    assert crashed.returncode == 17, crashed.stderr.decode()[-2000:]
+    committed = [f"{moment} survives"] if moment == "after-commit" else []
+    assert await effects(moment) == committed
+
+    recorder = noted_consumers(group, topic, Recorder())
+    async with consuming(kafka_bootstrap_servers, recorder, runtime):
+        await eventually(lambda: _outcomes(group, topic, then) == 1, timeout=40)
+
+    assert await effects(moment) == [f"{moment} survives"]
+
+
+CRASHING_RELAY = """
+import asyncio, os, sys
+from mandi_messaging import OutboxRelay, create_producer
+
+acknowledged_batches = 0
+
+def die_after_batch_n(messages):
+    # Exits as a killed process would: Kafka has batch N, its rows are not deleted.
+    global acknowledged_batches
+    acknowledged_batches += 1
+    if acknowledged_batches == int(sys.argv[3]):
+        os._exit(17)
+
+async def main():
+    producer = create_producer(sys.argv[2], client_id="crashing-relay")
+    await producer.start()
+    relay = OutboxRelay(
+        dsn=sys.argv[1], producer=producer, service="crash", batch_size=500,
+        on_acknowledged=die_after_batch_n,
+    )
+    await relay.run()
+
+asyncio.run(main())
+"""
+
+
+async def test_a_relay_killed_mid_batch_loses_nothing_and_the_inbox_absorbs_duplicates(
+    sessions: async_sessionmaker[TenantAwareSession],
+    runtime: ConsumerRuntime,
+    make_relay: Callable[..., OutboxRelay],
+    messaging_database: TestDatabase,
+    kafka_bootstrap_servers: str,
+    topic: str,
+    count_rows: CountRows,
+) -> None:
+    events = [(f"lot-{n % 13}", Noted(body=f"crash {n}", seq=n)) for n in range(3000)]
+    await write_events(sessions, topic, events)
+    effects_before = await count_rows("effects")
+
+    crashed = await asyncio.to_thread(
+        subprocess.run,
+        [
+            sys.executable,
+            "-c",
+            CRASHING_RELAY,
+            messaging_database.app_url,
+            kafka_bootstrap_servers,
+            "3",
+        ],
+        capture_output=True,
+        timeout=60,
+        check=False,
+    )
+    assert crashed.returncode == 17, crashed.stderr.decode()[-2000:]
+    assert await count_rows("outbox") == 2000, "the third batch was published but not deleted"
+
+    group = "relay-crash-test"
+    consumers = noted_consumers(group, topic, Recorder())
+    async with running(make_relay()), consuming(kafka_bootstrap_servers, consumers, runtime):
+
+        async def all_applied() -> bool:
+            return await count_rows("effects") - effects_before == 3000
+
+        await eventually(all_applied, timeout=60)
+        await eventually(lambda: _outcomes(group, topic, "duplicate") >= 500)
+
+    assert len(await read_topic(kafka_bootstrap_servers, topic, expected=3500)) == 3500
+    assert _outcomes(group, topic, "processed") == 3000
+    assert _outcomes(group, topic, "duplicate") == 500
+    assert await count_rows("outbox") == 0
+
+
+async def test_a_message_that_always_fails_is_dead_lettered_with_its_reason_and_replayed(
+    runtime: ConsumerRuntime,
+    producer: AIOKafkaProducer,
+    kafka_bootstrap_servers: str,
+    topic: str,
+    make_topic: Callable[..., Awaitable[str]],
+    effects: Callable[[str], Awaitable[list[str]]],
+) -> None:
+    recorder = Recorder()
+    recorder.poisonous.add("dlq poison")
+    dlq = await make_topic(partitions=1, name=dead_letter_topic(topic))
+    poison = noted("dlq poison", key="lot-1")
+    await send(producer, topic, [poison, noted("dlq fine", key="lot-2")])
+
+    consumers = noted_consumers("dlq-test", topic, recorder)
+    async with consuming(kafka_bootstrap_servers, consumers, runtime):
+        await eventually(lambda: _outcomes("dlq-test", topic, "dead_lettered") == 1)
+        [letter] = await read_topic(kafka_bootstrap_servers, dlq, expected=2, timeout=2)
+        headers = dict(letter.headers)
+        reason = headers["x-dlq-reason"].decode()
+        assert reason.startswith("RuntimeError: cannot price dlq poison")
+        assert "ravi.kumar@example.com" not in reason, "the reason is redacted"
+        assert headers["x-dlq-attempts"] == b"2"
+        assert headers["x-dlq-original-topic"] == topic.encode()
+        assert headers["x-dlq-consumer-group"] == b"dlq-test"
+        assert headers["ce_id"] == poison.id.encode()
+        assert letter.value == poison.data
+        await eventually(lambda: effects("dlq fine"))  # the poison did not hold its partition up
+
+        [listed] = await list_dead_letters(kafka_bootstrap_servers, dlq)
+        assert listed.reason == reason
+        assert listed.event_type == "mandi.test.noted.v1"
+
+        recorder.poisonous.clear()
+        assert await replay_dead_letters(kafka_bootstrap_servers, dlq) == 1
+        await eventually(lambda: effects("dlq poison"))
+        assert await replay_dead_letters(kafka_bootstrap_servers, dlq) == 0, "replayed once"
+
+    assert await effects("dlq ") == ["dlq fine", "dlq poison"]
+
+
+async def test_a_message_that_is_not_our_cloudevent_is_dead_lettered_at_once(
+    runtime: ConsumerRuntime,
+    producer: AIOKafkaProducer,
+    kafka_bootstrap_servers: str,
+    topic: str,
+    make_topic: Callable[..., Awaitable[str]],
+) -> None:
+    dlq = await make_topic(partitions=1, name=dead_letter_topic(topic))
+    legacy = [("source", b"legacy"), ("x-legacy-checksum", b"\xff\xfe")]  # not even UTF-8
+    await (await producer.send(topic, value=b"<xml/>", key=b"k", headers=legacy))
+
+    consumers = noted_consumers("malformed-test", topic, Recorder())
+    async with consuming(kafka_bootstrap_servers, consumers, runtime):
+        [letter] = await read_topic(kafka_bootstrap_servers, dlq, expected=1)
+
+    headers: dict[str, Any] = dict(letter.headers)
+    assert headers["x-dlq-error-type"] == b"MalformedEnvelope"
+    assert headers["x-dlq-attempts"] == b"1"
+    assert headers["source"] == b"legacy", "the original headers travel with the dead letter"
+    assert headers["x-legacy-checksum"] == b"\xff\xfe"
+
+
+class FlakyDeadLetters(DeadLetterPublisher):
+    """Fails its first publish, as a Kafka briefly unreachable would, then works."""
+
+    def __init__(self, producer: AIOKafkaProducer) -> None:
+        super().__init__(producer)
+        self.calls = 0
+
+    async def publish(
+        self, record: ConsumerRecord, error: BaseException, *, group: str, attempts: int
+    ) -> None:
+        """Fails the first time."""
+        self.calls += 1
+        if self.calls == 1:
+            raise KafkaConnectionError("the dead-letter topic is unreachable")
+        await super().publish(record, error, group=group, attempts=attempts)
+
+
+async def test_a_message_whose_dead_letter_cannot_be_written_is_read_again_not_lost(
+    sessions: async_sessionmaker[TenantAwareSession],
+    producer: AIOKafkaProducer,
+    kafka_bootstrap_servers: str,
+    make_topic: Callable[..., Awaitable[str]],
+    effects: Callable[[str], Awaitable[list[str]]],
+) -> None:
+    topic = await make_topic(partitions=1)
+    dlq = await make_topic(partitions=1, name=dead_letter_topic(topic))
+    recorder = Recorder()
+    recorder.poisonous.add("flaky poison")
+    group = "flaky-dlq-test"
+    dead_letters = FlakyDeadLetters(producer)
+    runtime = ConsumerRuntime(sessions=sessions, dead_letters=dead_letters, retry=QUICK_RETRIES)
+    await send(producer, topic, [noted("flaky poison", "lot-1"), noted("flaky after", "lot-2")])
+
+    async with consuming(kafka_bootstrap_servers, noted_consumers(group, topic, recorder), runtime):
+        await eventually(lambda: effects("flaky after"))
+        letters = await read_topic(kafka_bootstrap_servers, dlq, expected=2, timeout=2)
+
+    assert dead_letters.calls == 2, "the failed dead-lettering was retried with the message"
+    assert len(letters) == 1
+    lag = REGISTRY.get_sample_value(
+        "mandi_consumer_lag", {"group": group, "topic": topic, "partition": "0"}
+    )
+    assert lag == 0

@@ -1,0 +1,5 @@
+from minimal_service.tables import metadata
+
+from mandi_db.migrations import run_migrations
+
+run_migrations(metadata)
