@@ -19,8 +19,10 @@ from uuid import UUID
 import asyncpg
 from sqlalchemy import event, text
 from sqlalchemy.engine import Connection
+from sqlalchemy.exc import DBAPIError
 from sqlalchemy.orm import Session, SessionTransaction
 from sqlalchemy.pool import Pool
+from sqlalchemy.util import await_only
 from sqlmodel import Session as SQLModelSession
 from sqlmodel.ext.asyncio.session import AsyncSession
 
@@ -72,11 +74,24 @@ def _apply_tenant(
     tenant_id = session.info.get("tenant_id")
     driver = _tenant_connection(connection.connection.driver_connection)
     if driver is not None:
-        # The driver begins lazily, at the transaction's first statement: the BEGIN is still
-        # to be sent. Told None too, so a tenantless transaction never inherits a tenant.
+        # Told None too, so a tenantless transaction never inherits a tenant.
         driver.begin_as(None if tenant_id is None else str(tenant_id))
+        _begin_now(connection)
     elif tenant_id is not None:
         connection.execute(_SET_TENANT, {"tenant_id": str(tenant_id)})
+
+
+def _begin_now(connection: Connection) -> None:
+    # The driver would begin at the transaction's first statement; it begins now, as it did
+    # when the tenant was a statement of its own, so a session asked for its connection has
+    # begun (a read on a replica learns there that the replica refuses, see replicas.py).
+    adapter: Any = connection.connection.dbapi_connection
+    if adapter._transaction is None and adapter.isolation_level != "autocommit":  # noqa: SLF001
+        try:
+            await_only(adapter._start_transaction())  # noqa: SLF001 - the driver's own begin
+        except Exception as error:
+            # As a failed statement would be: wrapped in SQLAlchemy's DBAPIError.
+            raise DBAPIError.instance(_BEGIN, None, error, Exception) from error
 
 
 @event.listens_for(Pool, "checkout")
