@@ -61,6 +61,12 @@ bench-gateway: infra-up ## Direct vs through nginx (API key, JWT): requests/s, p
 	@deploy/local/gateway.sh install
 	@$(RUN) python bench/gateway.py
 
+.PHONY: bench-api
+bench-api: infra-up ## CPU ms per request of each service (authorize, read, list, write); p50/p95/p99 at 200/s
+	@bench/tools.sh
+	@deploy/local/gateway.sh install
+	@$(RUN) python bench/api.py
+
 .PHONY: bench-outbox
 bench-outbox: infra-up ## Raw Kafka produce vs outbox relay: events/s and commit→published latency
 	@$(RUN) python bench/outbox.py

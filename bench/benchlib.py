@@ -59,3 +59,47 @@ def percentile(values: list[float], fraction: float) -> float:
     ordered = sorted(values)
     index = max(0, min(len(ordered) - 1, round(fraction * len(ordered)) - 1))
     return ordered[index]
+
+
+_CLOCK_TICKS = os.sysconf("SC_CLK_TCK")
+_LISTENING = "0A"  # the state column of /proc/net/tcp for a listening socket
+
+
+def cpu_seconds(pid: int) -> float:
+    """User plus system CPU time of a process, all its threads, its children excluded."""
+    stat = Path(f"/proc/{pid}/stat").read_text()
+    # The command name (field 2) may hold spaces; fields after its ")" are plain numbers.
+    fields = stat.rsplit(")", 1)[1].split()
+    utime, stime = int(fields[11]), int(fields[12])  # fields 14 and 15 of proc(5)
+    return (utime + stime) / _CLOCK_TICKS
+
+
+def listening_pids(port: int) -> list[int]:
+    """The processes holding the TCP socket listening on this port (nginx: master and workers)."""
+    inodes = {
+        columns[9]
+        for table in ("/proc/net/tcp", "/proc/net/tcp6")
+        for columns in (line.split() for line in Path(table).read_text().splitlines()[1:])
+        if columns[3] == _LISTENING and int(columns[1].rsplit(":", 1)[1], 16) == port
+    }
+    wanted = {f"socket:[{inode}]" for inode in inodes}
+    return sorted(pid for pid in _pids() if wanted & _open_files(pid))
+
+
+def _pids() -> list[int]:
+    return [int(entry.name) for entry in Path("/proc").iterdir() if entry.name.isdigit()]
+
+
+def _open_files(pid: int) -> set[str]:
+    try:
+        descriptors = list(Path(f"/proc/{pid}/fd").iterdir())
+    except OSError:  # gone meanwhile, or not ours to read
+        return set()
+    return {target for fd in descriptors if (target := _link(fd))}
+
+
+def _link(path: Path) -> str | None:
+    try:
+        return str(path.readlink())
+    except OSError:  # closed meanwhile
+        return None

@@ -312,3 +312,51 @@ async def test_instrumenting_a_started_app_is_refused(service: str) -> None:
     app.middleware_stack = app.build_middleware_stack()
     with pytest.raises(RuntimeError, match="before the app serves"):
         instrument_app(app, service)
+
+
+def _server_spans(spans: InMemorySpanExporter) -> list[Any]:
+    return [span for span in spans.get_finished_spans() if span.kind == SpanKind.SERVER]
+
+
+async def test_a_request_has_one_server_span_named_after_its_route(
+    client: httpx.AsyncClient, spans: InMemorySpanExporter
+) -> None:
+    await client.get("/partners/p-1")
+    [server_span] = _server_spans(spans)  # FastAPI's own telemetry opens none of its own
+    attributes = dict(server_span.attributes or {})
+    assert server_span.name == "GET /partners/{partner_id}"
+    assert (attributes["http.route"], attributes["http.status_code"]) == (
+        "/partners/{partner_id}",
+        200,
+    )
+
+
+async def test_a_500_and_its_access_line_carry_the_server_spans_trace_id(
+    client: httpx.AsyncClient, read_logs: LogReader, spans: InMemorySpanExporter
+) -> None:
+    response = await client.post("/partners/p-1/fail")
+    assert response.status_code == 500
+    [server_span] = _server_spans(spans)
+    [access_line] = app_lines(read_logs)
+    assert access_line["trace_id"] == format(server_span.context.trace_id, "032x")
+    assert server_span.status.status_code.name == "ERROR"
+
+
+async def test_the_server_span_of_a_failure_keeps_its_type_and_withholds_personal_data(
+    service: str, spans: InMemorySpanExporter
+) -> None:
+    app = build_app(service)
+
+    @app.post("/kyc")
+    async def kyc() -> None:
+        raise ValueError("no partner with PAN ABCDE1234F for ravi@example.in")
+
+    transport = httpx.ASGITransport(app, raise_app_exceptions=False)
+    async with httpx.AsyncClient(transport=transport, base_url="http://partners.test") as client:
+        assert (await client.post("/kyc")).status_code == 500
+    [server_span] = _server_spans(spans)
+    recorded = json.dumps(server_span.to_json())
+    assert "ABCDE1234F" not in recorded
+    assert "ravi@example.in" not in recorded
+    [event] = [event for event in server_span.events if event.name == "exception"]
+    assert (event.attributes or {})["exception.type"] == "ValueError"

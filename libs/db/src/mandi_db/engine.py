@@ -8,7 +8,7 @@ from sqlalchemy import event, exc
 from sqlalchemy.engine import URL, make_url
 from sqlalchemy.ext.asyncio import AsyncEngine, async_sessionmaker, create_async_engine
 
-from mandi_db.tenancy import TenantAwareSession
+from mandi_db.tenancy import TenantAwareSession, TenantConnection
 
 __all__ = ["create_database_engine", "create_session_factory", "database_url"]
 
@@ -42,7 +42,11 @@ def create_database_engine(
     are never put in an error's message, so no log line can carry them. `connect_timeout` bounds
     opening a connection (asyncpg waits 60 s by default).
     """
-    connect_args: dict[str, Any] = {"server_settings": {"application_name": application_name}}
+    connect_args: dict[str, Any] = {
+        "server_settings": {"application_name": application_name},
+        # Sets a transaction's tenant in the round trip of its BEGIN (see tenancy.py).
+        "connection_class": TenantConnection,
+    }
     if connect_timeout is not None:
         connect_args["timeout"] = connect_timeout
     engine = create_async_engine(

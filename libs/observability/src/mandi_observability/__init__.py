@@ -27,7 +27,6 @@ from mandi_observability.tracing import (
     context_from_traceparent,
     current_traceparent,
     instrument_asyncpg,
-    instrument_fastapi,
     tracer,
 )
 
@@ -47,7 +46,6 @@ __all__ = [
     "get_logger",
     "instrument_app",
     "instrument_asyncpg",
-    "instrument_fastapi",
     "is_sensitive_key",
     "metrics_endpoint",
     "redact",

@@ -1,18 +1,24 @@
-"""HTTP edge of a service: request and correlation ids, per-route latency, access log, /metrics."""
+"""HTTP edge of a service: one layer per request for its server span, request and correlation
+ids, per-route latency and access line; and /metrics.
+
+One pure ASGI middleware does all of it, outermost: the span is current while the app and its
+error handlers answer (so problems carry its trace id), and the access line is written once it
+has ended. FastAPI's own telemetry is switched off, so a request has one server span.
+"""
 
 from __future__ import annotations
 
 import re
 import time
 import uuid
-from collections.abc import Callable
+from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
 
 from fastapi import FastAPI
 from prometheus_client import REGISTRY, CollectorRegistry
 from prometheus_client.exposition import choose_encoder
 from starlette.applications import Starlette
-from starlette.datastructures import Headers, MutableHeaders
+from starlette.datastructures import MutableHeaders
 from starlette.requests import Request
 from starlette.responses import Response
 from starlette.routing import Mount
@@ -21,8 +27,8 @@ from starlette.types import ASGIApp, Message, Receive, Scope, Send
 from mandi_observability.context import bound_context
 from mandi_observability.logs import get_logger
 from mandi_observability.metrics import HTTP_REQUEST_DURATION
-from mandi_observability.trace_ids import current_trace_ids
-from mandi_observability.tracing import configure_tracing, instrument_fastapi
+from mandi_observability.server_span import PROPAGATION_HEADERS, OpenServerSpan, ServerSpans
+from mandi_observability.tracing import configure_tracing
 
 __all__ = [
     "RequestContextMiddleware",
@@ -37,15 +43,22 @@ _UNMATCHED = "unmatched"
 _SERVER_ERROR = 500
 # Any other method a client invents shares one label, so the series stay bounded.
 _KNOWN_METHODS = frozenset({"GET", "HEAD", "POST", "PUT", "PATCH", "DELETE", "OPTIONS"})
+# The request headers this layer reads, found in one pass over the raw list.
+_READ_HEADERS = frozenset(
+    name.encode()
+    for name in ("x-request-id", "x-correlation-id", "host", "user-agent", *PROPAGATION_HEADERS)
+)
 _access_log = get_logger("mandi.access")
 
 
 class RequestContextMiddleware:
-    """Binds the request's ids for logs and errors, measures it, and writes its access line."""
+    """Opens the request's server span, binds its ids for logs and errors, measures it, and
+    writes its access line."""
 
     def __init__(self, app: ASGIApp, service: str) -> None:
         self.app = app
         self.service = service
+        self._spans = ServerSpans()
 
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
         if scope["type"] != "http":
@@ -53,35 +66,52 @@ class RequestContextMiddleware:
             return
         exchange = _Exchange.begin(scope)
         with bound_context(**exchange.ids):
+            span = self._spans.open(scope, exchange.method, exchange.headers)
             try:
                 await self.app(scope, receive, exchange.sender(send))
-            except Exception:
-                self._finish(scope, exchange, failed=True)
+            except Exception as error:
+                self._finish(scope, exchange, span, error)
                 raise
-            self._finish(scope, exchange, failed=False)
+            except BaseException:  # cancelled: there is no answer to record
+                if span is not None:
+                    span.abandon()
+                raise
+            self._finish(scope, exchange, span, None)
 
-    def _finish(self, scope: Scope, exchange: _Exchange, *, failed: bool) -> None:
+    def _finish(
+        self,
+        scope: Scope,
+        exchange: _Exchange,
+        span: OpenServerSpan | None,
+        error: Exception | None,
+    ) -> None:
         route = _route_template(scope, exchange.root_path)
-        method = scope["method"] if scope["method"] in _KNOWN_METHODS else "_OTHER"
+        if span is not None:
+            matched = None if route == _UNMATCHED else route
+            span.end(exchange.method, matched, exchange.status, error)
         seconds = time.perf_counter() - exchange.started
-        labels = (self.service, method, route, str(exchange.status))
+        labels = (self.service, exchange.method, route, str(exchange.status))
         HTTP_REQUEST_DURATION.labels(*labels).observe(seconds)
-        _log_access(exchange, method, route, seconds, failed=failed)
+        _log_access(exchange, route, seconds, span, error)
 
 
 def _log_access(
-    exchange: _Exchange, method: str, route: str, seconds: float, *, failed: bool
+    exchange: _Exchange,
+    route: str,
+    seconds: float,
+    span: OpenServerSpan | None,
+    error: Exception | None,
 ) -> None:
-    server_error = failed or exchange.status >= _SERVER_ERROR
+    server_error = error is not None or exchange.status >= _SERVER_ERROR
     write = _access_log.error if server_error else _access_log.info
     write(
         "request",
-        method=method,
+        method=exchange.method,
         route=route,
         status=exchange.status,
         duration_ms=round(seconds * 1000, 2),
-        exc_info=failed,  # called inside the except block, so this is the request's error
-        **exchange.trace_ids,
+        exc_info=error or False,
+        **(span.trace_ids if span is not None else {}),  # ended by now; its ids still name it
     )
 
 
@@ -92,19 +122,23 @@ class _Exchange:
     request_id: str
     correlation_id: str
     root_path: str
+    method: str
+    headers: Mapping[str, str]
     started: float = field(default_factory=time.perf_counter)
     status: int = _SERVER_ERROR  # what the client sees if the app fails before answering
-    trace_ids: dict[str, str] = field(default_factory=dict)
 
     @classmethod
     def begin(cls, scope: Scope) -> _Exchange:
         """Reads the ids a request brings, making a request id when it has no usable one."""
-        headers = Headers(scope=scope)
+        headers = _read_headers(scope)
         request_id = _acceptable(headers.get("x-request-id")) or str(uuid.uuid4())
+        method = scope["method"]
         return cls(
             request_id=request_id,
             correlation_id=_acceptable(headers.get("x-correlation-id")) or request_id,
             root_path=str(scope.get("root_path", "")),
+            method=method if method in _KNOWN_METHODS else "_OTHER",
+            headers=headers,
         )
 
     @property
@@ -137,10 +171,16 @@ class _Exchange:
         headers = MutableHeaders(scope=message)
         headers["x-request-id"] = self.request_id
         headers["x-correlation-id"] = self.correlation_id
-        # The server span is current while the app answers and has ended by the access line.
-        trace_id, span_id = current_trace_ids()
-        if trace_id and span_id:
-            self.trace_ids = {"trace_id": trace_id, "span_id": span_id}
+
+
+def _read_headers(scope: Scope) -> dict[str, str]:
+    """The headers this layer reads, by lower-case name; the first of repeated ones, as
+    Starlette's `Headers.get` answers."""
+    found: dict[str, str] = {}
+    for name, value in scope["headers"]:
+        if name in _READ_HEADERS:
+            found.setdefault(name.decode("latin-1"), value.decode("latin-1"))
+    return found
 
 
 def _acceptable(value: str | None) -> str | None:
@@ -199,8 +239,17 @@ def instrument_app(app: FastAPI, service: str, *, otlp_endpoint: str | None = No
     """
     configure_tracing(service, otlp_endpoint=otlp_endpoint)
     add_metrics_route(app)
-    instrument_fastapi(app)  # first: it expects Starlette's own stack underneath it
+    _without_fastapi_telemetry(app)
     _wrap_outermost(app, service)
+
+
+def _without_fastapi_telemetry(app: FastAPI) -> None:
+    # FastAPI would open a second server span, and spans of its own around dependencies and
+    # serialization; it takes the switch only as a constructor argument (`telemetry=`), so the
+    # settings it keeps from that argument are changed.
+    settings = getattr(app, "_telemetry", None)
+    if isinstance(settings, dict):
+        settings.update(tracing=False, metrics=False, logs=False)
 
 
 def _wrap_outermost(app: FastAPI, service: str) -> None:

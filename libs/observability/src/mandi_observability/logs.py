@@ -1,18 +1,22 @@
 """JSON logs: one object per line on stdout, with the request's ids, redacted before writing.
 
-The standard library's records (uvicorn, aiokafka, SQLAlchemy) go through the same processors,
-so every line the process writes has the same shape and the same redaction.
+Mandi's own lines (`get_logger`, the access log among them) take structlog's native path:
+level filtering by the bound logger's class, the processors, then one write; no `LogRecord`,
+no handler. The standard library's records (uvicorn, aiokafka, SQLAlchemy) go through the same
+processors by logging's handler, so every line the process writes has the same shape and the
+same redaction.
 """
 
 from __future__ import annotations
 
 import logging
 import sys
+import threading
 from json import dumps
 from typing import Any, TextIO
 
 import structlog
-from structlog.typing import EventDict, Processor, WrappedLogger
+from structlog.typing import EventDict, FilteringBoundLogger, Processor, WrappedLogger
 
 from mandi_observability.context import current_context
 from mandi_observability.exceptions import format_exception_safely
@@ -45,8 +49,7 @@ class _JsonLinesHandler(logging.StreamHandler[_Stdout | TextIO]):
 
     def handleError(self, record: logging.LogRecord) -> None:  # noqa: N802 - logging's name
         """Writes a redacted JSON notice; logging's default prints the unredacted record."""
-        notice = {"event": "log line dropped", "logger": record.name, "error": _error_type()}
-        sys.stderr.write(dumps(notice) + "\n")
+        _drop_notice(record.name)
 
 
 def _error_type() -> str:
@@ -58,28 +61,89 @@ def configure_logging(
     service: str, *, level: str = "INFO", json: bool = True, stream: TextIO | None = None
 ) -> None:
     """Routes every log line of the process through one redacting JSON pipeline (idempotent)."""
-    handler = _JsonLinesHandler(stream or _Stdout())
+    output = stream or _Stdout()
+    handler = _JsonLinesHandler(output)
     handler.setFormatter(_formatter(service, json=json))
     _install(handler, level.upper())
     structlog.configure(
         processors=[
-            structlog.stdlib.filter_by_level,  # before any work on a line nobody will see
             *_shared_processors(service),
-            structlog.stdlib.PositionalArgumentsFormatter(),
             structlog.processors.StackInfoRenderer(),
-            structlog.stdlib.ProcessorFormatter.wrap_for_formatter,
+            _rendered_safely(json=json),
         ],
-        logger_factory=structlog.stdlib.LoggerFactory(),
-        wrapper_class=structlog.stdlib.BoundLogger,
+        # Lines below the level cost one method call: the class's methods for them do nothing.
+        wrapper_class=structlog.make_filtering_bound_logger(logging.getLogger().level),
+        logger_factory=_LineWriters(output),
         # Cached loggers would keep the first configuration's processors.
         cache_logger_on_first_use=False,
     )
 
 
-def get_logger(name: str, **bound: Any) -> structlog.stdlib.BoundLogger:
+def get_logger(name: str, **bound: Any) -> FilteringBoundLogger:
     """A logger whose keyword arguments become fields of the line."""
-    logger: structlog.stdlib.BoundLogger = structlog.get_logger(name, **bound)
+    logger: FilteringBoundLogger = structlog.get_logger(name, **bound)
     return logger
+
+
+class _LineWriter:
+    """Where a rendered line of a named logger goes: one write and a flush, as logging's
+    stream handler does, under one lock per stream."""
+
+    def __init__(self, name: str, stream: _Stdout | TextIO, lock: threading.Lock) -> None:
+        self.name = name
+        self._stream, self._lock = stream, lock
+
+    def msg(self, line: str) -> None:
+        """Writes the line; a failure leaves a redacted notice on stderr, as the handler does."""
+        try:
+            with self._lock:
+                self._stream.write(line + "\n")
+                self._stream.flush()
+        except Exception:  # noqa: BLE001 - a log line must never fail the code that wrote it
+            _drop_notice(self.name)
+
+    debug = info = warning = error = critical = exception = msg
+
+
+class _LineWriters:
+    """structlog's logger factory: one writer per logger name, all on one stream."""
+
+    def __init__(self, stream: _Stdout | TextIO) -> None:
+        self._stream = stream
+        self._lock = threading.Lock()
+        self._writers: dict[str, _LineWriter] = {}
+
+    def __call__(self, name: str = "mandi", *_args: Any) -> _LineWriter:
+        """The writer of the logger `name`."""
+        writer = self._writers.get(name)
+        if writer is None:
+            writer = self._writers[name] = _LineWriter(name, self._stream, self._lock)
+        return writer
+
+
+def _rendered_safely(*, json: bool) -> Processor:
+    """The last processor of a native line: exception text, redaction, rendering.
+
+    A line that cannot be rendered is dropped with a redacted notice on stderr, as logging's
+    handler drops a record it cannot format.
+    """
+    render = _renderer(json=json)
+
+    def render_safely(logger: WrappedLogger, method: str, event: EventDict) -> str:
+        try:
+            event = _format_exception(logger, method, event)
+            rendered = render(logger, method, redact_event(logger, method, event))
+        except Exception:  # noqa: BLE001 - reported as a notice, like the handler's failures
+            _drop_notice(str(event.get("logger", "")))
+            raise structlog.DropEvent from None
+        return str(rendered)
+
+    return render_safely
+
+
+def _drop_notice(logger_name: str) -> None:
+    notice = {"event": "log line dropped", "logger": logger_name, "error": _error_type()}
+    sys.stderr.write(dumps(notice) + "\n")
 
 
 def _shared_processors(service: str) -> list[Processor]:
@@ -117,17 +181,20 @@ def _with_ids(_logger: WrappedLogger, _method: str, event: EventDict) -> EventDi
     return event
 
 
+def _renderer(*, json: bool) -> Processor:
+    if json:
+        return structlog.processors.JSONRenderer()
+    return structlog.dev.ConsoleRenderer(colors=False)
+
+
 def _formatter(service: str, *, json: bool) -> structlog.stdlib.ProcessorFormatter:
-    renderer: Processor = (
-        structlog.processors.JSONRenderer() if json else structlog.dev.ConsoleRenderer(colors=False)
-    )
     return structlog.stdlib.ProcessorFormatter(
         foreign_pre_chain=_shared_processors(service),
         processors=[
             structlog.stdlib.ProcessorFormatter.remove_processors_meta,
             _format_exception,  # a string field, so it is redacted too
             redact_event,  # last before rendering: nothing reaches the output unredacted
-            renderer,
+            _renderer(json=json),
         ],
     )
 

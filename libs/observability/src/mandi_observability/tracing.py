@@ -1,22 +1,18 @@
 """OpenTelemetry tracing: the provider, instrumentation, and W3C trace context for Kafka headers.
 
 Without an OTLP endpoint the provider still makes real span ids, so logs and problem responses
-carry trace ids a developer can grep for; with one, spans are batched to the collector. A server
-span records the request's path, never its query string: queries may carry tax ids or emails.
+carry trace ids a developer can grep for; with one, spans are batched to the collector. The
+server span of a request (see `http.py`, which opens it) is described in `server_span.py`.
 """
 
 from __future__ import annotations
 
-from typing import Any
-
-from fastapi import FastAPI
 from opentelemetry import trace
 from opentelemetry.context import Context
 from opentelemetry.exporter.otlp.proto.http.trace_exporter import OTLPSpanExporter
 from opentelemetry.instrumentation.asyncpg import AsyncPGInstrumentor
-from opentelemetry.instrumentation.fastapi import FastAPIInstrumentor
 from opentelemetry.sdk.resources import Resource
-from opentelemetry.sdk.trace import Span, TracerProvider
+from opentelemetry.sdk.trace import TracerProvider
 from opentelemetry.sdk.trace.export import BatchSpanProcessor
 from opentelemetry.sdk.trace.sampling import ParentBased, TraceIdRatioBased
 from opentelemetry.trace.propagation.tracecontext import TraceContextTextMapPropagator
@@ -26,20 +22,11 @@ __all__ = [
     "context_from_traceparent",
     "current_traceparent",
     "instrument_asyncpg",
-    "instrument_fastapi",
     "tracer",
 ]
 
 _PROPAGATOR = TraceContextTextMapPropagator()
 _TRACES_PATH = "/v1/traces"
-# Anchored: the instrumentation searches these in the full URL, and /metrics-report is a route.
-_UNTRACED_URLS = "/metrics$,/healthz$,/readyz$"
-# What the ASGI instrumentation records from the request's URL, in the old semantic conventions
-# (http.url, http.target) or the stable ones (url.full, url.query), as
-# OTEL_SEMCONV_STABILITY_OPT_IN chooses. A URL keeps its path; the query itself is emptied, since
-# a span's attribute can be overwritten but not removed.
-_URL_ATTRIBUTES = ("http.url", "http.target", "url.full")
-_QUERY_ATTRIBUTE = "url.query"
 
 
 def configure_tracing(
@@ -61,29 +48,6 @@ def configure_tracing(
 def tracer(name: str) -> trace.Tracer:
     """A tracer from the installed provider (a no-op one until configure_tracing runs)."""
     return trace.get_tracer(name)
-
-
-def instrument_fastapi(app: FastAPI) -> None:
-    """A server span per request, except for probes and metrics scrapes."""
-    # Send and receive spans would triple the spans of every request and say little.
-    FastAPIInstrumentor.instrument_app(
-        app,
-        excluded_urls=_UNTRACED_URLS,
-        exclude_spans=["receive", "send"],
-        server_request_hook=_drop_query,
-    )
-
-
-def _drop_query(span: trace.Span, _scope: dict[str, Any]) -> None:
-    # Runs once the instrumentation has set its request attributes, before the app is called.
-    if not isinstance(span, Span) or not span.is_recording() or span.attributes is None:
-        return
-    for key in _URL_ATTRIBUTES:
-        value = span.attributes.get(key)
-        if isinstance(value, str) and "?" in value:
-            span.set_attribute(key, value.split("?", 1)[0])
-    if span.attributes.get(_QUERY_ATTRIBUTE):
-        span.set_attribute(_QUERY_ATTRIBUTE, "")
 
 
 def instrument_asyncpg() -> None:

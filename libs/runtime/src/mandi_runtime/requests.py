@@ -40,8 +40,10 @@ def service_of(request: Request) -> RunningService[Any, Any]:
     return service
 
 
-def deps_of(request: Request) -> Any:
+async def deps_of(request: Request) -> Any:
     """The use cases' dependencies; a service types them: `Annotated[Its, Depends(deps_of)]`."""
+    # Async, as every dependency here: FastAPI runs a plain `def` in its thread pool, a thread
+    # hand-off per request for a lookup.
     return service_of(request).deps
 
 
@@ -73,7 +75,7 @@ async def _idempotency_key(
     return IdempotencyKey.from_header(principal.principal_id, idempotency_key, fingerprint)
 
 
-def _if_match(
+async def _if_match(
     if_match: Annotated[
         str | None,
         Header(

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import base64
 import os
+import time
 from datetime import UTC, datetime, timedelta
 from uuid import uuid4
 
@@ -11,10 +12,11 @@ import jwt
 import pytest
 from cryptography.exceptions import InvalidTag
 
+from mandi_auth.adapters import signer as signer_module
 from mandi_auth.adapters.signer import Ed25519Signer
 from mandi_security.fields import FieldCipher
 from mandi_security.principal import Principal, PrincipalType
-from mandi_security.tokens import TokenRejected
+from mandi_security.tokens import TokenRejected, decode_access_token
 
 LIFETIME = timedelta(minutes=10)
 # Real time: PyJWT checks expiry against the wall clock; the signer's clock only moves the keys.
@@ -91,3 +93,54 @@ def test_a_new_key_encryption_key_reseals_private_keys_and_the_old_one_can_go():
     after = _signer(_Clock(START), FieldCipher({"k2": new}, current="k2"))
     after.install([(key, resealed)])
     assert after.verify(after.issue(PRINCIPAL, uuid4(), START).value)["sub"] == "u1"
+
+
+def test_a_token_is_verified_once_and_remembered(monkeypatch: pytest.MonkeyPatch) -> None:
+    signer = _signer(_Clock(START))
+    signer.install([signer.generate(START, START)])
+    token = signer.issue(PRINCIPAL, uuid4(), START).value
+    verified = []
+
+    def counting(*args: object, **kwargs: object) -> dict[str, object]:
+        verified.append(args[0])
+        return decode_access_token(*args, **kwargs)  # type: ignore[arg-type]
+
+    monkeypatch.setattr(signer_module, "decode_access_token", counting)
+    claims = [signer.verify(token) for _ in range(3)]
+    assert verified == [token]
+    assert all(each["sub"] == "u1" for each in claims)
+    claims[0]["sub"] = "someone else"  # a caller's change is not remembered
+    assert signer.verify(token)["sub"] == "u1"
+
+
+def test_a_remembered_token_is_refused_once_it_expires() -> None:
+    clock = _Clock(START)
+    signer = Ed25519Signer(
+        FieldCipher({"k1": os.urandom(32)}, current="k1"),
+        issuer="mandi-auth",
+        audience="mandi",
+        token_lifetime=LIFETIME,
+        clock=clock,
+        leeway_seconds=0,
+    )
+    # Expires within two seconds of real time: PyJWT and the memory both read the wall clock.
+    issued = datetime.now(UTC) - LIFETIME + timedelta(seconds=1)
+    signer.install([signer.generate(issued, issued)])
+    token = signer.issue(PRINCIPAL, uuid4(), issued).value
+    assert signer.verify(token)["sub"] == "u1"
+    expires_at = jwt.decode(token, options={"verify_signature": False})["exp"]
+    time.sleep(max(0.0, expires_at - time.time()) + 0.2)
+    with pytest.raises(TokenRejected) as refused:
+        signer.verify(token)
+    assert refused.value.reason == "expired_token"
+
+
+def test_a_forged_copy_of_a_remembered_token_is_refused() -> None:
+    signer = _signer(_Clock(START))
+    signer.install([signer.generate(START, START)])
+    token = signer.issue(PRINCIPAL, uuid4(), START).value
+    signer.verify(token)
+    header, payload, signature = token.split(".")
+    forged = f"{header}.{payload}.{signature[:-4]}AAAA"
+    with pytest.raises(TokenRejected):
+        signer.verify(forged)

@@ -1,11 +1,18 @@
-"""Ed25519 access tokens: signed with the current key, verified with every published one."""
+"""Ed25519 access tokens: signed with the current key, verified with every published one.
+
+The gateway asks about the same token on every request its holder makes, so a token whose
+signature was checked is remembered: later it is only checked for expiry and for its key still
+being published, never parsed or verified again.
+"""
 
 from __future__ import annotations
 
 import base64
 import hashlib
 import json
-from collections.abc import Sequence
+import time
+from collections.abc import Callable, Sequence
+from dataclasses import dataclass
 from datetime import datetime, timedelta
 from typing import Any
 from uuid import UUID, uuid4
@@ -23,6 +30,17 @@ from mandi_security.tokens import ALGORITHM, decode_access_token, principal_clai
 __all__ = ["Ed25519Signer"]
 
 _PRIVATE_KEY_COLUMN = "signing_keys.private_key"
+_REMEMBERED_TOKENS = 4096  # forgotten all at once when full, as the gateway's caches are
+_LEEWAY_SECONDS = 5  # decode_access_token's
+
+
+@dataclass(frozen=True, slots=True)
+class _Verified:
+    """A token whose signature checked out: its claims and the key that signed it."""
+
+    claims: dict[str, Any]
+    kid: str
+    expires_at: float  # seconds since the epoch, leeway included
 
 
 def _private_key_field(kid: str) -> SealedField:
@@ -45,14 +63,19 @@ class Ed25519Signer:
         audience: str,
         token_lifetime: timedelta,
         clock: Any,
+        leeway_seconds: int = _LEEWAY_SECONDS,
+        wall_clock: Callable[[], float] = time.time,
     ) -> None:
         self._vault = vault
         self._issuer, self._audience = issuer, audience
         self._lifetime = token_lifetime
         self._clock = clock
+        self._leeway = leeway_seconds
+        self._wall_clock = wall_clock  # what PyJWT checks expiry against
         self._keys: list[SigningKey] = []
         self._private: dict[str, Ed25519PrivateKey] = {}
         self._public: dict[str, Ed25519PublicKey] = {}
+        self._verified: dict[str, _Verified] = {}
 
     def generate(self, now: datetime, activates_at: datetime) -> tuple[SigningKey, bytes]:
         """A new key pair; its private half sealed under the key-encryption key."""
@@ -75,6 +98,7 @@ class Ed25519Signer:
         self._public = {
             key.kid: Ed25519PublicKey.from_public_bytes(key.public_key) for key, _ in keys
         }
+        self._verified.clear()
 
     def _unseal(self, kid: str, sealed: bytes) -> Ed25519PrivateKey:
         raw = base64.b64decode(self._vault.decrypt(sealed, context=_private_key_field(kid)))
@@ -108,9 +132,33 @@ class Ed25519Signer:
 
     def verify(self, token: str) -> dict[str, Any]:
         """The claims of a token signed by a published key; TokenRejected otherwise."""
-        return decode_access_token(
-            token, self._verification_key, issuer=self._issuer, audience=self._audience
+        remembered = self._verified.get(token)
+        if remembered is not None and self._still_valid(remembered):
+            return dict(remembered.claims)
+        self._verified.pop(token, None)
+        claims = decode_access_token(
+            token,
+            self._verification_key,
+            issuer=self._issuer,
+            audience=self._audience,
+            leeway_seconds=self._leeway,
         )
+        self._remember(token, claims)
+        return claims
+
+    def _still_valid(self, verified: _Verified) -> bool:
+        # Expired, or its key retired since: verified again, to be refused with the reason.
+        return (
+            self._wall_clock() < verified.expires_at
+            and self._verification_key(verified.kid) is not None
+        )
+
+    def _remember(self, token: str, claims: dict[str, Any]) -> None:
+        if len(self._verified) >= _REMEMBERED_TOKENS:
+            self._verified.clear()
+        kid = str(jwt.get_unverified_header(token).get("kid", ""))
+        expires_at = float(claims["exp"]) + self._leeway
+        self._verified[token] = _Verified(dict(claims), kid, expires_at)
 
     def _verification_key(self, kid: str) -> Ed25519PublicKey | None:
         published = {
