@@ -3,7 +3,7 @@ re-encryption of its sealed columns under the newest key."""
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from typing import Any
 
@@ -38,10 +38,16 @@ class SqlRepository:
     def __init__(self, session: AsyncSession) -> None:
         self._session = session
 
-    async def _execute(self, statement: Executable) -> Result[Any]:
-        # Core statements on the session's connection: the same transaction as the session's.
+    async def _execute(
+        self, statement: Executable, parameters: Mapping[str, Any] | None = None
+    ) -> Result[Any]:
+        """Runs a Core statement on the session's connection: in the session's transaction.
+
+        A statement run on every request is best built once, with `bindparam`s given here:
+        SQLAlchemy then computes its cache key once, not on each call.
+        """
         connection = await self._session.connection()
-        return await connection.execute(statement)
+        return await connection.execute(statement, parameters)
 
     async def _reseal_stale(
         self, cipher: FieldCipher, table: Table, columns: Sequence[SealedColumn], limit: int

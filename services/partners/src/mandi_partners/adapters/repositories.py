@@ -16,6 +16,7 @@ from sqlalchemy import (
     ScalarSelect,
     Table,
     and_,
+    bindparam,
     delete,
     func,
     insert,
@@ -145,10 +146,8 @@ class SqlPartners(SqlRepository):
 
     async def get(self, partner_id: UUID, *, for_update: bool = False) -> Partner | None:
         """The partner, locked until the transaction ends when it is to be changed."""
-        query = _WITH_CHILDREN.where(partners.c.id == partner_id)
-        # FOR UPDATE OF partners: its children are read, not locked (they change with it).
-        locked = query.with_for_update(of=partners) if for_update else query
-        row = (await self._execute(locked)).first()
+        query = _BY_ID_FOR_UPDATE if for_update else _BY_ID
+        row = (await self._execute(query, {"partner_id": partner_id})).first()
         if row is None:
             return None
         partner = self._assembled(row)
@@ -531,6 +530,9 @@ _WITH_CHILDREN = select(
         locations, "label", "address", "country", "latitude", "longitude", "place_id"
     ).label("locations_json"),
 )
+_BY_ID = _WITH_CHILDREN.where(partners.c.id == bindparam("partner_id"))
+# FOR UPDATE OF partners: its children are read, not locked (they change with it).
+_BY_ID_FOR_UPDATE = _BY_ID.with_for_update(of=partners)
 _SEALED = frozenset({"value_sealed", "name_sealed", "email_sealed", "phone_sealed"})
 
 
