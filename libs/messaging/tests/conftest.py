@@ -18,15 +18,7 @@ from mandi_messaging import (
     create_sequencing_tables,
 )
 from mandi_testing import TestDatabase
-
-# What the tests' handlers do, so a test can count effects applied exactly once.
-EFFECTS_TABLE = """
-    CREATE TABLE effects (
-        event_id text PRIMARY KEY,
-        body text NOT NULL,
-        applied_at timestamptz NOT NULL DEFAULT clock_timestamp()
-    )
-"""
+from mandi_testing.messaging import EFFECTS_TABLE
 
 
 async def _apply_schema(owner_url: str) -> None:

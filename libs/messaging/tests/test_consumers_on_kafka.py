@@ -6,8 +6,7 @@ import asyncio
 import os
 import subprocess
 import sys
-from collections.abc import AsyncIterator, Awaitable, Callable, Sequence
-from contextlib import asynccontextmanager
+from collections.abc import Awaitable, Callable
 from typing import Any
 
 import asyncpg
@@ -15,69 +14,34 @@ import pytest
 from aiokafka import AIOKafkaProducer, ConsumerRecord
 from aiokafka.errors import KafkaConnectionError
 from prometheus_client import REGISTRY
-from sqlalchemy import text
 from sqlalchemy.ext.asyncio import async_sessionmaker
 
-from mandi_db import TenantAwareSession, Transaction
+from mandi_db import TenantAwareSession
 from mandi_messaging import (
     ConsumerRuntime,
-    Consumers,
     DeadLetterPublisher,
-    Envelope,
     OutboxRelay,
     RetryPolicy,
-    create_broker,
     dead_letter_topic,
     list_dead_letters,
     replay_dead_letters,
-    start_broker,
 )
 from mandi_testing import TestDatabase, eventually, read_topic
-from mandi_testing.messaging import TEST_EVENTS, Noted, envelope_of, running, write_events
+from mandi_testing.messaging import (
+    EffectRecorder,
+    Noted,
+    consuming,
+    noted,
+    recording_group,
+    running,
+    send_envelopes,
+    write_events,
+)
 
 pytestmark = pytest.mark.integration
 
-RECORD_EFFECT = text("INSERT INTO effects (event_id, body) VALUES (:event_id, :body)")
 CountRows = Callable[[str], Awaitable[int]]
 QUICK_RETRIES = RetryPolicy(attempts=2, initial_backoff=0.01, max_backoff=0.02)
-
-
-class Recorder:
-    """A handler that records each event's body in `effects`; fails, as told, for some bodies."""
-
-    def __init__(self) -> None:
-        self.poisonous: set[str] = set()
-
-    async def __call__(self, event: Noted, uow: Transaction, envelope: Envelope) -> None:
-        """Records the body, unless it is poisonous."""
-        if event.body in self.poisonous:
-            raise RuntimeError(f"cannot price {event.body} for buyer ravi.kumar@example.com")
-        await uow.session.exec(RECORD_EFFECT, params={"event_id": envelope.id, "body": event.body})
-
-
-def noted_consumers(group: str, topic: str, handler: Recorder) -> Consumers:
-    """A consumer group that hands every Noted event of `topic` to the handler."""
-    consumers = Consumers(group=group, topics=[topic], registry=TEST_EVENTS)
-
-    @consumers.on(Noted)
-    async def on_noted(event: Noted, uow: Transaction, envelope: Envelope) -> None:
-        await handler(event, uow, envelope)
-
-    return consumers
-
-
-@asynccontextmanager
-async def consuming(
-    bootstrap: str, consumers: Consumers, runtime: ConsumerRuntime
-) -> AsyncIterator[None]:
-    """A FastStream broker on the real Kafka delivering to the group for the duration of a block."""
-    broker = create_broker(bootstrap, client_id=consumers.group)
-    broker.include_router(consumers.router(runtime))
-    await start_broker(broker, bootstrap)
-    try:
-        yield
-    finally:
-        await broker.stop()
 
 
 @pytest.fixture
@@ -107,19 +71,6 @@ def effects(messaging_database: TestDatabase) -> Callable[[str], Awaitable[list[
     return read
 
 
-async def send(producer: AIOKafkaProducer, topic: str, envelopes: Sequence[Envelope]) -> None:
-    """Publishes envelopes as the relay does, one after the other, keyed by subject."""
-    for envelope in envelopes:
-        key = envelope.subject.encode()
-        headers = envelope.kafka_headers()
-        await (await producer.send(topic, value=envelope.data, key=key, headers=headers))
-
-
-def noted(body: str, key: str) -> Envelope:
-    """The envelope of a Noted event about `key`."""
-    return envelope_of(Noted(body=body), subject=key)
-
-
 def _outcomes(group: str, topic: str, outcome: str) -> float:
     labels = {"group": group, "topic": topic, "outcome": outcome}
     return REGISTRY.get_sample_value("mandi_consumer_messages_total", labels) or 0.0
@@ -134,9 +85,9 @@ async def test_a_message_delivered_twice_is_applied_once(
 ) -> None:
     once = noted("twice-sent once", key="lot-1")
     group = "inbox-test"
-    await send(producer, topic, [once, once])
+    await send_envelopes(producer, topic, [once, once])
 
-    consumers = noted_consumers(group, topic, Recorder())
+    consumers = recording_group(group, topic, EffectRecorder())
     async with consuming(kafka_bootstrap_servers, consumers, runtime):
         await eventually(lambda: _outcomes(group, topic, "duplicate") == 1)
 
@@ -210,7 +161,7 @@ async def test_a_consumer_killed_before_its_offset_is_committed_is_read_again_an
 ) -> None:
     topic = await make_topic(partitions=1)
     group = f"crash-{moment}"
-    await send(producer, topic, [noted(f"{moment} survives", key="lot-1")])
+    await send_envelopes(producer, topic, [noted(f"{moment} survives", key="lot-1")])
     arguments = [messaging_database.app_url, kafka_bootstrap_servers, topic, group, moment]
 
     crashed = await asyncio.to_thread(
@@ -225,7 +176,7 @@ async def test_a_consumer_killed_before_its_offset_is_committed_is_read_again_an
     committed = [f"{moment} survives"] if moment == "after-commit" else []
     assert await effects(moment) == committed
 
-    recorder = noted_consumers(group, topic, Recorder())
+    recorder = recording_group(group, topic, EffectRecorder())
     async with consuming(kafka_bootstrap_servers, recorder, runtime):
         await eventually(lambda: _outcomes(group, topic, then) == 1, timeout=40)
 
@@ -289,7 +240,7 @@ async def test_a_relay_killed_mid_batch_loses_nothing_and_the_inbox_absorbs_dupl
     assert await count_rows("outbox") == 2000, "the third batch was published but not deleted"
 
     group = "relay-crash-test"
-    consumers = noted_consumers(group, topic, Recorder())
+    consumers = recording_group(group, topic, EffectRecorder())
     async with running(make_relay()), consuming(kafka_bootstrap_servers, consumers, runtime):
 
         async def all_applied() -> bool:
@@ -312,19 +263,19 @@ async def test_a_message_that_always_fails_is_dead_lettered_with_its_reason_and_
     make_topic: Callable[..., Awaitable[str]],
     effects: Callable[[str], Awaitable[list[str]]],
 ) -> None:
-    recorder = Recorder()
+    recorder = EffectRecorder()
     recorder.poisonous.add("dlq poison")
     dlq = await make_topic(partitions=1, name=dead_letter_topic(topic))
     poison = noted("dlq poison", key="lot-1")
-    await send(producer, topic, [poison, noted("dlq fine", key="lot-2")])
+    await send_envelopes(producer, topic, [poison, noted("dlq fine", key="lot-2")])
 
-    consumers = noted_consumers("dlq-test", topic, recorder)
+    consumers = recording_group("dlq-test", topic, recorder)
     async with consuming(kafka_bootstrap_servers, consumers, runtime):
         await eventually(lambda: _outcomes("dlq-test", topic, "dead_lettered") == 1)
         [letter] = await read_topic(kafka_bootstrap_servers, dlq, expected=2, timeout=2)
         headers = dict(letter.headers)
         reason = headers["x-dlq-reason"].decode()
-        assert reason.startswith("RuntimeError: cannot price dlq poison")
+        assert reason.startswith("RuntimeError: cannot settle dlq poison")
         assert "ravi.kumar@example.com" not in reason, "the reason is redacted"
         assert headers["x-dlq-attempts"] == b"2"
         assert headers["x-dlq-original-topic"] == topic.encode()
@@ -356,7 +307,7 @@ async def test_a_message_that_is_not_our_cloudevent_is_dead_lettered_at_once(
     legacy = [("source", b"legacy"), ("x-legacy-checksum", b"\xff\xfe")]  # not even UTF-8
     await (await producer.send(topic, value=b"<xml/>", key=b"k", headers=legacy))
 
-    consumers = noted_consumers("malformed-test", topic, Recorder())
+    consumers = recording_group("malformed-test", topic, EffectRecorder())
     async with consuming(kafka_bootstrap_servers, consumers, runtime):
         [letter] = await read_topic(kafka_bootstrap_servers, dlq, expected=1)
 
@@ -393,14 +344,16 @@ async def test_a_message_whose_dead_letter_cannot_be_written_is_read_again_not_l
 ) -> None:
     topic = await make_topic(partitions=1)
     dlq = await make_topic(partitions=1, name=dead_letter_topic(topic))
-    recorder = Recorder()
+    recorder = EffectRecorder()
     recorder.poisonous.add("flaky poison")
     group = "flaky-dlq-test"
     dead_letters = FlakyDeadLetters(producer)
     runtime = ConsumerRuntime(sessions=sessions, dead_letters=dead_letters, retry=QUICK_RETRIES)
-    await send(producer, topic, [noted("flaky poison", "lot-1"), noted("flaky after", "lot-2")])
+    await send_envelopes(
+        producer, topic, [noted("flaky poison", "lot-1"), noted("flaky after", "lot-2")]
+    )
 
-    async with consuming(kafka_bootstrap_servers, noted_consumers(group, topic, recorder), runtime):
+    async with consuming(kafka_bootstrap_servers, recording_group(group, topic, recorder), runtime):
         await eventually(lambda: effects("flaky after"))
         letters = await read_topic(kafka_bootstrap_servers, dlq, expected=2, timeout=2)
 

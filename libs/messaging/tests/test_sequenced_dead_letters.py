@@ -5,7 +5,7 @@ from __future__ import annotations
 import asyncio
 import subprocess
 import sys
-from collections.abc import AsyncIterator, Awaitable, Callable, Sequence
+from collections.abc import AsyncIterator, Awaitable, Callable
 from contextlib import asynccontextmanager
 from dataclasses import dataclass
 
@@ -13,79 +13,46 @@ import asyncpg
 import pytest
 from aiokafka import AIOKafkaProducer
 from prometheus_client import REGISTRY
-from sqlalchemy import text
 from sqlalchemy.ext.asyncio import async_sessionmaker
 
-from mandi_db import TenantAwareSession, Transaction
+from mandi_db import TenantAwareSession
 from mandi_messaging import (
     ConsumerRuntime,
     Consumers,
     DeadLetterPublisher,
     Envelope,
     RetryPolicy,
-    create_broker,
     dead_letter_topic,
     list_dead_letters,
     replay_dead_letters,
-    start_broker,
 )
 from mandi_testing import TestDatabase, eventually
-from mandi_testing.messaging import TEST_EVENTS, Noted, envelope_of
+from mandi_testing.messaging import (
+    EffectRecorder,
+    consuming,
+    noted,
+    recording_group,
+    send_envelopes,
+)
 
 pytestmark = pytest.mark.integration
 
-RECORD_EFFECT = text("INSERT INTO effects (event_id, body) VALUES (:event_id, :body)")
-
-
-class Recorder:
-    """Records each event's body in `effects`; fails for good for the bodies it is told to."""
-
-    def __init__(self, *poisonous: str) -> None:
-        self.poisonous = set(poisonous)
-
-    async def __call__(self, event: Noted, uow: Transaction, envelope: Envelope) -> None:
-        """Records the body, unless it is poisonous."""
-        if event.body in self.poisonous:
-            raise RuntimeError(f"cannot settle {event.body}")
-        await uow.session.exec(RECORD_EFFECT, params={"event_id": envelope.id, "body": event.body})
-
 
 @asynccontextmanager
-async def consuming(
+async def consuming_quickly(
     bootstrap: str,
     sessions: async_sessionmaker[TenantAwareSession],
     producer: AIOKafkaProducer,
     consumers: Consumers,
 ) -> AsyncIterator[None]:
-    """The group consuming from the real Kafka for the duration of a block."""
+    """The group consuming from the real Kafka, with quick retries, for a block."""
     runtime = ConsumerRuntime(
         sessions=sessions,
         dead_letters=DeadLetterPublisher(producer),
         retry=RetryPolicy(attempts=2, initial_backoff=0.01, max_backoff=0.02),
     )
-    broker = create_broker(bootstrap, client_id=consumers.group)
-    broker.include_router(consumers.router(runtime))
-    await start_broker(broker, bootstrap)
-    try:
+    async with consuming(bootstrap, consumers, runtime):
         yield
-    finally:
-        await broker.stop()
-
-
-def recording(group: str, topic: str, recorder: Recorder) -> Consumers:
-    """A group that hands every Noted event to the recorder."""
-    consumers = Consumers(group=group, topics=[topic], registry=TEST_EVENTS)
-
-    @consumers.on(Noted)
-    async def on_noted(event: Noted, uow: Transaction, envelope: Envelope) -> None:
-        await recorder(event, uow, envelope)
-
-    return consumers
-
-
-def noted(body: str, key: str) -> Envelope:
-    """The envelope of a Noted event about `key`."""
-    return envelope_of(Noted(body=body), subject=key)
 
 
 def interleaved(label: str, count: int) -> tuple[list[Envelope], list[Envelope]]:
@@ -93,13 +60,6 @@ def interleaved(label: str, count: int) -> tuple[list[Envelope], list[Envelope]]
     of_k = [noted(f"{label} K{n}", key=f"{label}-K") for n in range(1, count + 1)]
     others = [noted(f"{label} O{n}", key=f"{label}-O{n}") for n in range(1, count + 1)]
     return of_k, others
-
-
-async def send(producer: AIOKafkaProducer, topic: str, envelopes: Sequence[Envelope]) -> None:
-    """Publishes envelopes one after the other, keyed by subject, as the relay does."""
-    for envelope in envelopes:
-        key, headers = envelope.subject.encode(), envelope.kafka_headers()
-        await (await producer.send(topic, value=envelope.data, key=key, headers=headers))
 
 
 @dataclass(frozen=True)
@@ -170,14 +130,14 @@ async def test_a_keys_later_messages_wait_for_its_dead_letter_and_a_replay_appli
     topic = await make_topic(partitions=1)  # one partition: other keys share K's queue
     dlq = await make_topic(partitions=1, name=dead_letter_topic(topic))
     of_k, others = interleaved("replay", 5)
-    recorder = Recorder("replay K3")
+    recorder = EffectRecorder("replay K3")
     group = "sequenced-replay"
-    await send(
+    await send_envelopes(
         producer, topic, [event for pair in zip(of_k, others, strict=True) for event in pair]
     )
 
-    consumers = recording(group, topic, recorder)
-    async with consuming(kafka_bootstrap_servers, sessions, producer, consumers):
+    consumers = recording_group(group, topic, recorder)
+    async with consuming_quickly(kafka_bootstrap_servers, sessions, producer, consumers):
         await eventually(lambda: _parked_total(group, topic) == 2)
         await eventually(lambda: effects("replay O5"))
         assert await effects("replay O") == [f"replay O{n}" for n in range(1, 6)], "never delayed"
@@ -185,7 +145,7 @@ async def test_a_keys_later_messages_wait_for_its_dead_letter_and_a_replay_appli
         [letter] = await list_dead_letters(kafka_bootstrap_servers, dlq)
         assert (letter.event_id, letter.reason) == (
             of_k[2].id,
-            "RuntimeError: cannot settle replay K3",
+            "RuntimeError: cannot settle replay K3 for buyer [REDACTED:email]",
         )
         assert await sequences(group) == Sequences([of_k[2].id], [of_k[3].id, of_k[4].id])
 
@@ -195,7 +155,7 @@ async def test_a_keys_later_messages_wait_for_its_dead_letter_and_a_replay_appli
         assert await effects("replay K") == [f"replay K{n}" for n in range(1, 6)]
         assert await sequences(group) == Sequences([], [])
 
-        await send(producer, topic, [noted("replay K6", key="replay-K")])
+        await send_envelopes(producer, topic, [noted("replay K6", key="replay-K")])
         await eventually(lambda: effects("replay K6"))  # K flows again
 
     assert _parked_total(group, topic) == 2
@@ -213,10 +173,10 @@ async def test_discarding_the_dead_letter_releases_the_parked_messages_in_order(
     dlq = await make_topic(partitions=1, name=dead_letter_topic(topic))
     of_k, _ = interleaved("discard", 4)
     group = "sequenced-discard"
-    await send(producer, topic, of_k)
+    await send_envelopes(producer, topic, of_k)
 
-    consumers = recording(group, topic, Recorder("discard K2"))
-    async with consuming(kafka_bootstrap_servers, sessions, producer, consumers):
+    consumers = recording_group(group, topic, EffectRecorder("discard K2"))
+    async with consuming_quickly(kafka_bootstrap_servers, sessions, producer, consumers):
         await eventually(lambda: _parked_total(group, topic) == 2)
         command = [sys.executable, "-m", "mandi_messaging.dlq", "discard", "--dlq-topic", dlq]
         discarded = await asyncio.to_thread(
@@ -245,12 +205,12 @@ async def test_a_released_message_that_fails_for_good_becomes_the_dead_letter_it
     topic = await make_topic(partitions=1)
     dlq = await make_topic(partitions=1, name=dead_letter_topic(topic))
     of_k, _ = interleaved("again", 4)
-    recorder = Recorder("again K2", "again K3")
+    recorder = EffectRecorder("again K2", "again K3")
     group = "sequenced-again"
-    await send(producer, topic, of_k)
+    await send_envelopes(producer, topic, of_k)
 
-    async with consuming(
-        kafka_bootstrap_servers, sessions, producer, recording(group, topic, recorder)
+    async with consuming_quickly(
+        kafka_bootstrap_servers, sessions, producer, recording_group(group, topic, recorder)
     ):
         await eventually(lambda: _parked_total(group, topic) == 2)
         recorder.poisonous.discard("again K2")  # a fix for K2 only

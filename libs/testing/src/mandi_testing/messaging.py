@@ -1,4 +1,5 @@
-"""Helpers for tests of events: a sample event, a relay in the background, publishing envelopes."""
+"""Helpers for tests of events: a sample event, a relay in the background, publishing envelopes,
+a consumer group that records what it applies (in an `effects` table) and fails as told."""
 
 from __future__ import annotations
 
@@ -8,20 +9,38 @@ import uuid
 from collections.abc import AsyncIterator, Sequence
 from uuid import UUID
 
+from aiokafka import AIOKafkaProducer
 from faststream.kafka import KafkaBroker
+from sqlalchemy import text
 from sqlalchemy.ext.asyncio import async_sessionmaker
 
-from mandi_db import UnitOfWork
+from mandi_db import Transaction, UnitOfWork
 from mandi_db.tenancy import TenantAwareSession
-from mandi_messaging import Envelope, Event, EventRegistry, OutboxRelay, OutboxWriter
+from mandi_messaging import (
+    ConsumerRuntime,
+    Consumers,
+    Envelope,
+    Event,
+    EventRegistry,
+    OutboxRelay,
+    OutboxWriter,
+    create_broker,
+    start_broker,
+)
 
 __all__ = [
+    "EFFECTS_TABLE",
     "TEST_EVENTS",
     "TEST_TENANT",
+    "EffectRecorder",
     "Noted",
+    "consuming",
     "envelope_of",
+    "noted",
     "publish_envelope",
+    "recording_group",
     "running",
+    "send_envelopes",
     "write_events",
 ]
 
@@ -93,3 +112,67 @@ async def publish_envelope(broker: KafkaBroker, topic: str, envelope: Envelope) 
     """Publishes an envelope as the relay does (binary mode, keyed by subject), e.g. in memory."""
     headers = {name: value.decode() for name, value in envelope.kafka_headers()}
     await broker.publish(envelope.data, topic, key=envelope.subject.encode(), headers=headers)
+
+
+# What the tests' handlers do, so a test can count effects applied exactly once.
+EFFECTS_TABLE = """
+    CREATE TABLE effects (
+        event_id text PRIMARY KEY,
+        body text NOT NULL,
+        applied_at timestamptz NOT NULL DEFAULT clock_timestamp()
+    )
+"""
+_RECORD_EFFECT = text("INSERT INTO effects (event_id, body) VALUES (:event_id, :body)")
+
+
+def noted(body: str, key: str) -> Envelope:
+    """The envelope of a Noted event about `key`."""
+    return envelope_of(Noted(body=body), subject=key)
+
+
+class EffectRecorder:
+    """A handler that records each event's body in `effects`; fails for the poisonous bodies."""
+
+    def __init__(self, *poisonous: str) -> None:
+        self.poisonous = set(poisonous)
+
+    async def __call__(self, event: Noted, uow: Transaction, envelope: Envelope) -> None:
+        """Records the body, unless it is poisonous."""
+        if event.body in self.poisonous:
+            raise RuntimeError(f"cannot settle {event.body} for buyer ravi.kumar@example.com")
+        connection = await uow.session.connection()  # the handler's transaction
+        await connection.execute(_RECORD_EFFECT, {"event_id": envelope.id, "body": event.body})
+
+
+def recording_group(group: str, topic: str, recorder: EffectRecorder) -> Consumers:
+    """A consumer group that hands every Noted event of `topic` to the recorder."""
+    consumers = Consumers(group=group, topics=[topic], registry=TEST_EVENTS)
+
+    @consumers.on(Noted)
+    async def on_noted(event: Noted, uow: Transaction, envelope: Envelope) -> None:
+        await recorder(event, uow, envelope)
+
+    return consumers
+
+
+@contextlib.asynccontextmanager
+async def consuming(
+    bootstrap: str, consumers: Consumers, runtime: ConsumerRuntime
+) -> AsyncIterator[None]:
+    """The group consuming from the real Kafka for the duration of a block."""
+    broker = create_broker(bootstrap, client_id=consumers.group)
+    broker.include_router(consumers.router(runtime))
+    await start_broker(broker, bootstrap)
+    try:
+        yield
+    finally:
+        await broker.stop()
+
+
+async def send_envelopes(
+    producer: AIOKafkaProducer, topic: str, envelopes: Sequence[Envelope]
+) -> None:
+    """Publishes envelopes one after the other, keyed by subject, as the relay does."""
+    for envelope in envelopes:
+        key, headers = envelope.subject.encode(), envelope.kafka_headers()
+        await (await producer.send(topic, value=envelope.data, key=key, headers=headers))
