@@ -25,9 +25,7 @@ from __future__ import annotations
 
 import argparse
 import json
-import secrets
 import signal
-import string
 import subprocess
 import sys
 import tempfile
@@ -42,9 +40,12 @@ from typing import Any
 import httpx
 from benchlib import cpu_seconds, listening_pids, percentile, save
 
-from mandi_partners.domain.tax_ids import gstin_check_character
 from mandi_testing import find_infrastructure, fresh_database
 from mandi_testing.platform import RunningPlatform, running_platform
+
+# The end-to-end tests' partner registrations: new companies with valid tax ids.
+sys.path.insert(0, str(Path(__file__).resolve().parents[1] / "tests-e2e"))
+from partner_bodies import new_partner_body
 
 LOAD = Path(__file__).parent / "api_load.py"
 UNLIMITED = {"per_second": 1_000_000, "burst": 1_000_000}
@@ -133,44 +134,11 @@ def _arguments() -> argparse.Namespace:
 
 
 # Seeders: what a scenario's `{id}` addresses, made through the gateway before the runs.
-def _partner_body(number: int) -> dict[str, Any]:
-    letters = "".join(secrets.choice(string.ascii_uppercase) for _ in range(5))
-    pan = f"{letters[:3]}C{letters[3]}{1000 + number:04d}{letters[4]}"
-    gstin = f"27{pan}1Z"
-    return {
-        "legal_name": f"Bench Agro {number} Pvt Ltd",
-        "trade_name": f"Bench {number}",
-        "country": "IN",
-        "types": ["seller", "trader"],
-        "tax_ids": [
-            {"kind": "pan", "country": "IN", "value": pan},
-            {"kind": "gstin", "country": "IN", "value": gstin + gstin_check_character(gstin)},
-        ],
-        "contacts": [
-            {
-                "name": f"Asha Rao {number}",
-                "email": f"asha.{number}@bench-agro.example",
-                "phone": f"+9198{secrets.randbelow(10**8):08d}",
-                "is_director": True,
-            }
-        ],
-        "locations": [
-            {
-                "label": "Warehouse",
-                "address": "Plot 4, APMC Yard, Vashi, Navi Mumbai",
-                "country": "IN",
-                "latitude": 19.07,
-                "longitude": 73.0,
-            }
-        ],
-    }
-
-
 def _seed_partners(client: httpx.Client, count: int) -> dict[str, int]:
     """Registers `count` partners; their ids and versions."""
     versions = {}
-    for number in range(count):
-        answer = client.post("/api/v1/partners/", json=_partner_body(number))
+    for _ in range(count):
+        answer = client.post("/api/v1/partners/", json=new_partner_body())
         answer.raise_for_status()
         versions[answer.json()["id"]] = int(answer.headers["etag"].strip('"'))
     return versions
