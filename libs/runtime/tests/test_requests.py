@@ -177,6 +177,7 @@ async def test_an_idempotency_key_is_the_callers_and_fingerprints_the_request_as
     assert (await _key(client, RAVI, {"quantity": 41}))[2] != first[2], "another body"
     assert (await _key(client, RAVI, {"quantity": 40}, path="/orders/8"))[2] != first[2]
     assert (await _key(client, RAVI, {"quantity": 40}, method="PUT"))[2] != first[2]
+    assert (await _key(client, RAVI, {"quantity": 40}, path="/orders/7?urgent=1"))[2] != first[2]
     assert (await _key(client, ASHA, {"quantity": 40}))[0] == "asha", "another caller's key"
 
 

@@ -70,8 +70,10 @@ async def _idempotency_key(
 ) -> IdempotencyKey | None:
     if idempotency_key is None:
         return None
-    # The body as sent, method and path: a retry must be the same request to get the answer.
-    fingerprint = request_fingerprint(request.method, request.url.path, await request.body())
+    # The body as sent, method, path and query: a retry must be the same request to get the
+    # answer.
+    target = request.url.path + (f"?{request.url.query}" if request.url.query else "")
+    fingerprint = request_fingerprint(request.method, target, await request.body())
     return IdempotencyKey.from_header(principal.principal_id, idempotency_key, fingerprint)
 
 

@@ -113,11 +113,6 @@ class Resources(Generic[S]):
     stack: AsyncExitStack
 
     @property
-    def engine(self) -> AsyncEngine:
-        """The primary's engine."""
-        return self.database.engine
-
-    @property
     def sessions(self) -> async_sessionmaker[TenantAwareSession]:
         """Sessions on the primary."""
         return self.database.sessions
