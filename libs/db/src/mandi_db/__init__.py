@@ -17,8 +17,9 @@ from mandi_db.idempotency import (
 )
 from mandi_db.ports import TransactionPort
 from mandi_db.provisioning import DatabaseSpec, drop_database, provision_database
+from mandi_db.queries import PreparedQuery, QueryRow, ReadTransaction, driver_of
 from mandi_db.replicas import ReadReplica, ReadSessions
-from mandi_db.repository import SealedColumn, SqlRepository
+from mandi_db.repository import SealedColumn, SqlRepository, StatementSource
 from mandi_db.rls import disable_tenant_isolation, enable_tenant_isolation
 from mandi_db.tenancy import TENANT_SETTING, TenantAwareSession
 from mandi_db.unit_of_work import TenantlessUnitOfWork, TenantRequired, Transaction, UnitOfWork
@@ -32,11 +33,15 @@ __all__ = [
     "IdempotencyReused",
     "IdempotencyStore",
     "IdempotentUnitOfWork",
+    "PreparedQuery",
+    "QueryRow",
     "ReadReplica",
     "ReadSessions",
+    "ReadTransaction",
     "SealedColumn",
     "ServiceDatabase",
     "SqlRepository",
+    "StatementSource",
     "TenantAwareSession",
     "TenantRequired",
     "TenantlessUnitOfWork",
@@ -49,6 +54,7 @@ __all__ = [
     "database_unavailable",
     "database_url",
     "disable_tenant_isolation",
+    "driver_of",
     "drop_database",
     "drop_idempotency_table",
     "enable_tenant_isolation",

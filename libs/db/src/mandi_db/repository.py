@@ -11,9 +11,14 @@ from sqlalchemy import Column, Executable, LargeBinary, Result, Table, func, lit
 from sqlalchemy import update as sql_update
 from sqlalchemy.ext.asyncio import AsyncSession
 
+from mandi_db.queries import PreparedQuery, QueryRow, ReadTransaction, driver_of
 from mandi_security.fields import FieldCipher, SealedField
 
-__all__ = ["SealedColumn", "SqlRepository"]
+__all__ = ["SealedColumn", "SqlRepository", "StatementSource"]
+
+# Where a repository's statements run: a unit of work's session, or a read's transaction
+# (prepared queries only).
+StatementSource = AsyncSession | ReadTransaction
 
 
 @dataclass(frozen=True)
@@ -33,10 +38,24 @@ class SealedColumn:
 
 
 class SqlRepository:
-    """A repository on a unit of work's session."""
+    """A repository on a unit of work's session, or on a read transaction for its hot reads."""
 
-    def __init__(self, session: AsyncSession) -> None:
-        self._session = session
+    def __init__(self, source: StatementSource) -> None:
+        self._source = source
+
+    @property
+    def _session(self) -> AsyncSession:
+        if not isinstance(self._source, AsyncSession):
+            raise TypeError("a read transaction runs prepared queries only")
+        return self._source
+
+    async def _fetch(
+        self, query: PreparedQuery, parameters: Mapping[str, Any]
+    ) -> Sequence[QueryRow]:
+        """Runs a prepared query in the transaction: the session's, or the read's."""
+        source = self._source
+        driver = source.driver if isinstance(source, ReadTransaction) else await driver_of(source)
+        return await query.fetch(driver, parameters)
 
     async def _execute(
         self, statement: Executable, parameters: Mapping[str, Any] | None = None

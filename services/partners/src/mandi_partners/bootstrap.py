@@ -8,7 +8,11 @@ from functools import partial
 from uuid import UUID
 
 from mandi_partners.adapters.protection import PiiProtection
-from mandi_partners.adapters.unit_of_work import SqlPartnersDirectory, SqlPartnersUnitOfWork
+from mandi_partners.adapters.unit_of_work import (
+    SqlPartnerLookups,
+    SqlPartnersDirectory,
+    SqlPartnersUnitOfWork,
+)
 from mandi_partners.adapters.verifications import InProcessVerifications
 from mandi_partners.adapters.verifier import HttpVerifier
 from mandi_partners.config import Settings
@@ -30,7 +34,7 @@ _PURGE_SECONDS = 3600.0
 
 def build(resources: Resources[Settings]) -> Wiring[PartnersDependencies]:
     """Builds every adapter; nothing connects until it is used."""
-    settings, sessions = resources.settings, resources.sessions
+    settings, sessions, engine = resources.settings, resources.sessions, resources.database.engine
     protection = _protection(settings)
     retention = timedelta(hours=settings.idempotency_retention_hours)
 
@@ -51,6 +55,7 @@ def build(resources: Resources[Settings]) -> Wiring[PartnersDependencies]:
     deps = PartnersDependencies(
         uow=uow,
         read_uow=read_uow,
+        lookups=lambda tenant_id: SqlPartnerLookups(engine, protection, tenant_id=tenant_id),
         directory=lambda: SqlPartnersDirectory(sessions),
         clock=SystemClock(),
         verifier=verifier,

@@ -31,9 +31,8 @@ from sqlalchemy import (
 from sqlalchemy.dialects.postgresql import aggregate_order_by
 from sqlalchemy.dialects.postgresql import insert as pg_insert
 from sqlalchemy.exc import IntegrityError
-from sqlmodel.ext.asyncio.session import AsyncSession
 
-from mandi_db import SealedColumn, SqlRepository
+from mandi_db import PreparedQuery, SealedColumn, SqlRepository, StatementSource
 from mandi_errors import Conflict
 from mandi_partners.adapters.protection import Column, PiiProtection, answer_field, fingerprint
 from mandi_partners.adapters.tables import (
@@ -137,8 +136,8 @@ class SqlStaff(SqlRepository):
 class SqlPartners(SqlRepository):
     """Partners of the transaction's tenant (row-level security does the filtering)."""
 
-    def __init__(self, session: AsyncSession, protection: PiiProtection) -> None:
-        super().__init__(session)
+    def __init__(self, source: StatementSource, protection: PiiProtection) -> None:
+        super().__init__(source)
         self._pii = protection
         # The children each partner had when read or written in this transaction: a save
         # rewrites only the child tables that changed since (a decision rewrites none).
@@ -147,10 +146,10 @@ class SqlPartners(SqlRepository):
     async def get(self, partner_id: UUID, *, for_update: bool = False) -> Partner | None:
         """The partner, locked until the transaction ends when it is to be changed."""
         query = _BY_ID_FOR_UPDATE if for_update else _BY_ID
-        row = (await self._execute(query, {"partner_id": partner_id})).first()
-        if row is None:
+        rows = await self._fetch(query, {"partner_id": partner_id})
+        if not rows:
             return None
-        partner = self._assembled(row)
+        partner = self._assembled(rows[0])
         self._stored[partner.id] = _children_of(partner)
         return partner
 
@@ -530,9 +529,10 @@ _WITH_CHILDREN = select(
         locations, "label", "address", "country", "latitude", "longitude", "place_id"
     ).label("locations_json"),
 )
-_BY_ID = _WITH_CHILDREN.where(partners.c.id == bindparam("partner_id"))
+_BY_ID_STATEMENT = _WITH_CHILDREN.where(partners.c.id == bindparam("partner_id"))
+_BY_ID = PreparedQuery(_BY_ID_STATEMENT)
 # FOR UPDATE OF partners: its children are read, not locked (they change with it).
-_BY_ID_FOR_UPDATE = _BY_ID.with_for_update(of=partners)
+_BY_ID_FOR_UPDATE = PreparedQuery(_BY_ID_STATEMENT.with_for_update(of=partners))
 _SEALED = frozenset({"value_sealed", "name_sealed", "email_sealed", "phone_sealed"})
 
 

@@ -8,16 +8,23 @@ from datetime import timedelta
 from typing import Any, Self
 from uuid import UUID
 
-from sqlalchemy.ext.asyncio import async_sessionmaker
+from sqlalchemy.ext.asyncio import AsyncEngine, async_sessionmaker
 
 from mandi_contracts import EVENTS
-from mandi_db import IdempotencyKey, IdempotencyStore, TenantAwareSession, TenantlessUnitOfWork
+from mandi_db import (
+    IdempotencyKey,
+    IdempotencyStore,
+    ReadTransaction,
+    TenantAwareSession,
+    TenantlessUnitOfWork,
+)
 from mandi_messaging import OutboxAddress, OutboxUnitOfWork, events_topic
 from mandi_partners.adapters.protection import PiiProtection, answer_field
 from mandi_partners.adapters.repositories import SqlPartners, SqlStaff, SqlTenants
 
 __all__ = [
     "SealedIdempotency",
+    "SqlPartnerLookups",
     "SqlPartnersDirectory",
     "SqlPartnersUnitOfWork",
 ]
@@ -97,4 +104,20 @@ class SqlPartnersDirectory(TenantlessUnitOfWork):
     async def __aenter__(self) -> Self:
         await super().__aenter__()
         self.tenants = SqlTenants(self.session)
+        return self
+
+
+class SqlPartnerLookups(ReadTransaction):
+    """Reads of one tenant's partners by id: READ ONLY, on the primary, so a client reads its
+    own writes; without a session, as most requests are these."""
+
+    partners: SqlPartners
+
+    def __init__(self, engine: AsyncEngine, protection: PiiProtection, *, tenant_id: UUID) -> None:
+        super().__init__(engine, tenant_id=tenant_id)
+        self._protection = protection
+
+    async def __aenter__(self) -> Self:
+        await super().__aenter__()
+        self.partners = SqlPartners(self, self._protection)
         return self

@@ -7,7 +7,11 @@ from datetime import timedelta
 from typing import Protocol
 from uuid import UUID
 
-from mandi_partners.service_layer.unit_of_work import DirectoryFactory, UnitOfWorkFactory
+from mandi_partners.service_layer.unit_of_work import (
+    DirectoryFactory,
+    LookupFactory,
+    UnitOfWorkFactory,
+)
 from mandi_partners.service_layer.verification import Verifier
 from mandi_runtime import Clock
 
@@ -28,6 +32,8 @@ class PartnersDependencies:
     uow: UnitOfWorkFactory
     # Read-only, on the read replica while it serves: lists, which may be a moment stale.
     read_uow: UnitOfWorkFactory
+    # Read-only, on the primary, without a session: a partner by id, the most frequent request.
+    lookups: LookupFactory
     directory: DirectoryFactory
     clock: Clock
     verifier: Verifier

@@ -313,8 +313,8 @@ async def get_partner(
 ) -> PartnerView:
     """One partner, as the principal may see it."""
     access.require_visible(principal, partner_id)
-    async with deps.uow(principal.tenant_id) as uow:
-        partner = await uow.partners.get(partner_id)
+    async with deps.lookups(principal.tenant_id) as lookups:
+        partner = await lookups.partners.get(partner_id)
     if partner is None:
         raise NotFound("No such partner.")
     return partner_view(partner, principal)

@@ -25,8 +25,10 @@ __all__ = [
     "DirectoryFactory",
     "DirectoryUnitOfWork",
     "IdempotencyRecords",
+    "LookupFactory",
     "PageRequest",
     "PartnerFilter",
+    "PartnerLookups",
     "PartnerRepository",
     "PartnersUnitOfWork",
     "StaffRepository",
@@ -72,6 +74,19 @@ class PartnerRepository(Protocol):
     async def claim_verification(self, partner_id: UUID, lease: timedelta) -> bool: ...
     async def release_verification(self, partner_id: UUID) -> None: ...
     async def reseal(self, limit: int) -> int: ...
+
+
+class PartnerLookup(Protocol):
+    """Partners of the tenant by id, for a read that changes nothing."""
+
+    async def get(self, partner_id: UUID) -> Partner | None: ...
+
+
+class PartnerLookups(Protocol):
+    """One read-only transaction in one tenant's context."""
+
+    @property
+    def partners(self) -> PartnerLookup: ...
 
 
 class StaffRepository(Protocol):
@@ -127,4 +142,5 @@ class DirectoryUnitOfWork(TransactionPort, Protocol):
 
 
 UnitOfWorkFactory = Callable[[UUID], AbstractAsyncContextManager[PartnersUnitOfWork]]
+LookupFactory = Callable[[UUID], AbstractAsyncContextManager[PartnerLookups]]
 DirectoryFactory = Callable[[], AbstractAsyncContextManager[DirectoryUnitOfWork]]

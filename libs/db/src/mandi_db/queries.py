@@ -1,0 +1,151 @@
+"""Hot reads on the driver: a Core SELECT compiled once, run by asyncpg with nothing between.
+
+A read by id is most of a service's traffic, and SQLAlchemy's execution path (the compiled
+cache's key, an execution context, a result proxy, the session's transaction bookkeeping) cost
+more CPU than the statement's round trips. `PreparedQuery` compiles its statement once, at
+import, for asyncpg's `$n` parameters; asyncpg then prepares it once per connection and
+caches it. Its rows are asyncpg's records with attribute access (`row.legal_name`), holding
+the driver's values: lists for arrays, `uuid.UUID`s, decoded JSON.
+
+Two ways to run one:
+- `ReadTransaction`: a READ ONLY transaction of one tenant on a pooled connection, with no
+  session at all; the tenant travels with its BEGIN as a session's does (see tenancy.py).
+- `driver_of(session)`: the driver connection in a session's own transaction, so a unit of
+  work's `SELECT … FOR UPDATE` takes the same path and the same locks.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping, Sequence
+from types import TracebackType
+from typing import Any, Self
+from uuid import UUID
+
+import asyncpg
+from sqlalchemy.dialects.postgresql.asyncpg import dialect as asyncpg_dialect
+from sqlalchemy.ext.asyncio import AsyncConnection, AsyncEngine, AsyncSession
+from sqlalchemy.sql import Select
+
+from mandi_db.tenancy import TenantConnection
+from mandi_db.unit_of_work import TenantRequired
+
+__all__ = ["PreparedQuery", "QueryRow", "ReadTransaction", "driver_of"]
+
+_DIALECT = asyncpg_dialect()  # type: ignore[no-untyped-call]
+
+
+class QueryRow(asyncpg.Record):
+    """A row of a prepared query: its columns by name as attributes, as SQLAlchemy's rows."""
+
+    def __getattr__(self, name: str) -> Any:
+        try:
+            return self[name]
+        except KeyError:
+            raise AttributeError(name) from None
+
+
+class PreparedQuery:
+    """A Core SELECT compiled once for asyncpg; run with `ReadTransaction` or `driver_of`.
+
+    Parameters are the statement's `bindparam`s by name and go to the driver as they are, so
+    only types asyncpg encodes itself are taken: a statement whose parameters SQLAlchemy would
+    convert first is refused here, when it is built, not answered wrongly later.
+    """
+
+    def __init__(self, statement: Select[Any]) -> None:
+        compiled = statement.compile(dialect=_DIALECT)
+        if compiled._bind_processors:  # noqa: SLF001 - no public name for them
+            raise TypeError("a prepared query takes only parameters asyncpg encodes itself")
+        self.sql = compiled.string
+        self._order = tuple(compiled.positiontup or ())
+        # Literals in the statement (labels, constants) are parameters too, with fixed values.
+        self._fixed = compiled.construct_params(_check=False)
+        self._asked = frozenset(name for name in self._order if self._fixed[name] is None)
+
+    def arguments(self, parameters: Mapping[str, Any]) -> list[Any]:
+        """The driver's positional arguments for these named parameters."""
+        missing = self._asked - parameters.keys()
+        if missing:
+            raise TypeError(f"a prepared query needs {sorted(missing)}")
+        return [parameters.get(name, self._fixed[name]) for name in self._order]
+
+    async def fetch(
+        self, connection: asyncpg.Connection, parameters: Mapping[str, Any]
+    ) -> Sequence[QueryRow]:
+        """Every row, on this driver connection, in whatever transaction it is in."""
+        rows: Sequence[QueryRow] = await connection.fetch(
+            self.sql, *self.arguments(parameters), record_class=QueryRow
+        )
+        return rows
+
+
+async def driver_of(session: AsyncSession) -> asyncpg.Connection:
+    """The driver connection of the session's transaction, begun (with its tenant) if not yet."""
+    connection = await session.connection()
+    return _tenant_driver(await connection.get_raw_connection())
+
+
+class ReadTransaction:
+    """One tenant's READ ONLY transaction on a pooled connection, without a session.
+
+    Entered, it checks a connection out and begins (one round trip, the tenant with it); left,
+    it commits and gives the connection back. Row-level security holds as in a unit of work:
+    the tenant is a verified one, named by the caller, and never outlives the transaction.
+    """
+
+    def __init__(self, engine: AsyncEngine, *, tenant_id: UUID) -> None:
+        if not isinstance(tenant_id, UUID):
+            raise TenantRequired(f"a read runs as one tenant, not {tenant_id!r}")
+        self._engine = engine
+        self.tenant_id = tenant_id
+        self._pooled: AsyncConnection | None = None
+        self._driver: asyncpg.Connection | None = None
+        self._transaction: Any = None
+
+    @property
+    def driver(self) -> asyncpg.Connection:
+        """The driver connection, in the transaction."""
+        if self._driver is None:
+            raise RuntimeError("a read transaction is used inside its `async with` block")
+        return self._driver
+
+    async def __aenter__(self) -> Self:
+        pooled = await self._engine.connect()
+        try:
+            driver = _tenant_driver(await pooled.get_raw_connection())
+            driver.begin_as(str(self.tenant_id))
+            transaction = driver.transaction(readonly=True)
+            await transaction.start()
+        except BaseException:
+            await pooled.close()
+            raise
+        self._pooled, self._driver, self._transaction = pooled, driver, transaction
+        return self
+
+    async def __aexit__(
+        self,
+        exc_type: type[BaseException] | None,
+        exc: BaseException | None,
+        traceback: TracebackType | None,
+    ) -> None:
+        pooled, transaction = self._pooled, self._transaction
+        self._pooled = self._driver = self._transaction = None
+        if pooled is None:
+            return
+        try:
+            # Nothing was written: committing ends it as cheaply as a rollback would.
+            await (transaction.commit() if exc is None else transaction.rollback())
+        except BaseException:
+            # In an unknown state: the pool must not hand this connection out again.
+            await pooled.invalidate()
+            raise
+        finally:
+            await pooled.close()
+
+
+def _tenant_driver(pooled: Any) -> TenantConnection:
+    driver = pooled.driver_connection
+    # Not isinstance: asyncpg's metaclass makes any of its connections pass for a subclass.
+    if not issubclass(type(driver), TenantConnection):
+        raise TypeError("prepared queries need an engine of create_database_engine")
+    return driver  # type: ignore[no-any-return]
