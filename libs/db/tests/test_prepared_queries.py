@@ -192,7 +192,14 @@ class _Upper(TypeDecorator[str]):
         return None if value is None else value.upper()
 
 
-def test_a_query_whose_parameters_sqlalchemy_would_convert_is_refused() -> None:
-    converted = select(notes).where(notes.c.title == bindparam("title", type_=_Upper()))
-    with pytest.raises(TypeError, match="asyncpg encodes itself"):
-        PreparedQuery(converted)
+async def test_a_parameter_sqlalchemy_converts_is_converted_as_it_would(
+    engine: AsyncEngine,
+) -> None:
+    tenant = uuid4()
+    note_id = await _add(create_session_factory(engine), tenant, "LOUD")
+    by_title = PreparedQuery(
+        select(notes.c.id).where(notes.c.title == bindparam("title", type_=_Upper()))
+    )
+    async with ReadTransaction(engine, tenant_id=tenant) as read:
+        rows = await by_title.fetch(read.driver, {"title": "loud"})
+    assert [row.id for row in rows] == [note_id]

@@ -1,11 +1,12 @@
-"""Hot reads on the driver: a Core SELECT compiled once, run by asyncpg with nothing between.
+"""Hot statements on the driver: compiled once, run by asyncpg with nothing between.
 
 A read by id is most of a service's traffic, and SQLAlchemy's execution path (the compiled
 cache's key, an execution context, a result proxy, the session's transaction bookkeeping) cost
-more CPU than the statement's round trips. `PreparedQuery` compiles its statement once, at
-import, for asyncpg's `$n` parameters; asyncpg then prepares it once per connection and
-caches it. Its rows are asyncpg's records with attribute access (`row.legal_name`), holding
-the driver's values: lists for arrays, `uuid.UUID`s, decoded JSON.
+more CPU than the statement's round trips; so did the UPDATE and the outbox INSERT of every
+write. `PreparedQuery` compiles a Core statement (or a `text()`) once, at import, for asyncpg's
+`$n` parameters; asyncpg then prepares it once per connection and caches it. Its rows are
+asyncpg's records with attribute access (`row.legal_name`), holding the driver's values: lists
+for arrays, `uuid.UUID`s, decoded JSON.
 
 Two ways to run one:
 - `ReadTransaction`: a READ ONLY transaction of one tenant on a pooled connection, with no
@@ -16,17 +17,20 @@ Two ways to run one:
 
 from __future__ import annotations
 
-from collections.abc import Mapping, Sequence
+from collections.abc import Callable, Mapping, Sequence
 from types import TracebackType
-from typing import Any, Self
+from typing import TYPE_CHECKING, Any, Self, cast
 from uuid import UUID
 
 import asyncpg
 from sqlalchemy.dialects.postgresql.asyncpg import dialect as asyncpg_dialect
 from sqlalchemy.ext.asyncio import AsyncConnection, AsyncEngine, AsyncSession
-from sqlalchemy.sql import Select
+from sqlalchemy.sql import ClauseElement
 
 from mandi_db.tenancy import TenantConnection
+
+if TYPE_CHECKING:
+    from sqlalchemy.sql.compiler import SQLCompiler
 from mandi_db.unit_of_work import TenantRequired
 
 __all__ = ["PreparedQuery", "QueryRow", "ReadTransaction", "driver_of"]
@@ -45,18 +49,16 @@ class QueryRow(asyncpg.Record):
 
 
 class PreparedQuery:
-    """A Core SELECT compiled once for asyncpg; run with `ReadTransaction` or `driver_of`.
+    """A statement compiled once for asyncpg; run with `ReadTransaction` or `driver_of`.
 
-    Parameters are the statement's `bindparam`s by name and go to the driver as they are, so
-    only types asyncpg encodes itself are taken: a statement whose parameters SQLAlchemy would
-    convert first is refused here, when it is built, not answered wrongly later.
+    Parameters are the statement's `bindparam`s by name; those of a type SQLAlchemy converts
+    before the driver sees them (arrays, type decorators) are converted as it would.
     """
 
-    def __init__(self, statement: Select[Any]) -> None:
-        compiled = statement.compile(dialect=_DIALECT)
-        if compiled._bind_processors:  # noqa: SLF001 - no public name for them
-            raise TypeError("a prepared query takes only parameters asyncpg encodes itself")
+    def __init__(self, statement: ClauseElement) -> None:
+        compiled = cast("SQLCompiler", statement.compile(dialect=_DIALECT))
         self.sql = compiled.string
+        self._convert = _converters(compiled)
         self._order = tuple(compiled.positiontup or ())
         # Literals in the statement (labels, constants) are parameters too, with fixed values.
         self._fixed = compiled.construct_params(_check=False)
@@ -67,16 +69,31 @@ class PreparedQuery:
         missing = self._asked - parameters.keys()
         if missing:
             raise TypeError(f"a prepared query needs {sorted(missing)}")
-        return [parameters.get(name, self._fixed[name]) for name in self._order]
+        values = [parameters.get(name, self._fixed[name]) for name in self._order]
+        for position, name in enumerate(self._order):
+            convert = self._convert.get(name)
+            if convert is not None and values[position] is not None:
+                values[position] = convert(values[position])
+        return values
 
     async def fetch(
         self, connection: asyncpg.Connection, parameters: Mapping[str, Any]
     ) -> Sequence[QueryRow]:
-        """Every row, on this driver connection, in whatever transaction it is in."""
+        """Every row (none for a statement returning none), on this driver connection, in
+        whatever transaction it is in."""
         rows: Sequence[QueryRow] = await connection.fetch(
             self.sql, *self.arguments(parameters), record_class=QueryRow
         )
         return rows
+
+
+def _converters(compiled: SQLCompiler) -> dict[str, Callable[[Any], Any]]:
+    converters: dict[str, Callable[[Any], Any]] = {}
+    for name, convert in compiled._bind_processors.items():  # noqa: SLF001 - no public name
+        if not callable(convert):  # a tuple's, one per member: IN lists are not prepared here
+            raise TypeError(f"a prepared query takes no tuple parameter such as {name!r}")
+        converters[name] = convert
+    return converters
 
 
 async def driver_of(session: AsyncSession) -> asyncpg.Connection:

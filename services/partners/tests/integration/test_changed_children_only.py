@@ -27,12 +27,24 @@ async def service(settings: Settings) -> AsyncIterator[PartnersRunning]:
 
 
 def _statements(service: PartnersRunning) -> list[str]:
+    """Every statement from now on: SQLAlchemy's, and the prepared queries run on the driver."""
     seen: list[str] = []
 
-    def record(_conn: Any, _cursor: Any, statement: str, *_: Any) -> None:
+    def record(statement: str) -> None:
         seen.append(" ".join(statement.split()))
 
-    event.listen(service.engine.sync_engine, "before_cursor_execute", record)
+    def on_cursor(_conn: Any, _cursor: Any, statement: str, *_: Any) -> None:
+        record(statement)
+
+    def on_query(logged: Any) -> None:
+        record(logged.query)
+
+    def on_checkout(dbapi_connection: Any, _record: Any, _proxy: Any) -> None:
+        dbapi_connection.driver_connection.add_query_logger(on_query)  # once per connection
+
+    engine = service.engine.sync_engine
+    event.listen(engine, "before_cursor_execute", on_cursor)
+    event.listen(engine, "checkout", on_checkout)
     return seen
 
 

@@ -14,6 +14,7 @@ from uuid import UUID
 from sqlalchemy import text
 from sqlmodel.ext.asyncio.session import AsyncSession
 
+from mandi_db import PreparedQuery, driver_of
 from mandi_messaging.envelope import Envelope
 from mandi_messaging.registry import Event, EventRegistry
 from mandi_observability import current_context
@@ -32,7 +33,7 @@ INSERT_EVENT = """
     FROM (SELECT pg_advisory_xact_lock(hashtextextended(:topic || '/' || :message_key, 0)))
          AS per_key_commit_order
 """
-_INSERT = text(INSERT_EVENT)
+_INSERT = PreparedQuery(text(INSERT_EVENT))
 
 
 class OutboxWriter:
@@ -56,8 +57,8 @@ class OutboxWriter:
     async def add(self, event: Event, *, subject: str, topic: str | None = None) -> Envelope:
         """Queues one event about aggregate `subject` (the Kafka key) on the service's topic."""
         envelope = self._envelope(event, subject)
-        connection = await self._session.connection()  # the caller's transaction
-        await connection.execute(_INSERT, outbox_row(envelope, topic or self._topic))
+        in_transaction = await driver_of(self._session)  # the caller's transaction
+        await _INSERT.fetch(in_transaction, outbox_row(envelope, topic or self._topic))
         return envelope
 
     def _envelope(self, event: Event, subject: str) -> Envelope:

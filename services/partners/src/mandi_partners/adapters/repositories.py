@@ -162,7 +162,8 @@ class SqlPartners(SqlRepository):
     async def save(self, partner: Partner) -> None:
         """Stores a changed partner (its row is locked by `get(..., for_update=True)`)."""
         values = self._partner_values(partner)
-        await self._execute(update(partners).where(partners.c.id == partner.id).values(values))
+        changes = {f"new_{name}": values[name] for name in _CHANGEABLE}
+        await self._fetch(_UPDATE, {"partner_id": partner.id, **changes})
         stored, now = self._stored.get(partner.id, {}), _children_of(partner)
         changed = [table for table, children in now.items() if stored.get(table) != children]
         for table in changed:
@@ -326,10 +327,17 @@ class SqlPartners(SqlRepository):
         }
 
     async def _write_children(self, partner: Partner, tables: Sequence[Table]) -> None:
+        # Only the tables asked for: each row of the others would be sealed for nothing.
+        for table in tables:
+            values = self._child_rows(partner, table)
+            if values:
+                await self._insert_children(table, values)
+
+    def _child_rows(self, partner: Partner, table: Table) -> list[dict[str, Any]]:
         tenant_id = partner.tenant_id
         owner = {"tenant_id": tenant_id, "partner_id": partner.id}
-        rows = {
-            tax_ids: [
+        if table is tax_ids:
+            return [
                 {
                     **owner,
                     **self._tax_id_values(tax_id, tenant_id),
@@ -337,19 +345,16 @@ class SqlPartners(SqlRepository):
                     "contested": tax_id in partner.contested_tax_ids,
                 }
                 for position, tax_id in enumerate(partner.tax_ids)
-            ],
-            contacts: [
+            ]
+        if table is contacts:
+            return [
                 {**owner, **self._contact_values(contact, tenant_id), "position": position}
                 for position, contact in enumerate(partner.contacts)
-            ],
-            locations: [
-                {**owner, **location.__dict__, "id": uuid4(), "position": position}
-                for position, location in enumerate(partner.locations)
-            ],
-        }
-        for table, values in rows.items():
-            if values and table in tables:
-                await self._insert_children(table, values)
+            ]
+        return [
+            {**owner, **location.__dict__, "id": uuid4(), "position": position}
+            for position, location in enumerate(partner.locations)
+        ]
 
     async def _insert_children(self, table: Table, values: list[dict[str, Any]]) -> None:
         try:
@@ -534,6 +539,16 @@ _BY_ID = PreparedQuery(_BY_ID_STATEMENT)
 # FOR UPDATE OF partners: its children are read, not locked (they change with it).
 _BY_ID_FOR_UPDATE = PreparedQuery(_BY_ID_STATEMENT.with_for_update(of=partners))
 _SEALED = frozenset({"value_sealed", "name_sealed", "email_sealed", "phone_sealed"})
+# The columns a change of the partner may touch (verification leases are set apart).
+_CHANGEABLE = (
+    *("legal_name", "trade_name", "country", "types", "group_id", "status", "verification"),
+    *("review_notes", "risk_flags", "version", "updated_at", "decided_at"),
+)
+_UPDATE = PreparedQuery(
+    update(partners)
+    .where(partners.c.id == bindparam("partner_id"))
+    .values({name: bindparam(f"new_{name}") for name in _CHANGEABLE})
+)
 
 
 def _children(encoded: str | list[dict[str, Any]]) -> list[SimpleNamespace]:
