@@ -28,6 +28,14 @@ def test_every_line_is_one_json_object_with_time_level_service_and_event(
     assert datetime.fromisoformat(line["timestamp"]).utcoffset() is not None
 
 
+def test_any_plain_value_is_written_whatever_json_encoder_writes_it(read_logs: LogReader) -> None:
+    huge = 2**80  # beyond the 64 bits orjson encodes
+    get_logger("orders").info("counted", counts={7: "seven", None: "none"}, total=huge)
+    [line] = read_logs()
+    assert line["counts"] == {"7": "seven", "null": "none"}
+    assert line["total"] == huge
+
+
 def test_a_line_carries_the_ids_of_the_request_it_belongs_to(read_logs: LogReader) -> None:
     with bound_context(correlation_id="corr-1", tenant_id="tenant-1", request_id="req-1"):
         get_logger("orders").info("inside")

@@ -15,6 +15,7 @@ import threading
 from json import dumps
 from typing import Any, TextIO
 
+import orjson
 import structlog
 from structlog.typing import EventDict, FilteringBoundLogger, Processor, WrappedLogger
 
@@ -183,8 +184,17 @@ def _with_ids(_logger: WrappedLogger, _method: str, event: EventDict) -> EventDi
 
 def _renderer(*, json: bool) -> Processor:
     if json:
-        return structlog.processors.JSONRenderer()
+        return structlog.processors.JSONRenderer(serializer=_json_line)
     return structlog.dev.ConsoleRenderer(colors=False)
+
+
+def _json_line(event: EventDict, **_options: Any) -> str:
+    """The line in JSON: by orjson, several times faster than json; by json whatever orjson
+    refuses (an integer beyond 64 bits). Redaction has made every other value a plain one."""
+    try:
+        return orjson.dumps(event, default=repr, option=orjson.OPT_NON_STR_KEYS).decode()
+    except TypeError:
+        return dumps(event, default=repr)
 
 
 def _formatter(service: str, *, json: bool) -> structlog.stdlib.ProcessorFormatter:
