@@ -1,0 +1,113 @@
+"""Exact quantities and money: Decimal throughout, never a float.
+
+A quantity is kept in its commodity's base unit (kg for most) and accepted in any unit the
+commodity knows: a cotton bale is 170 kg, a candy 355.6 kg, a quintal 100 kg. Converting into
+the base unit multiplies by the unit's size, which is exact; converting back divides, which is
+exact for any amount that came in through that unit, so a round trip returns what was sent.
+
+An amount a client sends has at most `AMOUNT_PLACES` decimal places, and a price at most its
+currency's minor units (two for INR): more is refused, not rounded away.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from dataclasses import dataclass, field
+from decimal import Context, Decimal, InvalidOperation
+from types import MappingProxyType
+
+from mandi_errors import InvalidInput
+
+__all__ = [
+    "AMOUNT_PLACES",
+    "COMMON_UNITS",
+    "Money",
+    "UnitTable",
+    "exact_decimal",
+]
+
+AMOUNT_PLACES = 6
+_MAX_DIGITS = 24  # a quantity or price beyond 10^18 of anything is a typo, not a trade
+# Wide enough that no product or quotient of amounts within the limits is ever rounded.
+_EXACT = Context(prec=60)
+# The units every commodity knows, in kg (a commodity may add its own, or redefine one).
+COMMON_UNITS: Mapping[str, Decimal] = MappingProxyType(
+    {"kg": Decimal(1), "quintal": Decimal(100), "tonne": Decimal(1000)}
+)
+# ISO 4217 minor units of the currencies a desk prices in; any other currency is refused.
+_MINOR_UNITS: Mapping[str, int] = MappingProxyType(
+    {"INR": 2, "USD": 2, "EUR": 2, "GBP": 2, "AED": 2, "SGD": 2, "JPY": 0}
+)
+
+
+def exact_decimal(value: Decimal | int | str, what: str, *, places: int = AMOUNT_PLACES) -> Decimal:
+    """The value as a finite Decimal with at most `places` decimal places, or InvalidInput."""
+    try:
+        number = value if isinstance(value, Decimal) else Decimal(str(value))
+    except InvalidOperation:
+        raise InvalidInput(f"{what} is not a number.") from None
+    if not number.is_finite():
+        raise InvalidInput(f"{what} must be a finite number.")
+    exponent = number.as_tuple().exponent
+    if isinstance(exponent, int) and -exponent > places:
+        raise InvalidInput(f"{what} has more than {places} decimal places.")
+    if number.adjusted() >= _MAX_DIGITS - AMOUNT_PLACES:
+        raise InvalidInput(f"{what} is too large.")
+    return number
+
+
+@dataclass(frozen=True)
+class UnitTable:
+    """The units a commodity's quantities may be given in, each as its size in the base unit."""
+
+    base_unit: str
+    sizes: Mapping[str, Decimal] = field(default_factory=lambda: dict(COMMON_UNITS))
+
+    def __post_init__(self) -> None:
+        if self.sizes.get(self.base_unit) != 1:
+            raise ValueError(f"the base unit {self.base_unit!r} must have size 1")
+        for unit, size in self.sizes.items():
+            if not unit or size <= 0:
+                raise ValueError(f"unit {unit!r} must have a positive size")
+        object.__setattr__(self, "sizes", MappingProxyType(dict(self.sizes)))
+
+    @classmethod
+    def with_units(cls, base_unit: str, own: Mapping[str, Decimal | str]) -> UnitTable:
+        """The common units and the commodity's own (which win over a common one)."""
+        sizes = {**COMMON_UNITS, **{unit: Decimal(str(size)) for unit, size in own.items()}}
+        sizes[base_unit] = Decimal(1)
+        return cls(base_unit, sizes)
+
+    def size_of(self, unit: str) -> Decimal:
+        """How many base units one `unit` is; InvalidInput for a unit this commodity lacks."""
+        size = self.sizes.get(unit)
+        if size is None:
+            known = ", ".join(sorted(self.sizes))
+            raise InvalidInput(f"Unknown unit {unit!r}: this commodity is measured in {known}.")
+        return size
+
+    def to_base(self, amount: Decimal, unit: str) -> Decimal:
+        """The amount in the base unit, exactly."""
+        return _EXACT.multiply(amount, self.size_of(unit))
+
+    def from_base(self, amount: Decimal, unit: str) -> Decimal:
+        """The base amount in `unit`: exact for an amount that came in through that unit."""
+        return _EXACT.divide(amount, self.size_of(unit)).normalize(_EXACT)
+
+
+@dataclass(frozen=True, order=True)
+class Money:
+    """An amount of one currency, with no more decimals than the currency has minor units."""
+
+    currency: str
+    amount: Decimal
+
+    def __post_init__(self) -> None:
+        places = _MINOR_UNITS.get(self.currency)
+        if places is None:
+            known = ", ".join(sorted(_MINOR_UNITS))
+            raise InvalidInput(f"Unknown currency {self.currency!r}: prices are in {known}.")
+        amount = exact_decimal(self.amount, f"A price in {self.currency}", places=places)
+        if amount < 0:
+            raise InvalidInput("A price cannot be negative.")
+        object.__setattr__(self, "amount", amount)
