@@ -28,8 +28,9 @@ ASYNCAPI = ROOT / "docs" / "asyncapi"
 _SERVICES_HEADER = """\
 # Written by tools/service_manifest.py from each service's Settings: do not edit by hand.
 # One database, one owner role and one application role per service (DESIGN.md); the port
-# each service's HTTP API listens on locally.
-# service      port
+# each service's HTTP API listens on locally; the extensions provisioning creates in its
+# database ("-": none).
+# service      port   extensions
 """
 _SECRETS_HEADER = """\
 # Written by tools/service_manifest.py from each service's Settings: do not edit by hand.
@@ -56,9 +57,10 @@ def _settings(service: str) -> type:
 
 
 def render_services() -> str:
-    """services.txt: each service and its default port."""
+    """services.txt: each service, its default port and its database's extensions."""
     lines = [
-        f"{name:<14} {_settings(name).model_fields['http_port'].default}"
+        f"{name:<14} {_settings(name).model_fields['http_port'].default:<6} "
+        f"{','.join(_settings(name).database_extensions) or '-'}"
         for name in service_names()
     ]
     return _SERVICES_HEADER + "\n".join(lines) + "\n"

@@ -27,7 +27,7 @@ install() {
 # The services routed: those listed in services.txt that exist and can run (have an entry point).
 routed_services() { # prints "name port" lines
   local name port variable
-  while read -r name port; do
+  while read -r name port _; do
     [ -f "$PROJECT_ROOT/services/$name/src/mandi_${name//-/_}/__main__.py" ] || continue
     variable="MANDI_$(printf '%s' "$name" | tr '[:lower:]-' '[:upper:]_')_HTTP_PORT"
     printf '%s %s\n' "$name" "${!variable:-$port}"
@@ -49,7 +49,7 @@ fill_placeholders() { # source file, target file
 write_services() {
   local name port
   : > "$CONF_DIR/upstreams.conf"; : > "$CONF_DIR/service_routes.conf"
-  while read -r name port; do
+  while read -r name port _; do
     cat >> "$CONF_DIR/upstreams.conf" <<CONF
 upstream mandi_$name {
     server 127.0.0.1:$port max_fails=0;

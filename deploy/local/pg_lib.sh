@@ -18,6 +18,10 @@ pg_bindir() {
 install_postgres() {
   pg_bindir >/dev/null || ensure_apt_packages postgresql postgresql-contrib
   pg_bindir >/dev/null || die "PostgreSQL $PG_MIN_MAJOR+ not found under /usr/lib/postgresql after installing"
+  # PostGIS for the geographic searches of the availability service, built for this major.
+  local major; major="$(basename "$(dirname "$(pg_bindir)")")"
+  [ -f "/usr/share/postgresql/$major/extension/postgis.control" ] \
+    || ensure_apt_packages "postgresql-$major-postgis-3"
 }
 
 # PostgreSQL refuses to run as root, so a root caller runs it as the postgres system user.

@@ -39,6 +39,6 @@ write_service_env() { # service, port
 }
 
 mkdir -p "$LOCAL_DIR/env" "$SECRETS_DIR"
-while read -r service port; do
+while read -r service port _; do
   write_service_env "$service" "$port"
 done < <(grep -v '^#' "$DEPLOY_LOCAL/services.txt" | grep -v '^\s*$')

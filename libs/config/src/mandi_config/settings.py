@@ -13,7 +13,7 @@ stops the service with one line naming its variable.
 
 from __future__ import annotations
 
-from typing import Any, Literal, Self
+from typing import Any, ClassVar, Literal, Self
 from urllib.parse import urlsplit
 
 from pydantic import Field, SecretStr, ValidationInfo, field_validator, model_validator
@@ -36,6 +36,9 @@ class ServiceSettings(BaseSettings):
     """Settings common to every service: where its database, Kafka and Redis are; its secrets."""
 
     model_config = SettingsConfigDict(env_prefix="MANDI_", extra="ignore", frozen=True)
+    # Extensions of the service's database that only a superuser may create (provisioning
+    # creates them; deploy/local/services.txt lists them).
+    database_extensions: ClassVar[tuple[str, ...]] = ()
 
     environment: Environment = "development"
     service_name: str

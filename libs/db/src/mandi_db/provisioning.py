@@ -1,7 +1,9 @@
 """Creates a service's database with an owner role (migrations) and an application role (the app).
 
 The application role owns nothing, so row-level security binds it; it gets data rights on what
-the owner creates through default privileges. Re-running changes nothing but the passwords.
+the owner creates through default privileges. Extensions a service needs that only a superuser
+may create (PostGIS) are created here, once, rather than by its migrations, which run as the
+owner. Re-running changes nothing but the passwords.
 
 `python -m mandi_db.service_databases` provisions every service's database this way.
 """
@@ -9,7 +11,7 @@ the owner creates through default privileges. Re-running changes nothing but the
 from __future__ import annotations
 
 import re
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 
 import asyncpg
 from sqlalchemy.engine import make_url
@@ -28,9 +30,10 @@ class DatabaseSpec:
     owner_password: str
     app_role: str
     app_password: str
+    extensions: tuple[str, ...] = field(default=())
 
     def __post_init__(self) -> None:
-        for identifier in (self.name, self.owner_role, self.app_role):
+        for identifier in (self.name, self.owner_role, self.app_role, *self.extensions):
             if not _IDENTIFIER.match(identifier):
                 raise ValueError(f"not a plain lower-case identifier: {identifier!r}")
 
@@ -80,6 +83,8 @@ async def provision_database(admin_dsn: str, spec: DatabaseSpec) -> None:
     database = await asyncpg.connect(_with_database(admin_dsn, spec.name))
     try:
         await _grant_app_rights(database, spec)
+        for extension in spec.extensions:
+            await database.execute(f"CREATE EXTENSION IF NOT EXISTS {extension}")
     finally:
         await database.close()
 

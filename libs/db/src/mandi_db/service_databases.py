@@ -30,11 +30,13 @@ def _password(secrets_dir: Path, role: str) -> tuple[str, Path]:
     return path.read_text().strip(), path
 
 
-def _service_spec(service: str, secrets_dir: Path) -> tuple[DatabaseSpec, Path, Path]:
+def _service_spec(
+    service: str, extensions: tuple[str, ...], secrets_dir: Path
+) -> tuple[DatabaseSpec, Path, Path]:
     owner, app = f"mandi_{service}_owner", f"mandi_{service}_app"
     owner_password, owner_file = _password(secrets_dir, owner)
     app_password, app_file = _password(secrets_dir, app)
-    spec = DatabaseSpec(f"mandi_{service}", owner, owner_password, app, app_password)
+    spec = DatabaseSpec(f"mandi_{service}", owner, owner_password, app, app_password, extensions)
     return spec, owner_file, app_file
 
 
@@ -62,10 +64,15 @@ def _service_env(
     return env
 
 
-def _service_names(path: Path) -> list[str]:
-    """The first word of each line that is not blank or a comment."""
+def _services(path: Path) -> dict[str, tuple[str, ...]]:
+    """Each service named (a line's first word) with the database extensions it needs (its
+    third word, comma-separated; "-" for none)."""
     lines = (line.strip() for line in path.read_text().splitlines())
-    return [line.split()[0] for line in lines if line and not line.startswith("#")]
+    rows = [line.split() for line in lines if line and not line.startswith("#")]
+    return {
+        row[0]: tuple(name for name in (row[2] if len(row) > 2 else "-").split(",") if name != "-")  # noqa: PLR2004 - the third column
+        for row in rows
+    }
 
 
 async def _provision_all(admin_dsn: str, specs: list[DatabaseSpec]) -> None:
@@ -86,8 +93,11 @@ def main() -> None:
         raise SystemExit("error: DATABASE_URL (a superuser's URL) is not set")
     args.secrets_dir.mkdir(mode=0o700, parents=True, exist_ok=True)
     args.env_dir.mkdir(mode=0o700, parents=True, exist_ok=True)
-    services = _service_names(args.services)
-    prepared = [_service_spec(service, args.secrets_dir) for service in services]
+    services = _services(args.services)
+    prepared = [
+        _service_spec(service, extensions, args.secrets_dir)
+        for service, extensions in services.items()
+    ]
     asyncio.run(_provision_all(admin_dsn, [spec for spec, _, _ in prepared]))
     for service, (spec, owner_file, app_file) in zip(services, prepared, strict=True):
         env = _service_env(service, admin_dsn, spec, (owner_file, app_file), args.read_port)

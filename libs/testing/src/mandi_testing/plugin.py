@@ -46,8 +46,10 @@ def redis_url(infrastructure: Infrastructure) -> str:
 
 @pytest.fixture(scope="module")
 def database(postgres_admin_url: str, request: pytest.FixtureRequest) -> Iterator[TestDatabase]:
-    """A database of this test module's own, dropped when the module ends."""
-    with fresh_database(postgres_admin_url, request.module.__name__) as created:
+    """A database of this test module's own, dropped when the module ends; with the extensions
+    the module names in `DATABASE_EXTENSIONS`, if any."""
+    extensions = getattr(request.module, "DATABASE_EXTENSIONS", ())
+    with fresh_database(postgres_admin_url, request.module.__name__, extensions) as created:
         yield created
 
 

@@ -49,8 +49,10 @@ async def _drop_roles(admin_url: str, *roles: str) -> None:
 
 
 @contextmanager
-def fresh_database(admin_url: str, label: str) -> Iterator[TestDatabase]:
-    """Creates a database and its two roles, and drops all three afterwards."""
+def fresh_database(
+    admin_url: str, label: str, extensions: tuple[str, ...] = ()
+) -> Iterator[TestDatabase]:
+    """Creates a database (with `extensions`) and its two roles, and drops all three after."""
     name = f"t_{_slug(label)}_{secrets.token_hex(3)}"
     spec = DatabaseSpec(
         name=name,
@@ -58,6 +60,7 @@ def fresh_database(admin_url: str, label: str) -> Iterator[TestDatabase]:
         owner_password=secrets.token_urlsafe(16),
         app_role=f"{name}_app",
         app_password=secrets.token_urlsafe(16),
+        extensions=extensions,
     )
     asyncio.run(provision_database(admin_url, spec))
     try:
