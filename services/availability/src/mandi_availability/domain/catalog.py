@@ -11,14 +11,14 @@ from __future__ import annotations
 
 import re
 from collections.abc import Mapping
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from decimal import Decimal
 from types import MappingProxyType
 
 from mandi_availability.domain.quantities import UnitTable, exact_decimal
 from mandi_errors import InvalidInput
 
-__all__ = ["Commodity", "QualityParameter"]
+__all__ = ["Commodity", "CommodityChanges", "QualityParameter"]
 
 _CODE = re.compile(r"^[a-z][a-z0-9_]{0,39}$")
 _MAX_NAME = 200
@@ -117,3 +117,29 @@ class Commodity:
         if number <= 0:
             raise InvalidInput(f"{what} must be more than zero.")
         return self.units.to_base(number, unit)
+
+
+@dataclass(frozen=True)
+class CommodityChanges:
+    """What a change of a commodity replaces; None keeps the current value. Its code and base
+    unit never change: offers keep their quantities in that unit."""
+
+    name: str | None = None
+    own_units: Mapping[str, Decimal] | None = None  # beside the common ones
+    price_unit: str | None = None
+    grades: tuple[str, ...] | None = None
+    quality: Mapping[str, QualityParameter] | None = None
+
+    def applied_to(self, commodity: Commodity) -> Commodity:
+        """The commodity with these changes, checked as a new one is."""
+        units = commodity.units
+        if self.own_units is not None:
+            units = UnitTable.with_units(commodity.base_unit, self.own_units)
+        return replace(
+            commodity,
+            name=commodity.name if self.name is None else self.name,
+            units=units,
+            price_unit=self.price_unit or commodity.price_unit,
+            grades=commodity.grades if self.grades is None else self.grades,
+            quality=commodity.quality if self.quality is None else self.quality,
+        )

@@ -1,0 +1,171 @@
+"""Events of the availability service, on `mandi.availability.events`.
+
+Quantities are in the commodity's base unit and, like prices, travel as exact decimal strings.
+An event about an offer carries its whole current terms where they changed, so the matching
+service's read model is rebuilt from events alone.
+"""
+
+from __future__ import annotations
+
+from datetime import date, datetime
+from decimal import Decimal
+from uuid import UUID
+
+from pydantic import BaseModel, ConfigDict
+
+from mandi_contracts.registry import EVENTS
+from mandi_messaging.registry import Event
+
+__all__ = [
+    "AVAILABILITY_EVENTS",
+    "AvailabilityExpired",
+    "AvailabilityPublished",
+    "AvailabilityReleased",
+    "AvailabilityReserved",
+    "AvailabilityUpdated",
+    "AvailabilityWithdrawn",
+    "CatalogChanged",
+    "OfferTermsData",
+    "RequirementExpired",
+    "RequirementFulfilled",
+    "RequirementPosted",
+    "RequirementUpdated",
+    "RequirementWithdrawn",
+]
+
+
+class OfferTermsData(BaseModel):
+    """What an offer says: grade and qualities, quantities in the base unit, price, place, dates."""
+
+    model_config = ConfigDict(frozen=True)
+
+    commodity: str
+    grade: str
+    quality: dict[str, Decimal]
+    base_unit: str
+    quantity: Decimal
+    minimum_lot: Decimal
+    price: Decimal
+    currency: str
+    price_unit: str
+    latitude: float
+    longitude: float
+    state: str
+    city: str
+    delivery_from: date
+    delivery_to: date
+    valid_until: datetime
+
+
+@EVENTS.event("mandi.catalog.changed", 1)
+class CatalogChanged(Event):
+    """A commodity of the tenant's catalog was defined or changed; caches of it are stale."""
+
+    tenant_id: UUID
+    commodity: str
+    version: int
+    changed_by: str
+
+
+class _AvailabilityEvent(Event):
+    tenant_id: UUID
+    availability_id: UUID
+    partner_id: UUID
+    version: int
+
+
+class _RequirementEvent(Event):
+    tenant_id: UUID
+    requirement_id: UUID
+    partner_id: UUID
+    version: int
+
+
+@EVENTS.event("mandi.availability.published", 1)
+class AvailabilityPublished(_AvailabilityEvent):
+    """A seller's availability is on the book."""
+
+    terms: OfferTermsData
+
+
+@EVENTS.event("mandi.availability.updated", 1)
+class AvailabilityUpdated(_AvailabilityEvent):
+    """A published availability's terms changed; `terms` are the whole new terms."""
+
+    terms: OfferTermsData
+
+
+@EVENTS.event("mandi.availability.withdrawn", 1)
+class AvailabilityWithdrawn(_AvailabilityEvent):
+    """The seller took the availability off the book."""
+
+
+@EVENTS.event("mandi.availability.expired", 1)
+class AvailabilityExpired(_AvailabilityEvent):
+    """The availability's validity ended; reservations it had are kept for their trades."""
+
+
+@EVENTS.event("mandi.availability.reserved", 1)
+class AvailabilityReserved(_AvailabilityEvent):
+    """A trade in progress reserved some of the availability."""
+
+    saga_id: UUID
+    quantity: Decimal
+    reserved: Decimal
+    free: Decimal
+
+
+@EVENTS.event("mandi.availability.released", 1)
+class AvailabilityReleased(_AvailabilityEvent):
+    """A trade gave back what it had reserved."""
+
+    saga_id: UUID
+    quantity: Decimal
+    reserved: Decimal
+    free: Decimal
+
+
+@EVENTS.event("mandi.requirement.posted", 1)
+class RequirementPosted(_RequirementEvent):
+    """A buyer's requirement is on the book."""
+
+    terms: OfferTermsData
+
+
+@EVENTS.event("mandi.requirement.updated", 1)
+class RequirementUpdated(_RequirementEvent):
+    """A posted requirement's terms changed; `terms` are the whole new terms."""
+
+    terms: OfferTermsData
+
+
+@EVENTS.event("mandi.requirement.withdrawn", 1)
+class RequirementWithdrawn(_RequirementEvent):
+    """The buyer took the requirement off the book."""
+
+
+@EVENTS.event("mandi.requirement.expired", 1)
+class RequirementExpired(_RequirementEvent):
+    """The requirement's validity ended."""
+
+
+@EVENTS.event("mandi.requirement.fulfilled", 1)
+class RequirementFulfilled(_RequirementEvent):
+    """A trade met the requirement."""
+
+
+# Every event the availability service publishes, on mandi.availability.events.
+AVAILABILITY_EVENTS: tuple[type[Event], ...] = (
+    CatalogChanged,
+    AvailabilityPublished,
+    AvailabilityUpdated,
+    AvailabilityWithdrawn,
+    AvailabilityExpired,
+    AvailabilityReserved,
+    AvailabilityReleased,
+    RequirementPosted,
+    RequirementUpdated,
+    RequirementWithdrawn,
+    RequirementExpired,
+    RequirementFulfilled,
+)

@@ -1,0 +1,1 @@
+"""PostgreSQL and Kafka behind the service layer's ports."""

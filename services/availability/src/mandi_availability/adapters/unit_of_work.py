@@ -1,0 +1,41 @@
+"""The availability service's unit of work on PostgreSQL: its repositories, keys and outbox."""
+
+from __future__ import annotations
+
+from datetime import timedelta
+from typing import Self
+from uuid import UUID
+
+from sqlalchemy.ext.asyncio import async_sessionmaker
+
+from mandi_availability.adapters.repositories import SqlCatalog
+from mandi_contracts import EVENTS
+from mandi_db import IdempotencyStore, TenantAwareSession
+from mandi_messaging import OutboxAddress, OutboxUnitOfWork, events_topic
+
+__all__ = ["SqlAvailabilityUnitOfWork"]
+
+
+class SqlAvailabilityUnitOfWork(OutboxUnitOfWork):
+    """One transaction of the availability service, in one tenant's context."""
+
+    outbox = OutboxAddress(EVENTS, source="mandi/availability", topic=events_topic("availability"))
+
+    catalog: SqlCatalog
+    idempotency: IdempotencyStore
+
+    def __init__(
+        self,
+        sessions: async_sessionmaker[TenantAwareSession],
+        *,
+        tenant_id: UUID,
+        idempotency_retention: timedelta,
+    ) -> None:
+        super().__init__(sessions, tenant_id=tenant_id)
+        self._retention = idempotency_retention
+
+    async def __aenter__(self) -> Self:
+        await super().__aenter__()
+        self.catalog = SqlCatalog(self.session)
+        self.idempotency = IdempotencyStore(self.session, retention=self._retention)
+        return self

@@ -1,0 +1,1 @@
+"""How the world reaches the availability service: HTTP, and its definition for the runtime."""

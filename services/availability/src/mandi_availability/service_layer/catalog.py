@@ -1,0 +1,97 @@
+"""Use cases of the commodity catalog: operator staff define and change commodities; every
+caller with the read scope reads them. Each change publishes `CatalogChanged`."""
+
+from __future__ import annotations
+
+from dataclasses import replace
+
+from mandi_availability.domain import access
+from mandi_availability.domain.catalog import Commodity, CommodityChanges
+from mandi_availability.service_layer.dependencies import AvailabilityDependencies
+from mandi_availability.service_layer.unit_of_work import AvailabilityUnitOfWork
+from mandi_availability.service_layer.views import CommodityView, commodity_view
+from mandi_contracts import CatalogChanged
+from mandi_db import Answer, IdempotencyKey, idempotently
+from mandi_errors import NotFound, PreconditionFailed, PreconditionRequired
+from mandi_security import Principal
+
+__all__ = ["catalog", "change_commodity", "commodity", "define_commodity"]
+
+
+async def define_commodity(
+    deps: AvailabilityDependencies,
+    principal: Principal,
+    commodity: Commodity,
+    key: IdempotencyKey | None = None,
+) -> Answer[CommodityView]:
+    """Adds a commodity to the tenant's catalog."""
+    access.require_operator(principal, "define commodities")
+    defined = replace(commodity, version=1)
+
+    async def work(uow: AvailabilityUnitOfWork) -> CommodityView:
+        await uow.catalog.add(uow.tenant_id, defined, deps.clock.now())
+        await _announce(uow, defined, principal)
+        return commodity_view(defined)
+
+    return await idempotently(deps.uow(principal.tenant_id), key, work, answer_type=CommodityView)
+
+
+async def change_commodity(
+    deps: AvailabilityDependencies,
+    principal: Principal,
+    code: str,
+    changes: CommodityChanges,
+    *,
+    if_match: int | None,
+    key: IdempotencyKey | None = None,
+) -> Answer[CommodityView]:
+    """Changes a commodity's definition, if the caller read its current version."""
+    access.require_operator(principal, "change commodities")
+    if if_match is None:
+        raise PreconditionRequired("A change names the version it changes (If-Match).")
+
+    async def work(uow: AvailabilityUnitOfWork) -> CommodityView:
+        current = await _existing(uow, code)
+        if current.version != if_match:
+            raise PreconditionFailed(
+                f"The commodity is at version {current.version}, not {if_match}: read it again."
+            )
+        new = replace(changes.applied_to(current), version=current.version + 1)
+        await uow.catalog.save(new, deps.clock.now())
+        await _announce(uow, new, principal)
+        return commodity_view(new)
+
+    return await idempotently(deps.uow(principal.tenant_id), key, work, answer_type=CommodityView)
+
+
+async def commodity(
+    deps: AvailabilityDependencies, principal: Principal, code: str
+) -> CommodityView:
+    """One commodity of the tenant's catalog."""
+    principal.require_scope(access.READ)
+    async with deps.uow(principal.tenant_id) as uow:
+        return commodity_view(await _existing(uow, code))
+
+
+async def catalog(deps: AvailabilityDependencies, principal: Principal) -> list[CommodityView]:
+    """The tenant's whole catalog, by code (a moment stale on a replica)."""
+    principal.require_scope(access.READ)
+    async with deps.read_uow(principal.tenant_id) as uow:
+        return [commodity_view(item) for item in await uow.catalog.all()]
+
+
+async def _existing(uow: AvailabilityUnitOfWork, code: str) -> Commodity:
+    found = await uow.catalog.get(code)
+    if found is None:
+        raise NotFound(f"The catalog has no commodity {code!r}.")
+    return found
+
+
+async def _announce(uow: AvailabilityUnitOfWork, commodity: Commodity, by: Principal) -> None:
+    event = CatalogChanged(
+        tenant_id=uow.tenant_id,
+        commodity=commodity.code,
+        version=commodity.version,
+        changed_by=by.principal_id,
+    )
+    await uow.publish(event, subject=commodity.code)

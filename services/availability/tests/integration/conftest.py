@@ -1,0 +1,45 @@
+"""The availability service built on the real PostgreSQL (with PostGIS), on a database of the
+module's."""
+
+from __future__ import annotations
+
+from collections.abc import AsyncIterator, Iterator
+
+import pytest
+
+from mandi_availability.config import Settings
+from mandi_availability.entrypoints.service import DEFINITION
+from mandi_runtime import RunningService, migrate, running
+from mandi_testing import Infrastructure, TestDatabase, fresh_database
+from mandi_testing.platform import service_secrets
+from mandi_testing.processes import service_environment
+
+_PREFIX = "MANDI_AVAILABILITY_"
+
+
+@pytest.fixture(scope="module")
+def database(postgres_admin_url: str, request: pytest.FixtureRequest) -> Iterator[TestDatabase]:
+    """This module's database, with the extensions the service's settings declare."""
+    label = request.module.__name__
+    with fresh_database(postgres_admin_url, label, Settings.database_extensions) as created:
+        yield created
+
+
+@pytest.fixture(scope="module")
+def settings(infrastructure: Infrastructure, database: TestDatabase) -> Settings:
+    """Settings pointing at this module's database, migrated to the newest revision."""
+    environment = {
+        **service_environment("availability", infrastructure, database, port=0),
+        **service_secrets("availability"),
+    }
+    values = {name.removeprefix(_PREFIX).lower(): value for name, value in environment.items()}
+    built = Settings(**values)
+    migrate(built, DEFINITION.migrations)
+    return built
+
+
+@pytest.fixture
+async def service(settings: Settings) -> AsyncIterator[RunningService[Settings, object]]:
+    """The service's resources and use cases, without its background loops."""
+    async with running(DEFINITION, settings, background=False) as started:
+        yield started
