@@ -41,6 +41,7 @@ __all__ = [
     "running_gateway_for",
     "running_platform",
     "service_secrets",
+    "settings_values",
 ]
 
 
@@ -101,6 +102,24 @@ def service_secrets(service: str, shared: Mapping[str, str] | None = None) -> di
     }
 
 
+def settings_values(
+    service: str,
+    infrastructure: Infrastructure,
+    database: TestDatabase,
+    environment: Mapping[str, str] | None = None,
+) -> dict[str, str]:
+    """A service's settings by field name, pointed at the test infrastructure and `database`,
+    with fresh secrets: `Settings(**settings_values(...))`. `environment` adds or replaces
+    variables (`MANDI_<SERVICE>_…`)."""
+    variables = {
+        **service_environment(service, infrastructure, database, port=0),
+        **service_secrets(service),
+        **(environment or {}),
+    }
+    prefix = env_prefix(importlib.import_module(f"mandi_{service}.config").Settings)
+    return {name.removeprefix(prefix).lower(): value for name, value in variables.items()}
+
+
 def _as_environment(settings: Mapping[str, object], prefix: str = "MANDI_AUTH_") -> dict[str, str]:
     # Nested settings (plans, limits) travel as JSON, as pydantic-settings reads them.
     return {
@@ -136,6 +155,22 @@ def _running_partners(
     return service, verifier
 
 
+def _running_availability(
+    stack: ExitStack,
+    infrastructure: Infrastructure,
+    database: TestDatabase,
+    workdir: Path,
+    *,
+    gateway_secret: str,
+) -> RunningService:
+    port = free_port()
+    environment = {
+        **service_environment("availability", infrastructure, database, port),
+        **service_secrets("availability", {GATEWAY_SECRET_FILE: gateway_secret}),
+    }
+    return stack.enter_context(running_service("availability", environment, port, workdir))
+
+
 @contextmanager
 def running_platform(
     infrastructure: Infrastructure,
@@ -145,10 +180,12 @@ def running_platform(
     auth_settings: Mapping[str, object] | None = None,
     partners_database: TestDatabase | None = None,
     partners_settings: Mapping[str, object] | None = None,
+    availability_database: TestDatabase | None = None,
     per_ip_rate: int = 1000,
     per_ip_burst: int = 2000,
 ) -> Iterator[RunningPlatform]:
-    """Auth (and partners), migrated and serving, nginx in front; all stopped when it ends."""
+    """Auth (and partners, and availability, each given a database), migrated and serving,
+    nginx in front; all stopped when it ends."""
     generated = service_secrets("auth")
     secret_file = workdir / "gateway.secret"
     secret_file.write_text(generated["MANDI_AUTH_GATEWAY_SECRET"])
@@ -173,6 +210,15 @@ def running_platform(
                 settings=partners_settings or {},
             )
             upstreams["partners"] = partners.port
+        if availability_database is not None:
+            availability = _running_availability(
+                stack,
+                infrastructure,
+                availability_database,
+                workdir,
+                gateway_secret=generated["MANDI_AUTH_GATEWAY_SECRET"],
+            )
+            upstreams["availability"] = availability.port
         gateway = stack.enter_context(
             running_gateway(
                 upstreams,

@@ -13,21 +13,13 @@ from mandi_auth.entrypoints.commands import AuthRunning
 from mandi_auth.entrypoints.service import DEFINITION
 from mandi_runtime import migrate, running
 from mandi_testing import Infrastructure, TestDatabase
-from mandi_testing.platform import service_secrets
-from mandi_testing.processes import service_environment
-
-_PREFIX = "MANDI_AUTH_"
+from mandi_testing.platform import settings_values
 
 
 @pytest.fixture(scope="module")
 def settings(infrastructure: Infrastructure, database: TestDatabase) -> Settings:
     """Settings pointing at this module's database, migrated to the newest revision."""
-    environment = {
-        **service_environment("auth", infrastructure, database, port=0),
-        **service_secrets("auth"),
-    }
-    values = {name.removeprefix(_PREFIX).lower(): value for name, value in environment.items()}
-    built = Settings(**values)
+    built = Settings(**settings_values("auth", infrastructure, database))
     migrate(built, DEFINITION.migrations)
     return built
 

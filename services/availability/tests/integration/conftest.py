@@ -11,10 +11,7 @@ from mandi_availability.config import Settings
 from mandi_availability.entrypoints.service import DEFINITION
 from mandi_runtime import RunningService, migrate, running
 from mandi_testing import Infrastructure, TestDatabase, fresh_database
-from mandi_testing.platform import service_secrets
-from mandi_testing.processes import service_environment
-
-_PREFIX = "MANDI_AVAILABILITY_"
+from mandi_testing.platform import settings_values
 
 
 @pytest.fixture(scope="module")
@@ -28,12 +25,7 @@ def database(postgres_admin_url: str, request: pytest.FixtureRequest) -> Iterato
 @pytest.fixture(scope="module")
 def settings(infrastructure: Infrastructure, database: TestDatabase) -> Settings:
     """Settings pointing at this module's database, migrated to the newest revision."""
-    environment = {
-        **service_environment("availability", infrastructure, database, port=0),
-        **service_secrets("availability"),
-    }
-    values = {name.removeprefix(_PREFIX).lower(): value for name, value in environment.items()}
-    built = Settings(**values)
+    built = Settings(**settings_values("availability", infrastructure, database))
     migrate(built, DEFINITION.migrations)
     return built
 

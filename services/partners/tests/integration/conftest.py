@@ -15,23 +15,15 @@ from mandi_partners.entrypoints.service import DEFINITION
 from mandi_partners.service_layer.partners import RegisterPartner
 from mandi_runtime import migrate
 from mandi_testing import Infrastructure, TestDatabase
-from mandi_testing.platform import service_secrets
-from mandi_testing.processes import service_environment
-
-_PREFIX = "MANDI_PARTNERS_"
+from mandi_testing.platform import settings_values
 
 
 @pytest.fixture(scope="module")
 def settings(infrastructure: Infrastructure, database: TestDatabase) -> Settings:
     """Settings pointing at this module's database, migrated to the newest revision."""
-    environment = {
-        **service_environment("partners", infrastructure, database, port=0),
-        **service_secrets("partners"),
-        # Nothing listens here: verifications park at once, which these tests do not need.
-        "MANDI_PARTNERS_VERIFIER_URL": "http://127.0.0.1:9",
-    }
-    values = {name.removeprefix(_PREFIX).lower(): value for name, value in environment.items()}
-    built = Settings(**values)
+    # Nothing listens at the verifier's URL: verifications park at once, which is all they need.
+    unreachable = {"MANDI_PARTNERS_VERIFIER_URL": "http://127.0.0.1:9"}
+    built = Settings(**settings_values("partners", infrastructure, database, unreachable))
     migrate(built, DEFINITION.migrations)
     return built
 
