@@ -22,6 +22,7 @@ import pytest
 from aiokafka import ConsumerRecord
 from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey
 
+from mandi_availability.config import Settings as AvailabilitySettings
 from mandi_security.fields import FieldCipher, SealedField, keyring_from_setting
 from mandi_testing import Infrastructure, fresh_database
 from mandi_testing.kafka import end_offsets, read_topic_since
@@ -65,6 +66,11 @@ def platform(
     with (
         fresh_database(infrastructure.postgres_admin_url, "e2e_auth") as database,
         fresh_database(infrastructure.postgres_admin_url, "e2e_partners") as partners_database,
+        fresh_database(
+            infrastructure.postgres_admin_url,
+            "e2e_availability",
+            AvailabilitySettings.database_extensions,
+        ) as availability_database,
         running_platform(
             infrastructure,
             database,
@@ -72,6 +78,7 @@ def platform(
             auth_settings=LIMITS,
             partners_database=partners_database,
             partners_settings=PARTNERS_SETTINGS,
+            availability_database=availability_database,
         ) as running,
     ):
         pytestconfig.stash[_WIRE_START] = {

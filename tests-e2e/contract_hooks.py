@@ -5,8 +5,10 @@ control characters). A few rules span fields or need arithmetic, and are said in
 descriptions instead: a GSTIN's mod-36 check character, a German VAT number's check digit, a
 VAT number starting with its country's code, one tax id of each kind, a GSTIN of the partner's
 own PAN, tax ids of the partner's country, coordinates given in pairs, a key's expiry in the
-future. A request the fuzzer means as valid ("positive") is made to keep them, as a client
-following the descriptions would; negative requests are left alone, to be refused.
+future; in the availability catalog, a price unit among the commodity's units, distinct grades,
+a quality range whose maximum is at least its minimum, and exact amounts. A request the fuzzer
+means as valid ("positive") is made to keep them, as a client following the descriptions would;
+negative requests are left alone, to be refused.
 
 Loaded by the schemathesis command through SCHEMATHESIS_HOOKS (test_api_contract.py).
 """
@@ -16,6 +18,7 @@ from __future__ import annotations
 import copy
 import re
 from datetime import UTC, datetime, timedelta
+from decimal import ROUND_DOWN, Decimal, InvalidOperation
 from typing import Any
 
 import schemathesis
@@ -139,9 +142,69 @@ def _parsed(moment: str) -> datetime | None:
     return parsed if parsed.tzinfo else parsed.replace(tzinfo=UTC)
 
 
+_COMMON_UNITS = ("kg", "quintal", "tonne")
+
+
+def _exact(value: Any, *, positive: bool) -> str:
+    """The amount as a client would send it: six decimal places at most, in range."""
+    try:
+        number = Decimal(str(value))
+    except InvalidOperation:
+        number = Decimal(1)
+    number = number.quantize(Decimal("0.000001"), rounding=ROUND_DOWN).copy_abs()
+    number = min(number, Decimal(99999999999999999))
+    return str(number if number > 0 or not positive else Decimal(1))
+
+
+def _grades(grades: list[str]) -> list[str]:
+    kept = list(dict.fromkeys(grade for grade in grades if grade.strip()))
+    return kept or ["FAQ"]
+
+
+def _quality(quality: dict[str, Any]) -> dict[str, Any]:
+    fixed = {}
+    for name, bound in quality.items():
+        low, high = sorted(
+            (
+                _exact(bound.get("min", 0), positive=False),
+                _exact(bound.get("max", 0), positive=False),
+            ),
+            key=Decimal,
+        )
+        fixed[name] = {**bound, "min": low, "max": high}
+    return fixed
+
+
+def _commodity(body: dict[str, Any]) -> dict[str, Any]:
+    base = body.get("base_unit", "kg")
+    units = {unit: _exact(size, positive=True) for unit, size in (body.get("units") or {}).items()}
+    units.pop(base, None)  # the base unit is sized 1, by default
+    body["units"] = units
+    known = [base, *units, *(_COMMON_UNITS if base == "kg" else ())]
+    if body.get("price_unit") not in known:
+        body["price_unit"] = base
+    body["grades"] = _grades(body.get("grades") or [])
+    body["quality"] = _quality(body.get("quality") or {})
+    return body
+
+
+def _commodity_changes(body: dict[str, Any]) -> dict[str, Any]:
+    if body.get("units") is not None:
+        body["units"] = {unit: _exact(size, positive=True) for unit, size in body["units"].items()}
+    if body.get("grades") is not None:
+        body["grades"] = _grades(body["grades"])
+    if body.get("quality") is not None:
+        body["quality"] = _quality(body["quality"])
+    if body.get("price_unit") is not None:
+        body["price_unit"] = "kg"  # every commodity measured in kg knows it
+    return body
+
+
 _FIXES = {
     ("POST", "/"): _registration,
     ("PATCH", "/{partner_id}"): _amendment,
     ("POST", "/search"): _search,
     ("POST", "/api-keys"): _api_key,
+    ("POST", "/catalog/commodities"): _commodity,
+    ("PATCH", "/catalog/commodities/{code}"): _commodity_changes,
 }

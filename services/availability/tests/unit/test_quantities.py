@@ -90,8 +90,18 @@ def test_a_price_in_an_unknown_currency_or_below_zero_is_refused() -> None:
         Money("INR", Decimal(-1))
 
 
-def test_a_unit_table_needs_its_base_unit_and_positive_sizes() -> None:
-    with pytest.raises(ValueError, match="base unit"):
+def test_a_unit_table_needs_its_base_unit_sized_one_and_positive_exact_sizes() -> None:
+    with pytest.raises(InvalidInput, match="base unit 'bale' has the size 1"):
         UnitTable("bale", {"kg": Decimal(1)})
-    with pytest.raises(ValueError, match="positive"):
-        UnitTable("kg", {"kg": Decimal(1), "bag": Decimal(0)})
+    with pytest.raises(InvalidInput, match="base unit 'kg' has the size 1"):
+        UnitTable.with_units("kg", {"kg": "2"})
+    with pytest.raises(InvalidInput, match="more than zero"):
+        UnitTable.with_units("kg", {"bag": "0"})
+    with pytest.raises(InvalidInput, match="more than 6 decimal places"):
+        UnitTable.with_units("kg", {"bag": "1.0000001"})
+
+
+def test_a_commodity_counted_in_a_unit_of_its_own_knows_no_kg_unless_told() -> None:
+    units = UnitTable.with_units("bale", {"kg": "0.005"})
+    assert dict(units.sizes) == {"bale": 1, "kg": Decimal("0.005")}
+    assert units.to_base(Decimal(200), "kg") == 1

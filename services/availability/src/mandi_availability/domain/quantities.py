@@ -30,7 +30,8 @@ AMOUNT_PLACES = 6
 _MAX_DIGITS = 24  # a quantity or price beyond 10^18 of anything is a typo, not a trade
 # Wide enough that no product or quotient of amounts within the limits is ever rounded.
 _EXACT = Context(prec=60)
-# The units every commodity knows, in kg (a commodity may add its own, or redefine one).
+_KG = "kg"
+# The units every commodity measured in kg knows (a commodity may add its own, or redefine one).
 COMMON_UNITS: Mapping[str, Decimal] = MappingProxyType(
     {"kg": Decimal(1), "quintal": Decimal(100), "tonne": Decimal(1000)}
 )
@@ -65,17 +66,21 @@ class UnitTable:
 
     def __post_init__(self) -> None:
         if self.sizes.get(self.base_unit) != 1:
-            raise ValueError(f"the base unit {self.base_unit!r} must have size 1")
+            raise InvalidInput(f"The base unit {self.base_unit!r} has the size 1.")
+        sizes = {}
         for unit, size in self.sizes.items():
-            if not unit or size <= 0:
-                raise ValueError(f"unit {unit!r} must have a positive size")
-        object.__setattr__(self, "sizes", MappingProxyType(dict(self.sizes)))
+            sizes[unit] = exact_decimal(size, f"The size of unit {unit!r}")
+            if not unit or sizes[unit] <= 0:
+                raise InvalidInput(f"Unit {unit!r} has a size of more than zero.")
+        object.__setattr__(self, "sizes", MappingProxyType(sizes))
 
     @classmethod
     def with_units(cls, base_unit: str, own: Mapping[str, Decimal | str]) -> UnitTable:
-        """The common units and the commodity's own (which win over a common one)."""
-        sizes = {**COMMON_UNITS, **{unit: Decimal(str(size)) for unit, size in own.items()}}
-        sizes[base_unit] = Decimal(1)
+        """The commodity's own units, and the common ones when its base unit is kg (theirs);
+        its own win over a common one."""
+        common = COMMON_UNITS if base_unit == _KG else {}
+        sizes = {**common, **{unit: Decimal(str(size)) for unit, size in own.items()}}
+        sizes.setdefault(base_unit, Decimal(1))
         return cls(base_unit, sizes)
 
     def size_of(self, unit: str) -> Decimal:

@@ -7,10 +7,19 @@ numbers or strings; the domain refuses more decimal places than it keeps.
 
 from __future__ import annotations
 
+import re
 from decimal import Decimal
-from typing import Annotated
+from typing import Annotated, Any
 
-from pydantic import BaseModel, ConfigDict, Field, StringConstraints
+from pydantic import (
+    BaseModel,
+    BeforeValidator,
+    ConfigDict,
+    Field,
+    StringConstraints,
+    WithJsonSchema,
+)
+from pydantic.config import JsonDict
 
 from mandi_availability.domain.catalog import Commodity, CommodityChanges, QualityParameter
 from mandi_availability.domain.quantities import UnitTable
@@ -21,10 +30,73 @@ __all__ = ["CommodityChangesIn", "CommodityIn", "QualityIn"]
 Code = Annotated[str, StringConstraints(pattern=r"^[a-z][a-z0-9_]{0,39}$")]
 UnitName = Annotated[str, StringConstraints(pattern=r"^[a-z][a-z0-9_]{0,19}$")]
 Grade = Annotated[str, single_line(100)]
-Amount = Annotated[Decimal, Field(allow_inf_nan=False, max_digits=24)]
-_UNITS = Field(max_length=20, description="Each unit's size in the base unit (bale: 170).")
-_QUALITY = Field(max_length=30, description="Each quality parameter by its code.")
-_GRADES = Field(min_length=1, max_length=100)
+# An exact amount: a JSON number, or a string such as "355.6"; at most six decimal places
+# (more is refused, not rounded) and below 10^17.
+_DECIMAL_TEXT = r"^-?[0-9]{1,17}(\.[0-9]{1,6})?$"
+_EXACT = "An exact amount, at most six decimal places."
+
+
+def _amount(*, positive: bool) -> WithJsonSchema:
+    number: dict[str, object] = {"type": "number", "exclusiveMaximum": 1e17}
+    number["exclusiveMinimum" if positive else "minimum"] = 0 if positive else -1e17
+    text = _DECIMAL_TEXT.replace("-?", "") if positive else _DECIMAL_TEXT
+    return WithJsonSchema(
+        {"anyOf": [number, {"type": "string", "pattern": text}], "description": _EXACT}
+    )
+
+
+def _as_written(value: object) -> object:
+    # A string is held to the documented pattern (Decimal would also read "1e5" or " 7").
+    if isinstance(value, str) and not re.fullmatch(_DECIMAL_TEXT, value):
+        raise ValueError("an amount is written as digits, with at most six decimal places")
+    return value
+
+
+_LIMIT = Decimal("1e17")
+Size = Annotated[
+    Decimal,
+    BeforeValidator(_as_written),
+    Field(gt=0, lt=_LIMIT, allow_inf_nan=False),
+    _amount(positive=True),
+]
+Bound = Annotated[
+    Decimal,
+    BeforeValidator(_as_written),
+    Field(ge=-_LIMIT, lt=_LIMIT, allow_inf_nan=False),
+    _amount(positive=False),
+]
+# A map's keys are held to their pattern: no other key is allowed, as the schema then says.
+_CLOSED_MAP: JsonDict = {"additionalProperties": False}
+_UNITS_TEXT = (
+    "Each unit's size in the base unit (bale: 170). A commodity measured in kg also knows kg,"
+    " quintal and tonne; the base unit, if listed, has the size 1."
+)
+
+
+def _units(default: object) -> Any:
+    return Field(
+        default=default, max_length=20, description=_UNITS_TEXT, json_schema_extra=_CLOSED_MAP
+    )
+
+
+def _quality_field(default: object) -> Any:
+    return Field(
+        default=default, max_length=30, description=_QUALITY_TEXT, json_schema_extra=_CLOSED_MAP
+    )
+
+
+_COTTON: JsonDict = {
+    "code": "cotton",
+    "name": "Cotton (lint)",
+    "base_unit": "kg",
+    "units": {"bale": "170", "candy": "355.6"},
+    "price_unit": "candy",
+    "grades": ["Shankar-6", "MCU-5"],
+    "quality": {"staple_length_mm": {"unit": "mm", "min": "22", "max": "38"}},
+}
+
+
+_QUALITY_TEXT = "Each quality parameter by its code."
 
 
 class _Strict(BaseModel):
@@ -35,8 +107,8 @@ class QualityIn(_Strict):
     """A quality parameter: its unit and allowed range."""
 
     unit: Annotated[str, single_line(20)]
-    min: Amount
-    max: Amount
+    min: Bound
+    max: Bound = Field(description="At least `min`.")
 
 
 def _quality(quality: dict[str, QualityIn]) -> dict[str, QualityParameter]:
@@ -47,15 +119,20 @@ def _quality(quality: dict[str, QualityIn]) -> dict[str, QualityParameter]:
 
 
 class CommodityIn(_Strict):
-    """A commodity to add to the catalog. `units` are its own, beside kg, quintal and tonne."""
+    """A commodity to add to the catalog. `price_unit` is one of its units; its grades are
+    distinct and not blank."""
 
     code: Code
     name: Annotated[str, single_line(200)]
     base_unit: UnitName = "kg"
-    units: dict[UnitName, Amount] = _UNITS
-    price_unit: UnitName
-    grades: list[Grade] = _GRADES
-    quality: dict[Code, QualityIn] = _QUALITY
+    units: dict[UnitName, Size] = _units(default={})
+    price_unit: UnitName = Field(description="One of the commodity's units.")
+    grades: list[Grade] = Field(min_length=1, max_length=100)
+    quality: dict[Code, QualityIn] = _quality_field(default={})
+
+    model_config = ConfigDict(
+        extra="forbid", frozen=True, json_schema_extra={"examples": [_COTTON]}
+    )
 
     def to_commodity(self) -> Commodity:
         """The commodity, checked against the catalog's rules."""
@@ -70,13 +147,18 @@ class CommodityIn(_Strict):
 
 
 class CommodityChangesIn(_Strict):
-    """What changes; a field not sent keeps its value. `units` replace the commodity's own."""
+    """What changes; a field not sent keeps its value. `units` replace the commodity's own;
+    the price unit stays one of its units."""
 
     name: Annotated[str, single_line(200)] | None = None
-    units: dict[UnitName, Amount] | None = _UNITS
+    units: dict[UnitName, Size] | None = _units(default=None)
     price_unit: UnitName | None = None
-    grades: list[Grade] | None = _GRADES
-    quality: dict[Code, QualityIn] | None = _QUALITY
+    grades: list[Grade] | None = Field(default=None, min_length=1, max_length=100)
+    quality: dict[Code, QualityIn] | None = _quality_field(default=None)
+
+    model_config = ConfigDict(
+        extra="forbid", frozen=True, json_schema_extra={"examples": [{"name": "Cotton lint"}]}
+    )
 
     def to_changes(self) -> CommodityChanges:
         """The changes, checked when applied to the commodity."""
