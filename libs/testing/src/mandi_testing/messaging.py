@@ -9,8 +9,8 @@ import uuid
 from collections.abc import AsyncIterator, Sequence
 from uuid import UUID
 
-from aiokafka import AIOKafkaProducer
-from faststream.kafka import KafkaBroker
+from aiokafka import AIOKafkaProducer, ConsumerRecord
+from faststream.kafka import KafkaBroker, TestKafkaBroker
 from sqlalchemy import text
 from sqlalchemy.ext.asyncio import async_sessionmaker
 
@@ -24,6 +24,8 @@ from mandi_messaging import (
     EventRegistry,
     OutboxRelay,
     OutboxWriter,
+    RetryPolicy,
+    UnitOfWorkFactory,
     create_broker,
     start_broker,
 )
@@ -32,9 +34,11 @@ __all__ = [
     "EFFECTS_TABLE",
     "TEST_EVENTS",
     "TEST_TENANT",
+    "DeadLetterRecorder",
     "EffectRecorder",
     "Noted",
     "consuming",
+    "delivering_in_memory",
     "envelope_of",
     "noted",
     "publish_envelope",
@@ -176,3 +180,40 @@ async def send_envelopes(
     for envelope in envelopes:
         key, headers = envelope.subject.encode(), envelope.kafka_headers()
         await (await producer.send(topic, value=envelope.data, key=key, headers=headers))
+
+
+class DeadLetterRecorder:
+    """A group's dead letters, kept in memory (with FastStream's in-memory Kafka), by reason."""
+
+    def __init__(self, group: str) -> None:
+        self.group = group
+        self.records: list[tuple[ConsumerRecord, str]] = []
+
+    async def publish(
+        self, record: ConsumerRecord, error: BaseException, *, group: str, attempts: int
+    ) -> None:
+        """Keeps the record and the name of the error that sent it here."""
+        assert group == self.group, f"a dead letter of {group}, not {self.group}"
+        assert attempts >= 1
+        self.records.append((record, type(error).__name__))
+
+
+@contextlib.asynccontextmanager
+async def delivering_in_memory(
+    consumers: Consumers,
+    sessions: async_sessionmaker[TenantAwareSession],
+    unit_of_work: UnitOfWorkFactory,
+    dead_letters: DeadLetterRecorder,
+) -> AsyncIterator[KafkaBroker]:
+    """FastStream's in-memory Kafka delivering to the group, through its whole pipeline (inbox,
+    retries, dead letters), on the real database of `sessions`."""
+    runtime = ConsumerRuntime(
+        sessions=sessions,
+        dead_letters=dead_letters,
+        unit_of_work=unit_of_work,
+        retry=RetryPolicy(attempts=2, initial_backoff=0.001, max_backoff=0.002),
+    )
+    broker = KafkaBroker()
+    broker.include_router(consumers.router(runtime))
+    async with TestKafkaBroker(broker) as testing:
+        yield testing

@@ -7,41 +7,38 @@ with the service's own unit of work, on the real PostgreSQL of this module.
 from __future__ import annotations
 
 from collections.abc import AsyncIterator
-from contextlib import asynccontextmanager
+from contextlib import AbstractAsyncContextManager
 from uuid import UUID, uuid4
 
 import pytest
-from aiokafka import ConsumerRecord
-from faststream.kafka import KafkaBroker, TestKafkaBroker
+from faststream.kafka import KafkaBroker
 
 from mandi_contracts import EVENTS
 from mandi_contracts.auth import UserCreated
-from mandi_messaging import ConsumerRuntime, Envelope, RetryPolicy, events_topic
+from mandi_messaging import Envelope, events_topic
 from mandi_partners.config import Settings
 from mandi_partners.entrypoints.consumers import consumers
 from mandi_partners.entrypoints.service import DEFINITION, PartnersRunning
 from mandi_partners.service_layer import partners, staff
 from mandi_runtime import asyncapi_of, running
 from mandi_security import Principal, PrincipalType
-from mandi_testing.messaging import envelope_of, publish_envelope
+from mandi_testing.messaging import (
+    DeadLetterRecorder,
+    delivering_in_memory,
+    envelope_of,
+    publish_envelope,
+)
 
 pytestmark = pytest.mark.integration
 
 AUTH_TOPIC = events_topic("auth")
 
 
-class DeadLetters:
+class DeadLetters(DeadLetterRecorder):
     """The group's dead letters, kept here: Kafka is in memory in these tests."""
 
     def __init__(self) -> None:
-        self.records: list[tuple[ConsumerRecord, str]] = []
-
-    async def publish(
-        self, record: ConsumerRecord, error: BaseException, *, group: str, attempts: int
-    ) -> None:
-        assert group == "partners"
-        assert attempts >= 1
-        self.records.append((record, type(error).__name__))
+        super().__init__("partners")
 
 
 @pytest.fixture
@@ -51,20 +48,12 @@ async def service(settings: Settings) -> AsyncIterator[PartnersRunning]:
         yield started
 
 
-@asynccontextmanager
-async def delivering(
+def delivering(
     service: PartnersRunning, dead_letters: DeadLetters
-) -> AsyncIterator[KafkaBroker]:
-    runtime = ConsumerRuntime(
-        sessions=service.database.sessions,
-        dead_letters=dead_letters,
-        unit_of_work=service.wiring.consumer_unit_of_work,
-        retry=RetryPolicy(attempts=2, initial_backoff=0.001, max_backoff=0.002),
-    )
-    broker = KafkaBroker()
-    broker.include_router(consumers.router(runtime))
-    async with TestKafkaBroker(broker) as testing:
-        yield testing
+) -> AbstractAsyncContextManager[KafkaBroker]:
+    unit_of_work = service.wiring.consumer_unit_of_work
+    assert unit_of_work is not None
+    return delivering_in_memory(consumers, service.database.sessions, unit_of_work, dead_letters)
 
 
 def _staff_user(tenant: UUID, partner_id: UUID | None) -> UserCreated:

@@ -5,20 +5,40 @@ from __future__ import annotations
 from datetime import datetime
 from decimal import Decimal
 from typing import Any
+from uuid import UUID
 
 from sqlalchemy import bindparam, select, update
 from sqlalchemy.dialects.postgresql import insert
 
-from mandi_availability.adapters.tables import commodities
+from mandi_availability.adapters.tables import commodities, partner_standings
 from mandi_availability.domain.catalog import Commodity, QualityParameter
 from mandi_availability.domain.quantities import UnitTable
-from mandi_db import PreparedQuery, SqlRepository
+from mandi_availability.domain.standing import PartnerStanding, Standing
+from mandi_db import PreparedQuery, SqlRepository, StatementSource
 from mandi_errors import Conflict
 
-__all__ = ["SqlCatalog"]
+__all__ = ["SqlCatalog", "SqlStandings"]
 
 _BY_CODE = PreparedQuery(select(commodities).where(commodities.c.code == bindparam("code")))
 _ALL = PreparedQuery(select(commodities).order_by(commodities.c.code))
+_STANDING = PreparedQuery(
+    select(partner_standings).where(partner_standings.c.partner_id == bindparam("partner_id"))
+)
+_NEW_STANDING = insert(partner_standings).values(
+    tenant_id=bindparam("tenant_id"),
+    partner_id=bindparam("partner_id"),
+    standing=bindparam("standing"),
+    version=bindparam("version"),
+)
+_PUT_STANDING = PreparedQuery(
+    _NEW_STANDING.on_conflict_do_update(
+        index_elements=[partner_standings.c.partner_id],
+        set_={
+            "standing": _NEW_STANDING.excluded.standing,
+            "version": _NEW_STANDING.excluded.version,
+        },
+    )
+)
 
 
 class SqlCatalog(SqlRepository):
@@ -85,3 +105,29 @@ def _commodity(row: Any) -> Commodity:
         quality=quality,
         version=row.version,
     )
+
+
+class SqlStandings(SqlRepository):
+    """What the partners service last said of the tenant's partners."""
+
+    def __init__(self, source: StatementSource, tenant_id: UUID) -> None:
+        super().__init__(source)
+        self._tenant_id = tenant_id
+
+    async def get(self, partner_id: UUID) -> PartnerStanding | None:
+        """The partner's standing, if an event about it arrived."""
+        rows = await self._fetch(_STANDING, {"partner_id": partner_id})
+        if not rows:
+            return None
+        row = rows[0]
+        return PartnerStanding(row.partner_id, Standing(row.standing), row.version)
+
+    async def put(self, standing: PartnerStanding) -> None:
+        """Records the partner's standing (it replaces what was recorded)."""
+        values = {
+            "tenant_id": self._tenant_id,
+            "partner_id": standing.partner_id,
+            "standing": standing.standing.value,
+            "version": standing.version,
+        }
+        await self._fetch(_PUT_STANDING, values)

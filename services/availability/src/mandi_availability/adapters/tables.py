@@ -5,7 +5,7 @@ from __future__ import annotations
 import sqlalchemy as sa
 from sqlalchemy.dialects.postgresql import JSONB
 
-__all__ = ["commodities", "metadata"]
+__all__ = ["commodities", "metadata", "partner_standings"]
 
 metadata = sa.MetaData()
 
@@ -24,4 +24,14 @@ commodities = sa.Table(
     sa.Column("version", sa.Integer, nullable=False),
     sa.Column("created_at", sa.DateTime(timezone=True), nullable=False),
     sa.Column("updated_at", sa.DateTime(timezone=True), nullable=False),
+)
+
+# What the partners service last said of each partner (its events, by the partner's version).
+partner_standings = sa.Table(
+    "partner_standings",
+    metadata,
+    sa.Column("tenant_id", sa.Uuid, nullable=False),
+    sa.Column("partner_id", sa.Uuid, primary_key=True),
+    sa.Column("standing", sa.Text, nullable=False),
+    sa.Column("version", sa.Integer, nullable=False),
 )

@@ -8,7 +8,7 @@ from uuid import UUID
 
 from sqlalchemy.ext.asyncio import async_sessionmaker
 
-from mandi_availability.adapters.repositories import SqlCatalog
+from mandi_availability.adapters.repositories import SqlCatalog, SqlStandings
 from mandi_contracts import EVENTS
 from mandi_db import IdempotencyStore, TenantAwareSession
 from mandi_messaging import OutboxAddress, OutboxUnitOfWork, events_topic
@@ -22,6 +22,7 @@ class SqlAvailabilityUnitOfWork(OutboxUnitOfWork):
     outbox = OutboxAddress(EVENTS, source="mandi/availability", topic=events_topic("availability"))
 
     catalog: SqlCatalog
+    standings: SqlStandings
     idempotency: IdempotencyStore
 
     def __init__(
@@ -37,5 +38,6 @@ class SqlAvailabilityUnitOfWork(OutboxUnitOfWork):
     async def __aenter__(self) -> Self:
         await super().__aenter__()
         self.catalog = SqlCatalog(self.session)
+        self.standings = SqlStandings(self.session, self.tenant_id)
         self.idempotency = IdempotencyStore(self.session, retention=self._retention)
         return self

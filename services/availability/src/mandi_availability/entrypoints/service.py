@@ -6,6 +6,7 @@ from importlib import resources
 
 from mandi_availability.bootstrap import build
 from mandi_availability.config import Settings
+from mandi_availability.entrypoints.consumers import consumers
 from mandi_availability.entrypoints.http.routes import router
 from mandi_contracts import AVAILABILITY_EVENTS
 from mandi_messaging import events_topic
@@ -22,5 +23,6 @@ DEFINITION = ServiceDefinition(
     migrations=resources.files("mandi_availability") / "migrations",
     topic=events_topic("availability"),
     amendments=[require_if_match],
+    consumers=[consumers],
     publishes=AVAILABILITY_EVENTS,
 )

@@ -9,10 +9,16 @@ from typing import Protocol
 from uuid import UUID
 
 from mandi_availability.domain.catalog import Commodity
+from mandi_availability.domain.standing import PartnerStanding
 from mandi_db import IdempotencyRecords, TransactionPort
 from mandi_messaging.registry import Event
 
-__all__ = ["AvailabilityUnitOfWork", "CatalogRepository", "UnitOfWorkFactory"]
+__all__ = [
+    "AvailabilityUnitOfWork",
+    "CatalogRepository",
+    "StandingRepository",
+    "UnitOfWorkFactory",
+]
 
 
 class CatalogRepository(Protocol):
@@ -24,6 +30,13 @@ class CatalogRepository(Protocol):
     async def save(self, commodity: Commodity, now: datetime) -> None: ...
 
 
+class StandingRepository(Protocol):
+    """What the partners service last said of the tenant's partners."""
+
+    async def get(self, partner_id: UUID) -> PartnerStanding | None: ...
+    async def put(self, standing: PartnerStanding) -> None: ...
+
+
 class AvailabilityUnitOfWork(TransactionPort, Protocol):
     """One transaction in one tenant's context."""
 
@@ -32,6 +45,9 @@ class AvailabilityUnitOfWork(TransactionPort, Protocol):
 
     @property
     def catalog(self) -> CatalogRepository: ...
+
+    @property
+    def standings(self) -> StandingRepository: ...
 
     @property
     def idempotency(self) -> IdempotencyRecords: ...

@@ -1,0 +1,63 @@
+"""The events availability takes from other services, each handled by a plain typed function.
+
+The runtime runs the group inside `serve` or in `python -m mandi_availability consume`; a handler
+gets the unit of work of the event's tenant (it commits with the inbox claim, never here).
+"""
+
+from __future__ import annotations
+
+from mandi_availability.domain.standing import Standing
+from mandi_availability.service_layer.standing import record_standing
+from mandi_availability.service_layer.unit_of_work import AvailabilityUnitOfWork
+from mandi_contracts import (
+    EVENTS,
+    PartnerApproved,
+    PartnerReinstated,
+    PartnerRejected,
+    PartnerSuspended,
+)
+from mandi_errors import InvalidInput
+from mandi_messaging import Consumers, PermanentFailure, events_topic
+
+__all__ = ["consumers"]
+
+consumers = Consumers(group="availability", topics=[events_topic("partners")], registry=EVENTS)
+
+_PartnerEvent = PartnerApproved | PartnerReinstated | PartnerRejected | PartnerSuspended
+
+
+async def _record(event: _PartnerEvent, uow: AvailabilityUnitOfWork, standing: Standing) -> None:
+    try:
+        await record_standing(
+            uow,
+            tenant_id=event.tenant_id,
+            partner_id=event.partner_id,
+            standing=standing,
+            version=event.version,
+        )
+    except InvalidInput as refused:  # the same event is refused however often it is retried
+        raise PermanentFailure(refused.detail) from refused
+
+
+@consumers.on(PartnerApproved)
+async def on_partner_approved(event: PartnerApproved, uow: AvailabilityUnitOfWork) -> None:
+    """An approved partner may publish."""
+    await _record(event, uow, Standing.APPROVED)
+
+
+@consumers.on(PartnerReinstated)
+async def on_partner_reinstated(event: PartnerReinstated, uow: AvailabilityUnitOfWork) -> None:
+    """A reinstated partner may publish again."""
+    await _record(event, uow, Standing.APPROVED)
+
+
+@consumers.on(PartnerSuspended)
+async def on_partner_suspended(event: PartnerSuspended, uow: AvailabilityUnitOfWork) -> None:
+    """A suspended partner may not publish."""
+    await _record(event, uow, Standing.SUSPENDED)
+
+
+@consumers.on(PartnerRejected)
+async def on_partner_rejected(event: PartnerRejected, uow: AvailabilityUnitOfWork) -> None:
+    """A rejected application may not publish."""
+    await _record(event, uow, Standing.REJECTED)
