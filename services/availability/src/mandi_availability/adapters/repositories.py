@@ -10,14 +10,24 @@ from uuid import UUID
 from sqlalchemy import bindparam, select, update
 from sqlalchemy.dialects.postgresql import insert
 
-from mandi_availability.adapters.tables import commodities, partner_standings
+from mandi_availability.adapters.tables import commodities, offers, partner_standings
 from mandi_availability.domain.catalog import Commodity, QualityParameter
-from mandi_availability.domain.quantities import UnitTable
+from mandi_availability.domain.offers import (
+    Availability,
+    DeliveryPlace,
+    OfferKind,
+    OfferStatus,
+    OfferTerms,
+    Requirement,
+)
+from mandi_availability.domain.quantities import Money, UnitTable
 from mandi_availability.domain.standing import PartnerStanding, Standing
 from mandi_db import PreparedQuery, SqlRepository, StatementSource
 from mandi_errors import Conflict
 
-__all__ = ["SqlCatalog", "SqlStandings"]
+__all__ = ["Offer", "SqlCatalog", "SqlOffers", "SqlStandings"]
+
+Offer = Availability | Requirement
 
 _BY_CODE = PreparedQuery(select(commodities).where(commodities.c.code == bindparam("code")))
 _ALL = PreparedQuery(select(commodities).order_by(commodities.c.code))
@@ -29,6 +39,22 @@ _NEW_STANDING = insert(partner_standings).values(
     partner_id=bindparam("partner_id"),
     standing=bindparam("standing"),
     version=bindparam("version"),
+)
+_OFFER = select(offers).where(
+    offers.c.id == bindparam("offer_id"), offers.c.kind == bindparam("kind")
+)
+_OFFER_BY_ID = PreparedQuery(_OFFER)
+_OFFER_FOR_UPDATE = PreparedQuery(_OFFER.with_for_update())
+# Everything a change may touch: the terms, and what publishing and reserving change.
+_OFFER_CHANGEABLE = (
+    *("grade", "quality", "quantity", "reserved", "minimum_lot", "price", "currency"),
+    *("latitude", "longitude", "state", "city", "label", "delivery_from", "delivery_to"),
+    *("valid_until", "status", "version", "updated_at"),
+)
+_SAVE_OFFER = PreparedQuery(
+    update(offers)
+    .where(offers.c.id == bindparam("offer_id"))
+    .values({name: bindparam(f"new_{name}") for name in _OFFER_CHANGEABLE})
 )
 _PUT_STANDING = PreparedQuery(
     _NEW_STANDING.on_conflict_do_update(
@@ -131,3 +157,89 @@ class SqlStandings(SqlRepository):
             "version": standing.version,
         }
         await self._fetch(_PUT_STANDING, values)
+
+
+class SqlOffers(SqlRepository):
+    """The tenant's availabilities and requirements."""
+
+    async def get(
+        self, kind: OfferKind, offer_id: UUID, *, for_update: bool = False
+    ) -> Offer | None:
+        """The offer, locked until the transaction ends when it is to be changed."""
+        query = _OFFER_FOR_UPDATE if for_update else _OFFER_BY_ID
+        rows = await self._fetch(query, {"offer_id": offer_id, "kind": kind.value})
+        return _offer(rows[0]) if rows else None
+
+    async def add(self, offer: Offer) -> None:
+        """Stores a new offer."""
+        values = {**_offer_values(offer), "id": offer.id, "tenant_id": offer.tenant_id}
+        values |= {"kind": _kind_of(offer).value, "partner_id": offer.partner_id}
+        values |= {"commodity": offer.commodity, "created_at": offer.created_at}
+        await self._execute(insert(offers).values(values))
+
+    async def save(self, offer: Offer) -> None:
+        """Stores a changed offer (its row is locked by `get(..., for_update=True)`)."""
+        values = _offer_values(offer)
+        changes = {f"new_{name}": values[name] for name in _OFFER_CHANGEABLE}
+        await self._fetch(_SAVE_OFFER, {"offer_id": offer.id, **changes})
+
+
+def _kind_of(offer: Offer) -> OfferKind:
+    return OfferKind.AVAILABILITY if isinstance(offer, Availability) else OfferKind.REQUIREMENT
+
+
+def _offer_values(offer: Offer) -> dict[str, Any]:
+    terms, place = offer.terms, offer.terms.place
+    return {
+        "grade": terms.grade,
+        "quality": {name: str(value) for name, value in terms.quality.items()},
+        "base_unit": terms.base_unit,
+        "quantity": terms.quantity,
+        "reserved": offer.reserved if isinstance(offer, Availability) else Decimal(0),
+        "minimum_lot": terms.minimum_lot,
+        "price": terms.price.amount,
+        "currency": terms.price.currency,
+        "price_unit": terms.price_unit,
+        "latitude": place.latitude,
+        "longitude": place.longitude,
+        "state": place.state,
+        "city": place.city,
+        "label": place.label,
+        "delivery_from": terms.delivery_from,
+        "delivery_to": terms.delivery_to,
+        "valid_until": terms.valid_until,
+        "status": offer.status.value,
+        "version": offer.version,
+        "updated_at": offer.updated_at,
+    }
+
+
+def _offer(row: Any) -> Offer:
+    # Stored terms were checked against the commodity when they came in: rebuilt, not re-checked.
+    terms = OfferTerms(
+        grade=row.grade,
+        quality={name: Decimal(value) for name, value in row.quality.items()},
+        base_unit=row.base_unit,
+        quantity=row.quantity,
+        minimum_lot=row.minimum_lot,
+        price=Money(row.currency, row.price),
+        price_unit=row.price_unit,
+        place=DeliveryPlace(row.latitude, row.longitude, row.state, row.city, row.label),
+        delivery_from=row.delivery_from,
+        delivery_to=row.delivery_to,
+        valid_until=row.valid_until,
+    )
+    common = {
+        "id": row.id,
+        "tenant_id": row.tenant_id,
+        "partner_id": row.partner_id,
+        "commodity": row.commodity,
+        "terms": terms,
+        "created_at": row.created_at,
+        "updated_at": row.updated_at,
+        "status": OfferStatus(row.status),
+        "version": row.version,
+    }
+    if row.kind == OfferKind.AVAILABILITY.value:
+        return Availability(**common, reserved=row.reserved)
+    return Requirement(**common)

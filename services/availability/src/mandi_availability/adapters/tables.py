@@ -5,7 +5,7 @@ from __future__ import annotations
 import sqlalchemy as sa
 from sqlalchemy.dialects.postgresql import JSONB
 
-__all__ = ["commodities", "metadata", "partner_standings"]
+__all__ = ["commodities", "metadata", "offers", "partner_standings"]
 
 metadata = sa.MetaData()
 
@@ -34,4 +34,37 @@ partner_standings = sa.Table(
     sa.Column("partner_id", sa.Uuid, primary_key=True),
     sa.Column("standing", sa.Text, nullable=False),
     sa.Column("version", sa.Integer, nullable=False),
+)
+
+# Availabilities and requirements; `place`, a geography point made from the coordinates by the
+# database (a generated column with a GiST index), is left out: only searches read it.
+offers = sa.Table(
+    "offers",
+    metadata,
+    sa.Column("id", sa.Uuid, primary_key=True),
+    sa.Column("tenant_id", sa.Uuid, nullable=False),
+    sa.Column("kind", sa.Text, nullable=False),
+    sa.Column("partner_id", sa.Uuid, nullable=False),
+    sa.Column("commodity", sa.Text, nullable=False),
+    sa.Column("grade", sa.Text, nullable=False),
+    sa.Column("quality", JSONB, nullable=False),  # {"moisture_pct": "8"}
+    sa.Column("base_unit", sa.Text, nullable=False),
+    sa.Column("quantity", sa.Numeric, nullable=False),
+    sa.Column("reserved", sa.Numeric, nullable=False),
+    sa.Column("minimum_lot", sa.Numeric, nullable=False),
+    sa.Column("price", sa.Numeric, nullable=False),
+    sa.Column("currency", sa.Text, nullable=False),
+    sa.Column("price_unit", sa.Text, nullable=False),
+    sa.Column("latitude", sa.Float, nullable=False),
+    sa.Column("longitude", sa.Float, nullable=False),
+    sa.Column("state", sa.Text, nullable=False),
+    sa.Column("city", sa.Text, nullable=False),
+    sa.Column("label", sa.Text, nullable=False),
+    sa.Column("delivery_from", sa.Date, nullable=False),
+    sa.Column("delivery_to", sa.Date, nullable=False),
+    sa.Column("valid_until", sa.DateTime(timezone=True), nullable=False),
+    sa.Column("status", sa.Text, nullable=False),
+    sa.Column("version", sa.Integer, nullable=False),
+    sa.Column("created_at", sa.DateTime(timezone=True), nullable=False),
+    sa.Column("updated_at", sa.DateTime(timezone=True), nullable=False),
 )

@@ -8,7 +8,7 @@ from uuid import UUID
 
 from sqlalchemy.ext.asyncio import async_sessionmaker
 
-from mandi_availability.adapters.repositories import SqlCatalog, SqlStandings
+from mandi_availability.adapters.repositories import SqlCatalog, SqlOffers, SqlStandings
 from mandi_contracts import EVENTS
 from mandi_db import IdempotencyStore, TenantAwareSession
 from mandi_messaging import OutboxAddress, OutboxUnitOfWork, events_topic
@@ -23,6 +23,7 @@ class SqlAvailabilityUnitOfWork(OutboxUnitOfWork):
 
     catalog: SqlCatalog
     standings: SqlStandings
+    offers: SqlOffers
     idempotency: IdempotencyStore
 
     def __init__(
@@ -39,5 +40,6 @@ class SqlAvailabilityUnitOfWork(OutboxUnitOfWork):
         await super().__aenter__()
         self.catalog = SqlCatalog(self.session)
         self.standings = SqlStandings(self.session, self.tenant_id)
+        self.offers = SqlOffers(self.session)
         self.idempotency = IdempotencyStore(self.session, retention=self._retention)
         return self

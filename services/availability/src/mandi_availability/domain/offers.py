@@ -63,6 +63,7 @@ class OfferStatus(StrEnum):
 
 _OPEN = frozenset({OfferStatus.PUBLISHED, OfferStatus.PARTIALLY_RESERVED})
 _LIVE = frozenset({OfferStatus.DRAFT, *_OPEN})
+_ON_THE_BOOK = frozenset({*_OPEN, OfferStatus.EXHAUSTED})
 
 
 @dataclass(frozen=True)
@@ -101,7 +102,8 @@ class OfferTerms:
     base_unit: str  # the commodity's, which quantities are kept in
     quantity: Decimal  # in the base unit
     minimum_lot: Decimal  # in the base unit; at most the quantity
-    price: Money  # per the commodity's price unit
+    price: Money  # per `price_unit`, the commodity's
+    price_unit: str
     place: DeliveryPlace
     delivery_from: date
     delivery_to: date
@@ -148,6 +150,7 @@ class OfferTerms:
             quantity=in_base,
             minimum_lot=lot,
             price=price,
+            price_unit=commodity.price_unit,
             place=place,
             delivery_from=delivery_from,
             delivery_to=delivery_to,
@@ -168,6 +171,11 @@ class _Offer:
     updated_at: datetime
     status: OfferStatus = OfferStatus.DRAFT
     version: int = 1
+
+    @property
+    def on_the_book(self) -> bool:
+        """Whether the offer is on the book for every partner to see."""
+        return self.status in _ON_THE_BOOK
 
     def publish(self, now: datetime) -> Self:
         """Puts a draft on the book, if it is still valid."""

@@ -9,6 +9,7 @@ from typing import Protocol
 from uuid import UUID
 
 from mandi_availability.domain.catalog import Commodity
+from mandi_availability.domain.offers import Availability, OfferKind, Requirement
 from mandi_availability.domain.standing import PartnerStanding
 from mandi_db import IdempotencyRecords, TransactionPort
 from mandi_messaging.registry import Event
@@ -16,6 +17,8 @@ from mandi_messaging.registry import Event
 __all__ = [
     "AvailabilityUnitOfWork",
     "CatalogRepository",
+    "Offer",
+    "OfferRepository",
     "StandingRepository",
     "UnitOfWorkFactory",
 ]
@@ -28,6 +31,19 @@ class CatalogRepository(Protocol):
     async def all(self) -> list[Commodity]: ...
     async def add(self, tenant_id: UUID, commodity: Commodity, now: datetime) -> None: ...
     async def save(self, commodity: Commodity, now: datetime) -> None: ...
+
+
+Offer = Availability | Requirement
+
+
+class OfferRepository(Protocol):
+    """The tenant's availabilities and requirements."""
+
+    async def get(
+        self, kind: OfferKind, offer_id: UUID, *, for_update: bool = False
+    ) -> Offer | None: ...
+    async def add(self, offer: Offer) -> None: ...
+    async def save(self, offer: Offer) -> None: ...
 
 
 class StandingRepository(Protocol):
@@ -48,6 +64,9 @@ class AvailabilityUnitOfWork(TransactionPort, Protocol):
 
     @property
     def standings(self) -> StandingRepository: ...
+
+    @property
+    def offers(self) -> OfferRepository: ...
 
     @property
     def idempotency(self) -> IdempotencyRecords: ...

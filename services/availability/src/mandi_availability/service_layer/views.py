@@ -3,13 +3,23 @@ exactly. Quantities, sizes and bounds are exact decimals, written as strings."""
 
 from __future__ import annotations
 
+from datetime import date, datetime
 from decimal import Decimal
+from uuid import UUID
 
 from pydantic import BaseModel, ConfigDict
 
 from mandi_availability.domain.catalog import Commodity
+from mandi_availability.domain.offers import Availability, OfferKind, OfferStatus, Requirement
 
-__all__ = ["CommodityView", "QualityView", "commodity_view"]
+__all__ = [
+    "CommodityView",
+    "OfferView",
+    "PlaceView",
+    "QualityView",
+    "commodity_view",
+    "offer_view",
+]
 
 
 class _View(BaseModel):
@@ -51,4 +61,72 @@ def commodity_view(commodity: Commodity) -> CommodityView:
             for name, p in commodity.quality.items()
         },
         version=commodity.version,
+    )
+
+
+class PlaceView(_View):
+    """Where the goods are delivered."""
+
+    latitude: float
+    longitude: float
+    state: str
+    city: str
+    label: str
+
+
+class OfferView(_View):
+    """An availability or a requirement. Quantities are in the commodity's base unit; `reserved`
+    and `free` are an availability's (a requirement reserves nothing)."""
+
+    id: UUID
+    kind: OfferKind
+    partner_id: UUID
+    commodity: str
+    grade: str
+    quality: dict[str, Decimal]
+    base_unit: str
+    quantity: Decimal
+    minimum_lot: Decimal
+    reserved: Decimal
+    free: Decimal
+    price: Decimal
+    currency: str
+    price_unit: str
+    place: PlaceView
+    delivery_from: date
+    delivery_to: date
+    valid_until: datetime
+    status: OfferStatus
+    version: int
+    created_at: datetime
+    updated_at: datetime
+
+
+def offer_view(offer: Availability | Requirement) -> OfferView:
+    """The offer as the API shows it."""
+    terms, place = offer.terms, offer.terms.place
+    reserved = offer.reserved if isinstance(offer, Availability) else Decimal(0)
+    return OfferView(
+        id=offer.id,
+        kind=OfferKind.AVAILABILITY if isinstance(offer, Availability) else OfferKind.REQUIREMENT,
+        partner_id=offer.partner_id,
+        commodity=offer.commodity,
+        grade=terms.grade,
+        quality=dict(terms.quality),
+        base_unit=terms.base_unit,
+        quantity=terms.quantity,
+        minimum_lot=terms.minimum_lot,
+        reserved=reserved,
+        free=terms.quantity - reserved,
+        price=terms.price.amount,
+        currency=terms.price.currency,
+        price_unit=terms.price_unit,
+        place=PlaceView(**place.__dict__),
+        delivery_from=terms.delivery_from,
+        delivery_to=terms.delivery_to,
+        valid_until=terms.valid_until,
+        status=offer.status,
+        version=offer.version,
+        created_at=offer.created_at,
+        updated_at=offer.updated_at,
     )
