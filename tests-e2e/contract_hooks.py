@@ -200,6 +200,36 @@ def _commodity_changes(body: dict[str, Any]) -> dict[str, Any]:
     return body
 
 
+_OFFER_UNITS = ("kg", "quintal", "tonne", "bale", "candy")
+_MINOR_UNITS = {"JPY": 0}
+
+
+def _offer_terms(body: dict[str, Any]) -> dict[str, Any]:
+    # The contract test's own catalog has cotton (its example): the terms are made to fit it.
+    body.update(commodity="cotton", grade="Shankar-6", quality={})
+    if body.get("unit") not in _OFFER_UNITS:
+        body["unit"] = "bale"
+    if body.get("price_unit") is not None:
+        body["price_unit"] = "candy"
+    places = _MINOR_UNITS.get(str(body.get("currency")), 2)
+    price = Decimal(_exact(body.get("price", 0), positive=False))
+    body["price"] = str(price.quantize(Decimal(1).scaleb(-places), rounding=ROUND_DOWN))
+    body["quantity"] = _exact(body.get("quantity", 1), positive=True)
+    if body.get("minimum_lot") is not None:
+        lot = min(Decimal(_exact(body["minimum_lot"], positive=True)), Decimal(body["quantity"]))
+        body["minimum_lot"] = str(lot)
+    start, end = sorted((str(body["delivery_from"]), str(body["delivery_to"])))
+    body.update(delivery_from=start, delivery_to=end)
+    return body
+
+
+def _offer(body: dict[str, Any]) -> dict[str, Any]:
+    body = _offer_terms(body)
+    if body.get("partner_id") is None:  # operator staff name the partner they act for
+        body["partner_id"] = "8d9f3c52-7b1e-4a4b-9c3e-2f1d5a6b7c8d"
+    return body
+
+
 _FIXES = {
     ("POST", "/"): _registration,
     ("PATCH", "/{partner_id}"): _amendment,
@@ -207,4 +237,8 @@ _FIXES = {
     ("POST", "/api-keys"): _api_key,
     ("POST", "/catalog/commodities"): _commodity,
     ("PATCH", "/catalog/commodities/{code}"): _commodity_changes,
+    ("POST", "/availabilities"): _offer,
+    ("POST", "/requirements"): _offer,
+    ("PATCH", "/availabilities/{offer_id}"): _offer_terms,
+    ("PATCH", "/requirements/{offer_id}"): _offer_terms,
 }

@@ -14,6 +14,7 @@ from __future__ import annotations
 from collections.abc import Mapping
 from dataclasses import dataclass, field
 from decimal import Context, Decimal, InvalidOperation
+from enum import StrEnum
 from types import MappingProxyType
 
 from mandi_errors import InvalidInput
@@ -21,6 +22,7 @@ from mandi_errors import InvalidInput
 __all__ = [
     "AMOUNT_PLACES",
     "COMMON_UNITS",
+    "Currency",
     "Money",
     "UnitTable",
     "exact_decimal",
@@ -35,9 +37,23 @@ _KG = "kg"
 COMMON_UNITS: Mapping[str, Decimal] = MappingProxyType(
     {"kg": Decimal(1), "quintal": Decimal(100), "tonne": Decimal(1000)}
 )
-# ISO 4217 minor units of the currencies a desk prices in; any other currency is refused.
+
+
+class Currency(StrEnum):
+    """The currencies a desk prices in (ISO 4217)."""
+
+    INR = "INR"
+    USD = "USD"
+    EUR = "EUR"
+    GBP = "GBP"
+    AED = "AED"
+    SGD = "SGD"
+    JPY = "JPY"
+
+
+# Their minor units: a price has no more decimal places.
 _MINOR_UNITS: Mapping[str, int] = MappingProxyType(
-    {"INR": 2, "USD": 2, "EUR": 2, "GBP": 2, "AED": 2, "SGD": 2, "JPY": 0}
+    {currency.value: 0 if currency is Currency.JPY else 2 for currency in Currency}
 )
 
 

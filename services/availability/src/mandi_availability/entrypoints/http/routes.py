@@ -6,12 +6,23 @@ ETag; a replayed idempotent answer says so in `Idempotent-Replayed`.
 
 from __future__ import annotations
 
+from collections.abc import Awaitable, Callable
+from enum import Enum
+from typing import TypeVar
+from uuid import UUID
+
 from fastapi import APIRouter, Path, Response, status
 
+from mandi_availability.domain.offers import OfferKind
 from mandi_availability.entrypoints.http.deps import DepsDep
-from mandi_availability.entrypoints.http.schemas import CommodityChangesIn, CommodityIn
-from mandi_availability.service_layer import catalog
-from mandi_availability.service_layer.views import CommodityView
+from mandi_availability.entrypoints.http.schemas import (
+    CommodityChangesIn,
+    CommodityIn,
+    OfferIn,
+    OfferTermsIn,
+)
+from mandi_availability.service_layer import catalog, offers
+from mandi_availability.service_layer.views import CommodityView, OfferView
 from mandi_db import Answer
 from mandi_runtime.requests import IdempotencyDep, IfMatchDep, PrincipalDep, etag
 
@@ -20,13 +31,9 @@ __all__ = ["router"]
 router = APIRouter()
 _CATALOG = "catalog"
 _CODE = Path(pattern=r"^[a-z][a-z0-9_]{0,39}$")
-
-
-def _answer(answer: Answer[CommodityView], response: Response) -> CommodityView:
-    response.headers["ETag"] = etag(answer.value.version)
-    if answer.replayed:
-        response.headers["Idempotent-Replayed"] = "true"
-    return answer.value
+V = TypeVar("V", CommodityView, OfferView)
+# A step of an offer's life a client asks for: publish, withdraw.
+Action = Callable[..., Awaitable[Answer[OfferView]]]
 
 
 @router.get("/catalog/commodities", response_model=list[CommodityView], tags=[_CATALOG])
@@ -51,7 +58,7 @@ async def define_commodity(
     """Adds a commodity to the catalog (operator staff)."""
     answer = await catalog.define_commodity(deps, principal, body.to_commodity(), idempotency)
     response.headers["Location"] = f"/api/v1/availability/catalog/commodities/{body.code}"
-    return _answer(answer, response)
+    return _versioned(answer, response)
 
 
 @router.get("/catalog/commodities/{code}", response_model=CommodityView, tags=[_CATALOG])
@@ -80,4 +87,113 @@ async def change_commodity(
     answer = await catalog.change_commodity(
         deps, principal, code, changes, if_match=version, key=idempotency
     )
-    return _answer(answer, response)
+    return _versioned(answer, response)
+
+
+def _offer_routes(kind: OfferKind, plural: str) -> None:
+    """The routes of one side of the book: /availabilities or /requirements."""
+    tags: list[str | Enum] = [plural]
+    collection, one = f"/{plural}", f"/{plural}/{{offer_id}}"
+
+    @router.post(
+        collection,
+        response_model=OfferView,
+        status_code=status.HTTP_201_CREATED,
+        tags=tags,
+        summary=f"Draft {_a(kind)}",
+        description=f"Drafts a new {kind.value}; it is on the book once published.",
+    )
+    async def create(
+        body: OfferIn,
+        principal: PrincipalDep,
+        deps: DepsDep,
+        idempotency: IdempotencyDep,
+        response: Response,
+    ) -> OfferView:
+        answer = await offers.create_offer(
+            deps, principal, kind, body.to_draft(), partner_id=body.partner_id, key=idempotency
+        )
+        response.headers["Location"] = f"/api/v1/availability{collection}/{answer.value.id}"
+        return _versioned(answer, response)
+
+    @router.get(
+        one,
+        response_model=OfferView,
+        tags=tags,
+        summary=f"Read {_a(kind)}",
+        description=f"One {kind.value}: on the book, or the caller's own.",
+    )
+    async def read(
+        offer_id: UUID, principal: PrincipalDep, deps: DepsDep, response: Response
+    ) -> OfferView:
+        view = await offers.get_offer(deps, principal, kind, offer_id)
+        response.headers["ETag"] = etag(view.version)
+        return view
+
+    @router.patch(
+        one,
+        response_model=OfferView,
+        tags=tags,
+        summary=f"Change {_a(kind)}",
+        description=f"Replaces a draft or published {kind.value}'s terms, naming the version"
+        " read in If-Match.",
+    )
+    async def change(
+        *,
+        offer_id: UUID,
+        body: OfferTermsIn,
+        principal: PrincipalDep,
+        deps: DepsDep,
+        version: IfMatchDep,
+        idempotency: IdempotencyDep,
+        response: Response,
+    ) -> OfferView:
+        answer = await offers.change_offer(
+            deps, principal, kind, offer_id, body.to_draft(), if_match=version, key=idempotency
+        )
+        return _versioned(answer, response)
+
+    for action, use_case in (
+        ("publish", offers.publish_offer),
+        ("withdraw", offers.withdraw_offer),
+    ):
+        _offer_action(kind, action, f"{one}/{action}", tags, use_case)
+
+
+def _offer_action(
+    kind: OfferKind, action: str, path: str, tags: list[str | Enum], use_case: Action
+) -> None:
+    @router.post(
+        path,
+        response_model=OfferView,
+        tags=tags,
+        summary=f"{action.capitalize()} {_a(kind)}",
+        description=(use_case.__doc__ or "").splitlines()[0],
+    )
+    async def act(
+        *,
+        offer_id: UUID,
+        principal: PrincipalDep,
+        deps: DepsDep,
+        version: IfMatchDep,
+        idempotency: IdempotencyDep,
+        response: Response,
+    ) -> OfferView:
+        answer = await use_case(deps, principal, kind, offer_id, if_match=version, key=idempotency)
+        return _versioned(answer, response)
+
+
+def _a(kind: OfferKind) -> str:
+    return f"an {kind.value}" if kind is OfferKind.AVAILABILITY else f"a {kind.value}"
+
+
+def _versioned(answer: Answer[V], response: Response) -> V:
+    """The answer's view, its version as the ETag, and whether it was replayed."""
+    response.headers["ETag"] = etag(answer.value.version)
+    if answer.replayed:
+        response.headers["Idempotent-Replayed"] = "true"
+    return answer.value
+
+
+_offer_routes(OfferKind.AVAILABILITY, "availabilities")
+_offer_routes(OfferKind.REQUIREMENT, "requirements")

@@ -8,10 +8,13 @@ numbers or strings; the domain refuses more decimal places than it keeps.
 from __future__ import annotations
 
 import re
+from datetime import date
 from decimal import Decimal
 from typing import Annotated, Any
+from uuid import UUID
 
 from pydantic import (
+    AwareDatetime,
     BaseModel,
     BeforeValidator,
     ConfigDict,
@@ -22,10 +25,12 @@ from pydantic import (
 from pydantic.config import JsonDict
 
 from mandi_availability.domain.catalog import Commodity, CommodityChanges, QualityParameter
-from mandi_availability.domain.quantities import UnitTable
+from mandi_availability.domain.offers import DeliveryPlace
+from mandi_availability.domain.quantities import Currency, Money, UnitTable
+from mandi_availability.service_layer.offers import OfferDraft
 from mandi_runtime.text import single_line
 
-__all__ = ["CommodityChangesIn", "CommodityIn", "QualityIn"]
+__all__ = ["CommodityChangesIn", "CommodityIn", "OfferIn", "OfferTermsIn", "PlaceIn", "QualityIn"]
 
 Code = Annotated[str, StringConstraints(pattern=r"^[a-z][a-z0-9_]{0,39}$")]
 UnitName = Annotated[str, StringConstraints(pattern=r"^[a-z][a-z0-9_]{0,19}$")]
@@ -169,3 +174,92 @@ class CommodityChangesIn(_Strict):
             grades=None if self.grades is None else tuple(self.grades),
             quality=None if self.quality is None else _quality(self.quality),
         )
+
+
+class PlaceIn(_Strict):
+    """Where the goods are delivered: a point, in a state and a city."""
+
+    latitude: float = Field(ge=-90, le=90)
+    longitude: float = Field(ge=-180, le=180)
+    state: Annotated[str, single_line(100)]
+    city: Annotated[str, single_line(100)]
+    label: Annotated[str, single_line(300)] | None = None
+
+    def to_place(self) -> DeliveryPlace:
+        """The delivery place."""
+        return DeliveryPlace(self.latitude, self.longitude, self.state, self.city, self.label or "")
+
+
+_OFFER_EXAMPLE: JsonDict = {
+    "commodity": "cotton",
+    "grade": "Shankar-6",
+    "quality": {"staple_length_mm": "29.5"},
+    "quantity": "100",
+    "unit": "bale",
+    "minimum_lot": "10",
+    "price": "56000.00",
+    "currency": "INR",
+    "price_unit": "candy",
+    "place": {"latitude": 22.3, "longitude": 70.8, "state": "Gujarat", "city": "Rajkot"},
+    "delivery_from": "2030-01-01",
+    "delivery_to": "2030-01-15",
+    "valid_until": "2030-01-01T00:00:00Z",
+}
+
+
+class OfferTermsIn(_Strict):
+    """An offer's terms, checked against its commodity: its grade and quality parameters, a
+    quantity and minimum lot (at most the quantity) in any of its units, a price per its price
+    unit with no more decimals than the currency has, and a window that ends after it starts."""
+
+    commodity: Code
+    grade: Grade
+    quality: dict[Code, Bound] = Field(
+        default={}, max_length=30, json_schema_extra=_CLOSED_MAP, description=_QUALITY_TEXT
+    )
+    quantity: Size
+    unit: UnitName
+    minimum_lot: Size | None = Field(default=None, description="In `unit`; the whole by default.")
+    price: Bound = Field(description="Per the commodity's price unit; not below zero.")
+    currency: Currency
+    price_unit: UnitName | None = Field(default=None, description="The commodity's, if given.")
+    place: PlaceIn
+    delivery_from: date
+    delivery_to: date
+    valid_until: AwareDatetime
+
+    model_config = ConfigDict(
+        extra="forbid", frozen=True, json_schema_extra={"examples": [_OFFER_EXAMPLE]}
+    )
+
+    def to_draft(self) -> OfferDraft:
+        """The terms as sent; the use case checks them against the commodity."""
+        return OfferDraft(
+            commodity=self.commodity,
+            grade=self.grade,
+            quality=dict(self.quality),
+            quantity=self.quantity,
+            unit=self.unit,
+            minimum_lot=self.minimum_lot,
+            price=Money(self.currency, self.price),
+            price_unit=self.price_unit,
+            place=self.place.to_place(),
+            delivery_from=self.delivery_from,
+            delivery_to=self.delivery_to,
+            valid_until=self.valid_until,
+        )
+
+
+class OfferIn(OfferTermsIn):
+    """A new offer. Operator staff name the partner it is of; a partner's own staff leave
+    `partner_id` out (or name their own partner)."""
+
+    partner_id: UUID | None = None
+
+    model_config = ConfigDict(
+        extra="forbid",
+        frozen=True,
+        json_schema_extra={
+            "examples": [{**_OFFER_EXAMPLE, "partner_id": "8d9f3c52-7b1e-4a4b-9c3e-2f1d5a6b7c8d"}]
+        },
+    )
