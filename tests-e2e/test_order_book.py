@@ -1,0 +1,187 @@
+"""The order book through the gateway, as the README walks it: operator staff define a commodity
+and approve two partners; the seller's ERP publishes an availability with an API key and the
+buyer's staff post a requirement signed in with a JWT. What lets them publish is the partners
+service's approval, which reaches the availability service as an event on Kafka."""
+
+from __future__ import annotations
+
+import asyncio
+import time
+import uuid
+from collections.abc import Callable
+from contextlib import closing
+from typing import Any
+
+import httpx
+from partner_bodies import new_partner_body
+
+from mandi_testing.kafka import read_topic
+from mandi_testing.platform import RunningPlatform
+
+PROBLEM = "application/problem+json"
+
+
+def _commodity(staff: httpx.Client) -> str:
+    code = f"cotton_{uuid.uuid4().hex[:8]}"
+    body = {
+        "code": code,
+        "name": "Cotton (lint)",
+        "units": {"bale": "170", "candy": "355.6"},
+        "price_unit": "candy",
+        "grades": ["Shankar-6"],
+        "quality": {"staple_length_mm": {"unit": "mm", "min": "22", "max": "38"}},
+    }
+    defined = staff.post("/api/v1/availability/catalog/commodities", json=body)
+    assert defined.status_code == 201, defined.text
+    return code
+
+
+def _approved_partner(staff: httpx.Client) -> str:
+    partner = staff.post("/api/v1/partners", json=new_partner_body()).json()
+    assert staff.post(f"/api/v1/partners/{partner['id']}/submit").status_code == 200
+    deadline = time.monotonic() + 20
+    while staff.get(f"/api/v1/partners/{partner['id']}").json()["verification"] != "passed":
+        assert time.monotonic() < deadline, "the verifier never answered"
+        time.sleep(0.2)
+    approved = staff.post(f"/api/v1/partners/{partner['id']}/approve", json={})
+    assert approved.status_code == 200, approved.text
+    return str(partner["id"])
+
+
+def _terms(commodity: str) -> dict[str, Any]:
+    return {
+        "commodity": commodity,
+        "grade": "Shankar-6",
+        "quality": {"staple_length_mm": "29.5"},
+        "quantity": "100",
+        "unit": "bale",
+        "minimum_lot": "10",
+        "price": "56000.00",
+        "currency": "INR",
+        "place": {"latitude": 22.3, "longitude": 70.8, "state": "Gujarat", "city": "Rajkot"},
+        "delivery_from": "2030-01-01",
+        "delivery_to": "2030-01-15",
+        "valid_until": "2030-01-01T00:00:00Z",
+    }
+
+
+def _published(client: httpx.Client, path: str) -> httpx.Response:
+    """Publishes, retrying while the partner's approval is still on its way over Kafka."""
+    deadline = time.monotonic() + 20
+    while True:
+        answer = client.post(path)
+        if answer.status_code != 409 or time.monotonic() > deadline:
+            return answer
+        time.sleep(0.2)
+
+
+def _key_client(platform: RunningPlatform, staff: httpx.Client, partner_id: str) -> httpx.Client:
+    issued = staff.post(
+        "/api/v1/auth/api-keys",
+        json={
+            "name": "erp",
+            "scopes": ["availability:read", "availability:write"],
+            "partner_id": partner_id,
+        },
+    )
+    assert issued.status_code == 201, issued.text
+    headers = {"x-api-key": issued.json()["key"]}
+    return httpx.Client(base_url=platform.gateway.url, timeout=10, headers=headers)
+
+
+def _user_client(
+    platform: RunningPlatform, staff: httpx.Client, tenant: str, partner_id: str
+) -> httpx.Client:
+    email, password = f"buyer-{uuid.uuid4().hex[:8]}@partner.example", uuid.uuid4().hex
+    user = {"email": email, "password": password, "type": "external", "partner_id": partner_id}
+    added = staff.post("/api/v1/auth/users", json={**user, "roles": ["partner_admin"]})
+    assert added.status_code == 201, added.text
+    client = httpx.Client(base_url=platform.gateway.url, timeout=10)
+    signed_in = client.post(
+        "/api/v1/auth/login", json={"tenant": tenant, "email": email, "password": password}
+    )
+    assert signed_in.status_code == 200, signed_in.text
+    client.headers["authorization"] = f"Bearer {signed_in.json()['access_token']}"
+    return client
+
+
+def _availability_events(platform: RunningPlatform, offer_id: str) -> list[str]:
+    assert platform.partners is not None
+    bootstrap = platform.partners.environment["MANDI_PARTNERS_KAFKA_BOOTSTRAP_SERVERS"]
+    records = asyncio.run(
+        read_topic(bootstrap, "mandi.availability.events", expected=10**6, timeout=3)
+    )
+    return [
+        dict(record.headers)["ce_type"].decode()
+        for record in records
+        if record.key == offer_id.encode()
+    ]
+
+
+def test_a_seller_publishes_with_an_api_key_and_a_buyer_posts_with_a_jwt(
+    platform: RunningPlatform, new_admin: Callable[..., Any], gateway: httpx.Client
+) -> None:
+    admin = new_admin("a")
+    gateway.headers.update(admin.bearer)
+    commodity = _commodity(gateway)
+    seller, buyer = _approved_partner(gateway), _approved_partner(gateway)
+
+    with closing(_key_client(platform, gateway, seller)) as erp:
+        drafted = erp.post(
+            "/api/v1/availability/availabilities",
+            json=_terms(commodity),
+            headers={"idempotency-key": f"lot-{uuid.uuid4().hex}"},
+        )
+        assert drafted.status_code == 201, drafted.text
+        availability = drafted.json()
+        assert (availability["partner_id"], availability["quantity"]) == (seller, "17000")
+        published = _published(
+            erp, f"/api/v1/availability/availabilities/{availability['id']}/publish"
+        )
+        assert published.status_code == 200, published.text
+        assert published.json()["status"] == "published"
+        assert published.headers["etag"] == '"2"'
+
+    with closing(_user_client(platform, gateway, admin.tenant, buyer)) as buyer_staff:
+        posted = buyer_staff.post("/api/v1/availability/requirements", json=_terms(commodity))
+        assert posted.status_code == 201, posted.text
+        requirement = posted.json()
+        path = f"/api/v1/availability/requirements/{requirement['id']}/publish"
+        assert _published(buyer_staff, path).json()["status"] == "published"
+        seen = buyer_staff.get(f"/api/v1/availability/availabilities/{availability['id']}")
+        assert seen.status_code == 200, seen.text  # on the book: every partner sees it
+        refused = buyer_staff.post(
+            f"/api/v1/availability/availabilities/{availability['id']}/withdraw"
+        )
+        assert refused.status_code == 403
+        assert refused.headers["content-type"] == PROBLEM
+
+    deadline = time.monotonic() + 20
+    while _availability_events(platform, availability["id"]) != ["mandi.availability.published.v1"]:
+        assert time.monotonic() < deadline, "the publication never reached Kafka"
+        time.sleep(0.5)
+
+
+def test_a_partner_not_approved_publishes_nothing_and_bad_terms_are_problems(
+    platform: RunningPlatform, staff: httpx.Client
+) -> None:
+    commodity = _commodity(staff)
+    pending = staff.post("/api/v1/partners", json=new_partner_body()).json()["id"]
+    with closing(_key_client(platform, staff, pending)) as erp:
+        drafted = erp.post("/api/v1/availability/availabilities", json=_terms(commodity))
+        assert drafted.status_code == 201, drafted.text
+        publish = erp.post(f"/api/v1/availability/availabilities/{drafted.json()['id']}/publish")
+        assert publish.status_code == 409
+        assert publish.headers["content-type"] == PROBLEM
+        for bad in (
+            {"quantity": "0"},
+            {"unit": "sack"},
+            {"quality": {"staple_length_mm": "40"}},
+            {"price": "56000.005"},
+            {"delivery_to": "2029-12-01"},
+        ):
+            answer = erp.post(
+                "/api/v1/availability/availabilities", json={**_terms(commodity), **bad}
+            )
+            assert answer.status_code == 422, (bad, answer.text)
+            assert answer.headers["content-type"] == PROBLEM
