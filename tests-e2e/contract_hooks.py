@@ -40,6 +40,8 @@ def map_case(context: HookContext, case: Case) -> Case:  # noqa: ARG001 - the ho
     fix = _FIXES.get((case.method.upper(), case.path))
     if fix is not None and isinstance(case.body, dict):
         case.body = fix(copy.deepcopy(case.body))
+    if case.method.upper() == "GET" and case.path in _LISTS_NEAR_A_POINT and case.query:
+        case.query = _point_and_radius(dict(case.query))
     return case
 
 
@@ -228,6 +230,18 @@ def _offer(body: dict[str, Any]) -> dict[str, Any]:
     if body.get("partner_id") is None:  # operator staff name the partner they act for
         body["partner_id"] = "8d9f3c52-7b1e-4a4b-9c3e-2f1d5a6b7c8d"
     return body
+
+
+_LISTS_NEAR_A_POINT = ("/availabilities", "/requirements")
+_NEAR = ("latitude", "longitude", "radius_km")
+
+
+def _point_and_radius(query: dict[str, Any]) -> dict[str, Any]:
+    # A point and its radius are given together, or not at all.
+    if any(query.get(name) is not None for name in _NEAR):
+        defaults = {"latitude": 22.3, "longitude": 70.8, "radius_km": 50}
+        query.update({name: query.get(name) or defaults[name] for name in _NEAR})
+    return query
 
 
 _FIXES = {

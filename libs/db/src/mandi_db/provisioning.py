@@ -38,6 +38,20 @@ class DatabaseSpec:
                 raise ValueError(f"not a plain lower-case identifier: {identifier!r}")
 
 
+# Row-level security lets an index serve a condition only when the condition is leakproof (it
+# must not run on rows the policy hides before the policy does). PostGIS marks none of its
+# functions so, and a radius search under RLS would read every row of the tenant instead of
+# using the GiST index. The radius test and its bounding-box overlap compare a row's point with
+# a given one and raise on nothing a row holds (a column has one SRID), so they are declared
+# leakproof, as only a superuser may.
+_EXTENSION_SETUP = {
+    "postgis": [
+        "ALTER FUNCTION geography_overlaps(geography, geography) LEAKPROOF",
+        "ALTER FUNCTION st_dwithin(geography, geography, double precision, boolean) LEAKPROOF",
+    ],
+}
+
+
 def _literal(value: str) -> str:
     return "'" + value.replace("'", "''") + "'"
 
@@ -85,6 +99,8 @@ async def provision_database(admin_dsn: str, spec: DatabaseSpec) -> None:
         await _grant_app_rights(database, spec)
         for extension in spec.extensions:
             await database.execute(f"CREATE EXTENSION IF NOT EXISTS {extension}")
+            for statement in _EXTENSION_SETUP.get(extension, ()):
+                await database.execute(statement)
     finally:
         await database.close()
 

@@ -7,7 +7,18 @@ from decimal import Decimal
 from typing import Any
 from uuid import UUID
 
-from sqlalchemy import bindparam, select, update
+from sqlalchemy import (
+    ColumnElement,
+    Numeric,
+    TextClause,
+    and_,
+    bindparam,
+    or_,
+    select,
+    text,
+    tuple_,
+    update,
+)
 from sqlalchemy.dialects.postgresql import insert
 
 from mandi_availability.adapters.tables import commodities, offers, partner_standings
@@ -22,6 +33,8 @@ from mandi_availability.domain.offers import (
 )
 from mandi_availability.domain.quantities import Money, UnitTable
 from mandi_availability.domain.standing import PartnerStanding, Standing
+from mandi_availability.service_layer.unit_of_work import ON_THE_BOOK as ON_THE_BOOK_STATUSES
+from mandi_availability.service_layer.unit_of_work import OfferFilter, PageRequest
 from mandi_db import PreparedQuery, SqlRepository, StatementSource
 from mandi_errors import Conflict
 
@@ -177,6 +190,14 @@ class SqlOffers(SqlRepository):
         values |= {"commodity": offer.commodity, "created_at": offer.created_at}
         await self._execute(insert(offers).values(values))
 
+    async def page(self, kind: OfferKind, criteria: OfferFilter, page: PageRequest) -> list[Offer]:
+        """Offers matching the filter, oldest first, after the page's cursor."""
+        query = select(offers).where(*_offer_conditions(kind, criteria))
+        if page.after is not None:
+            query = query.where(tuple_(offers.c.created_at, offers.c.id) > tuple_(*page.after))
+        query = query.order_by(offers.c.created_at, offers.c.id).limit(page.limit)
+        return [_offer(row) for row in await self._execute(query)]
+
     async def save(self, offer: Offer) -> None:
         """Stores a changed offer (its row is locked by `get(..., for_update=True)`)."""
         values = _offer_values(offer)
@@ -243,3 +264,43 @@ def _offer(row: Any) -> Offer:
     if row.kind == OfferKind.AVAILABILITY.value:
         return Availability(**common, reserved=row.reserved)
     return Requirement(**common)
+
+
+def _offer_conditions(
+    kind: OfferKind, criteria: OfferFilter
+) -> list[ColumnElement[bool] | TextClause]:
+    statuses = [status.value for status in criteria.statuses]
+    conditions: list[ColumnElement[bool] | TextClause] = [offers.c.kind == kind.value]
+    if criteria.sees_every_partner:
+        conditions.append(offers.c.status.in_(statuses))
+    else:
+        on_the_book = [status.value for status in ON_THE_BOOK_STATUSES if status.value in statuses]
+        own = offers.c.partner_id == criteria.own_partner
+        conditions.append(
+            or_(offers.c.status.in_(on_the_book), and_(own, offers.c.status.in_(statuses)))
+        )
+    equal = {
+        offers.c.commodity: criteria.commodity,
+        offers.c.grade: criteria.grade,
+        offers.c.partner_id: criteria.partner_id,
+        offers.c.state: criteria.state,
+        offers.c.city: criteria.city,
+    }
+    conditions += [column == value for column, value in equal.items() if value is not None]
+    if criteria.price_min is not None:
+        conditions.append(offers.c.price >= criteria.price_min)
+    if criteria.price_max is not None:
+        conditions.append(offers.c.price <= criteria.price_max)
+    for bounds in criteria.quality:
+        measured = offers.c.quality[bounds.parameter].astext.cast(Numeric)
+        conditions.append(measured.between(bounds.minimum, bounds.maximum))
+    if criteria.near is not None:
+        latitude, longitude, metres = criteria.near
+        conditions.append(
+            text(
+                "ST_DWithin(offers.place,"
+                " ST_SetSRID(ST_MakePoint(:near_longitude, :near_latitude), 4326)::geography,"
+                " :near_metres)"
+            ).bindparams(near_latitude=latitude, near_longitude=longitude, near_metres=metres)
+        )
+    return conditions

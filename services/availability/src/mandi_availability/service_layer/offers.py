@@ -5,7 +5,7 @@ partners service's events built); each change of an offer on the book is announc
 from __future__ import annotations
 
 from collections.abc import Awaitable, Callable
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from datetime import date, datetime
 from decimal import Decimal
 from uuid import UUID, uuid4
@@ -23,7 +23,12 @@ from mandi_availability.domain.offers import (
 from mandi_availability.domain.quantities import Money
 from mandi_availability.domain.standing import require_may_publish
 from mandi_availability.service_layer.dependencies import AvailabilityDependencies
-from mandi_availability.service_layer.unit_of_work import AvailabilityUnitOfWork, Offer
+from mandi_availability.service_layer.unit_of_work import (
+    AvailabilityUnitOfWork,
+    Offer,
+    OfferFilter,
+    PageRequest,
+)
 from mandi_availability.service_layer.views import OfferView, offer_view
 from mandi_contracts import (
     AvailabilityPublished,
@@ -44,6 +49,7 @@ __all__ = [
     "change_offer",
     "create_offer",
     "get_offer",
+    "list_offers",
     "publish_offer",
     "withdraw_offer",
 ]
@@ -120,6 +126,28 @@ async def get_offer(
     principal.require_scope(access.READ)
     async with deps.uow(principal.tenant_id) as uow:
         return offer_view(await _visible(uow, principal, kind, offer_id))
+
+
+async def list_offers(
+    deps: AvailabilityDependencies,
+    principal: Principal,
+    kind: OfferKind,
+    criteria: OfferFilter,
+    page: PageRequest,
+) -> tuple[list[OfferView], tuple[datetime, UUID] | None]:
+    """A page of offers (on the book unless asked otherwise) and where the next page starts.
+
+    Offers off the book (drafts, withdrawn, expired) show only to their own partner's staff and
+    to operator staff. Read from the replica when there is one: a moment stale is fine.
+    """
+    principal.require_scope(access.READ)
+    if not principal.is_internal:
+        criteria = replace(criteria, sees_every_partner=False, own_partner=principal.partner_id)
+    async with deps.read_uow(principal.tenant_id) as uow:
+        found = await uow.offers.page(kind, criteria, replace(page, limit=page.limit + 1))
+    following = found[page.limit - 1] if len(found) > page.limit else None
+    views = [offer_view(offer) for offer in found[: page.limit]]
+    return views, (following.created_at, following.id) if following else None
 
 
 async def publish_offer(

@@ -4,12 +4,14 @@ from __future__ import annotations
 
 from collections.abc import Callable
 from contextlib import AbstractAsyncContextManager
+from dataclasses import dataclass
 from datetime import datetime
+from decimal import Decimal
 from typing import Protocol
 from uuid import UUID
 
 from mandi_availability.domain.catalog import Commodity
-from mandi_availability.domain.offers import Availability, OfferKind, Requirement
+from mandi_availability.domain.offers import Availability, OfferKind, OfferStatus, Requirement
 from mandi_availability.domain.standing import PartnerStanding
 from mandi_db import IdempotencyRecords, TransactionPort
 from mandi_messaging.registry import Event
@@ -18,7 +20,10 @@ __all__ = [
     "AvailabilityUnitOfWork",
     "CatalogRepository",
     "Offer",
+    "OfferFilter",
     "OfferRepository",
+    "PageRequest",
+    "QualityRange",
     "StandingRepository",
     "UnitOfWorkFactory",
 ]
@@ -34,6 +39,44 @@ class CatalogRepository(Protocol):
 
 
 Offer = Availability | Requirement
+ON_THE_BOOK = (OfferStatus.PUBLISHED, OfferStatus.PARTIALLY_RESERVED)
+
+
+@dataclass(frozen=True)
+class QualityRange:
+    """Offers whose measured `parameter` lies within [minimum, maximum]."""
+
+    parameter: str
+    minimum: Decimal
+    maximum: Decimal
+
+
+@dataclass(frozen=True)
+class OfferFilter:
+    """Which offers a list shows; every given criterion must hold."""
+
+    statuses: tuple[OfferStatus, ...] = ON_THE_BOOK
+    commodity: str | None = None
+    grade: str | None = None
+    partner_id: UUID | None = None
+    price_min: Decimal | None = None
+    price_max: Decimal | None = None
+    quality: tuple[QualityRange, ...] = ()
+    state: str | None = None
+    city: str | None = None
+    near: tuple[float, float, float] | None = None  # latitude, longitude, radius in metres
+    # Who asks: operator staff see offers off the book (drafts, withdrawn, expired) of every
+    # partner; anyone else only those of their own partner, if they have one.
+    sees_every_partner: bool = True
+    own_partner: UUID | None = None
+
+
+@dataclass(frozen=True)
+class PageRequest:
+    """Up to `limit` offers created after the one the cursor names (oldest first)."""
+
+    limit: int
+    after: tuple[datetime, UUID] | None = None
 
 
 class OfferRepository(Protocol):
@@ -44,6 +87,9 @@ class OfferRepository(Protocol):
     ) -> Offer | None: ...
     async def add(self, offer: Offer) -> None: ...
     async def save(self, offer: Offer) -> None: ...
+    async def page(
+        self, kind: OfferKind, criteria: OfferFilter, page: PageRequest
+    ) -> list[Offer]: ...
 
 
 class StandingRepository(Protocol):

@@ -8,10 +8,10 @@ from __future__ import annotations
 
 from collections.abc import Awaitable, Callable
 from enum import Enum
-from typing import TypeVar
+from typing import Annotated, TypeVar
 from uuid import UUID
 
-from fastapi import APIRouter, Path, Response, status
+from fastapi import APIRouter, Depends, Path, Response, status
 
 from mandi_availability.domain.offers import OfferKind
 from mandi_availability.entrypoints.http.deps import DepsDep
@@ -19,11 +19,14 @@ from mandi_availability.entrypoints.http.schemas import (
     CommodityChangesIn,
     CommodityIn,
     OfferIn,
+    OfferQuery,
     OfferTermsIn,
 )
 from mandi_availability.service_layer import catalog, offers
+from mandi_availability.service_layer.unit_of_work import PageRequest
 from mandi_availability.service_layer.views import CommodityView, OfferView
 from mandi_db import Answer
+from mandi_runtime.pages import encode_cursor
 from mandi_runtime.requests import IdempotencyDep, IfMatchDep, PrincipalDep, etag
 
 __all__ = ["router"]
@@ -115,6 +118,29 @@ def _offer_routes(kind: OfferKind, plural: str) -> None:
         )
         response.headers["Location"] = f"/api/v1/availability{collection}/{answer.value.id}"
         return _versioned(answer, response)
+
+    @router.get(
+        collection,
+        response_model=list[OfferView],
+        tags=tags,
+        summary=f"List {plural}",
+        description=f"{plural.capitalize()} on the book, oldest first (and, with `status`, the"
+        " caller's own off it); `X-Next-Cursor` names the next page. A point and a radius"
+        " (`latitude`, `longitude`, `radius_km`) are given together.",
+    )
+    async def listing(
+        principal: PrincipalDep,
+        deps: DepsDep,
+        response: Response,
+        query: Annotated[OfferQuery, Depends()],
+    ) -> list[OfferView]:
+        views, following = await offers.list_offers(
+            deps, principal, kind, query.to_filter(), PageRequest(query.limit, query.position())
+        )
+        next_cursor = encode_cursor(following)
+        if next_cursor:
+            response.headers["X-Next-Cursor"] = next_cursor
+        return views
 
     @router.get(
         one,

@@ -13,6 +13,7 @@ from decimal import Decimal
 from typing import Annotated, Any
 from uuid import UUID
 
+from fastapi import Query
 from pydantic import (
     AwareDatetime,
     BaseModel,
@@ -25,12 +26,23 @@ from pydantic import (
 from pydantic.config import JsonDict
 
 from mandi_availability.domain.catalog import Commodity, CommodityChanges, QualityParameter
-from mandi_availability.domain.offers import DeliveryPlace
+from mandi_availability.domain.offers import DeliveryPlace, OfferStatus
 from mandi_availability.domain.quantities import Currency, Money, UnitTable
 from mandi_availability.service_layer.offers import OfferDraft
+from mandi_availability.service_layer.unit_of_work import ON_THE_BOOK, OfferFilter, QualityRange
+from mandi_errors import InvalidInput
+from mandi_runtime.pages import CURSOR_PATTERN, Position, decode_cursor
 from mandi_runtime.text import single_line
 
-__all__ = ["CommodityChangesIn", "CommodityIn", "OfferIn", "OfferTermsIn", "PlaceIn", "QualityIn"]
+__all__ = [
+    "CommodityChangesIn",
+    "CommodityIn",
+    "OfferIn",
+    "OfferQuery",
+    "OfferTermsIn",
+    "PlaceIn",
+    "QualityIn",
+]
 
 Code = Annotated[str, StringConstraints(pattern=r"^[a-z][a-z0-9_]{0,39}$")]
 UnitName = Annotated[str, StringConstraints(pattern=r"^[a-z][a-z0-9_]{0,19}$")]
@@ -263,3 +275,65 @@ class OfferIn(OfferTermsIn):
             "examples": [{**_OFFER_EXAMPLE, "partner_id": "8d9f3c52-7b1e-4a4b-9c3e-2f1d5a6b7c8d"}]
         },
     )
+
+
+MAX_RADIUS_KM = 1000
+_DECIMAL_QUERY = r"^-?[0-9]{1,17}(\.[0-9]{1,6})?$"
+_QUALITY_RANGE = r"^[a-z][a-z0-9_]{0,39}:-?[0-9]{1,17}(\.[0-9]{1,6})?:-?[0-9]{1,17}(\.[0-9]{1,6})?$"
+_NAME = single_line(100)
+QualityRangeText = Annotated[str, StringConstraints(pattern=_QUALITY_RANGE)]
+
+
+class OfferQuery(BaseModel):
+    """The filters of a list of offers, from its query string."""
+
+    commodity: Code | None = Query(default=None)
+    grade: Annotated[str, _NAME] | None = Query(default=None)
+    status: list[OfferStatus] | None = Query(default=None, max_length=7)
+    partner_id: UUID | None = Query(default=None)
+    price_min: str | None = Query(default=None, pattern=_DECIMAL_QUERY)
+    price_max: str | None = Query(default=None, pattern=_DECIMAL_QUERY)
+    quality: list[QualityRangeText] | None = Query(
+        default=None,
+        max_length=10,
+        description="`parameter:min:max`, e.g. `moisture_pct:0:8`; each must hold.",
+    )
+    state: Annotated[str, _NAME] | None = Query(default=None)
+    city: Annotated[str, _NAME] | None = Query(default=None)
+    latitude: float | None = Query(default=None, ge=-90, le=90)
+    longitude: float | None = Query(default=None, ge=-180, le=180)
+    radius_km: float | None = Query(default=None, gt=0, le=MAX_RADIUS_KM)
+    limit: int = Query(default=20, ge=1, le=100)
+    cursor: str | None = Query(default=None, pattern=CURSOR_PATTERN)
+
+    def to_filter(self) -> OfferFilter:
+        """The filter; InvalidInput for a point without its radius (or the reverse)."""
+        return OfferFilter(
+            statuses=tuple(self.status) if self.status else ON_THE_BOOK,
+            commodity=self.commodity,
+            grade=self.grade,
+            partner_id=self.partner_id,
+            price_min=Decimal(self.price_min) if self.price_min else None,
+            price_max=Decimal(self.price_max) if self.price_max else None,
+            quality=tuple(_quality_range(text) for text in self.quality or ()),
+            state=self.state,
+            city=self.city,
+            near=self._near(),
+        )
+
+    def position(self) -> Position | None:
+        """Where the page starts."""
+        return decode_cursor(self.cursor)
+
+    def _near(self) -> tuple[float, float, float] | None:
+        point = (self.latitude, self.longitude, self.radius_km)
+        if all(part is None for part in point):
+            return None
+        if self.latitude is None or self.longitude is None or self.radius_km is None:
+            raise InvalidInput("A search near a point gives latitude, longitude and radius_km.")
+        return self.latitude, self.longitude, self.radius_km * 1000
+
+
+def _quality_range(text: str) -> QualityRange:
+    name, low, high = text.split(":")  # the pattern holds
+    return QualityRange(name, Decimal(low), Decimal(high))
