@@ -11,7 +11,9 @@ from mandi_contracts.auth import (
     UserCreated,
 )
 from mandi_contracts.availability import (
+    AVAILABILITY_COMMANDS,
     AVAILABILITY_EVENTS,
+    AVAILABILITY_REPLIES,
     AvailabilityExpired,
     AvailabilityPublished,
     AvailabilityReleased,
@@ -20,11 +22,16 @@ from mandi_contracts.availability import (
     AvailabilityWithdrawn,
     CatalogChanged,
     OfferTermsData,
+    QuantityReleased,
+    QuantityReserved,
+    ReleaseQuantity,
     RequirementExpired,
     RequirementFulfilled,
     RequirementPosted,
     RequirementUpdated,
     RequirementWithdrawn,
+    ReservationRefused,
+    ReserveQuantity,
 )
 from mandi_contracts.partners import (
     PARTNER_EVENTS,
@@ -41,7 +48,9 @@ from mandi_contracts.registry import EVENTS
 
 __all__ = [
     "AUTH_EVENTS",
+    "AVAILABILITY_COMMANDS",
     "AVAILABILITY_EVENTS",
+    "AVAILABILITY_REPLIES",
     "EVENTS",
     "PARTNER_EVENTS",
     "ApiKeyIssued",
@@ -63,11 +72,16 @@ __all__ = [
     "PartnerSuspended",
     "PartnerUpdated",
     "PartnerVerified",
+    "QuantityReleased",
+    "QuantityReserved",
+    "ReleaseQuantity",
     "RequirementExpired",
     "RequirementFulfilled",
     "RequirementPosted",
     "RequirementUpdated",
     "RequirementWithdrawn",
+    "ReservationRefused",
+    "ReserveQuantity",
     "TenantCreated",
     "TenantReactivated",
     "TenantSuspended",

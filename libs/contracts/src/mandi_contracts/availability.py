@@ -17,7 +17,9 @@ from mandi_contracts.registry import EVENTS
 from mandi_messaging.registry import Event
 
 __all__ = [
+    "AVAILABILITY_COMMANDS",
     "AVAILABILITY_EVENTS",
+    "AVAILABILITY_REPLIES",
     "AvailabilityExpired",
     "AvailabilityPublished",
     "AvailabilityReleased",
@@ -26,11 +28,16 @@ __all__ = [
     "AvailabilityWithdrawn",
     "CatalogChanged",
     "OfferTermsData",
+    "QuantityReleased",
+    "QuantityReserved",
+    "ReleaseQuantity",
     "RequirementExpired",
     "RequirementFulfilled",
     "RequirementPosted",
     "RequirementUpdated",
     "RequirementWithdrawn",
+    "ReservationRefused",
+    "ReserveQuantity",
 ]
 
 
@@ -168,4 +175,58 @@ AVAILABILITY_EVENTS: tuple[type[Event], ...] = (
     RequirementWithdrawn,
     RequirementExpired,
     RequirementFulfilled,
+)
+
+
+# The trade saga's commands to availability (keyed by availability id, so one availability's are
+# applied in order), and availability's replies (keyed by saga id). A command is the same
+# command however often it is sent: its saga id and step name it. Commands are named verb and
+# object (mandi.reserve.quantity), replies object and outcome (mandi.quantity.reserved).
+class _SagaStep(Event):
+    tenant_id: UUID
+    saga_id: UUID
+    step: str
+    availability_id: UUID
+
+
+@EVENTS.event("mandi.reserve.quantity", 1)
+class ReserveQuantity(_SagaStep):
+    """Reserve `quantity` (base unit) of the availability for the saga until `deadline`."""
+
+    quantity: Decimal
+    deadline: datetime
+
+
+@EVENTS.event("mandi.release.quantity", 1)
+class ReleaseQuantity(_SagaStep):
+    """Give back what the saga reserved of the availability (a compensation)."""
+
+
+@EVENTS.event("mandi.quantity.reserved", 1)
+class QuantityReserved(_SagaStep):
+    """The quantity is the saga's until its deadline."""
+
+    quantity: Decimal
+    free: Decimal
+
+
+@EVENTS.event("mandi.reservation.refused", 1)
+class ReservationRefused(_SagaStep):
+    """Nothing was reserved; `reason` says why (not open, not enough free, below the lot)."""
+
+    reason: str
+
+
+@EVENTS.event("mandi.quantity.released", 1)
+class QuantityReleased(_SagaStep):
+    """What the saga had reserved is free again (nothing, if it had nothing)."""
+
+    quantity: Decimal
+
+
+AVAILABILITY_COMMANDS: tuple[type[Event], ...] = (ReserveQuantity, ReleaseQuantity)
+AVAILABILITY_REPLIES: tuple[type[Event], ...] = (
+    QuantityReserved,
+    ReservationRefused,
+    QuantityReleased,
 )

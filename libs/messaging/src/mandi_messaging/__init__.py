@@ -55,9 +55,11 @@ from mandi_messaging.schema import (
 from mandi_messaging.subscriptions import Consumers, Handler
 from mandi_messaging.topics import (
     DLQ_SUFFIX,
+    commands_topic,
     dead_letter_topic,
     ensure_topics,
     events_topic,
+    replies_topic,
     topic_partitions,
 )
 
@@ -93,6 +95,7 @@ __all__ = [
     "UnknownEventType",
     "asyncapi_document",
     "claim_message",
+    "commands_topic",
     "create_broker",
     "create_messaging_tables",
     "create_producer",
@@ -109,6 +112,7 @@ __all__ = [
     "list_dead_letters",
     "read_envelope",
     "replay_dead_letters",
+    "replies_topic",
     "start_broker",
     "start_producer",
     "topic_partitions",

@@ -1,4 +1,5 @@
-"""Topic names and their creation: `mandi.<service>.events`, each with its `.dlq` beside it."""
+"""Topic names and their creation: `mandi.<service>.events`, a saga's `mandi.<service>.commands`
+and their `mandi.<service>.replies`, each with its `.dlq` beside it."""
 
 from __future__ import annotations
 
@@ -7,7 +8,15 @@ import contextlib
 from aiokafka.admin import AIOKafkaAdminClient, NewTopic
 from aiokafka.errors import TopicAlreadyExistsError
 
-__all__ = ["DLQ_SUFFIX", "dead_letter_topic", "ensure_topics", "events_topic", "topic_partitions"]
+__all__ = [
+    "DLQ_SUFFIX",
+    "commands_topic",
+    "dead_letter_topic",
+    "ensure_topics",
+    "events_topic",
+    "replies_topic",
+    "topic_partitions",
+]
 
 DLQ_SUFFIX = ".dlq"
 
@@ -20,6 +29,16 @@ def dead_letter_topic(topic: str) -> str:
 def events_topic(service: str) -> str:
     """The topic a service publishes its events on."""
     return f"mandi.{service}.events"
+
+
+def commands_topic(service: str) -> str:
+    """The topic a saga sends a service its commands on."""
+    return f"mandi.{service}.commands"
+
+
+def replies_topic(service: str) -> str:
+    """The topic a service answers a saga's commands on."""
+    return f"mandi.{service}.replies"
 
 
 async def ensure_topics(

@@ -21,7 +21,7 @@ from mandi_contracts import (
     PartnerSubmitted,
     PartnerSuspended,
 )
-from mandi_messaging import Event, events_topic
+from mandi_messaging import Event, commands_topic, events_topic
 from mandi_runtime import asyncapi_of
 from mandi_testing.messaging import (
     DeadLetterRecorder,
@@ -146,4 +146,9 @@ def test_the_asyncapi_document_shows_what_availability_consumes_and_publishes() 
     assert {"PartnerApproved", "PartnerSuspended", "PartnerReinstated"} <= set(schemas)
     assert {"CatalogChanged", "AvailabilityPublished", "RequirementPosted"} <= set(schemas)
     addresses = {channel["address"] for channel in document["channels"].values()}
-    assert addresses == {PARTNERS_TOPIC, events_topic("availability")}
+    assert addresses == {
+        PARTNERS_TOPIC,
+        commands_topic("availability"),
+        events_topic("availability"),
+    }
+    assert {"ReserveQuantity", "ReleaseQuantity"} <= set(schemas)

@@ -42,6 +42,7 @@ class OutboxUnitOfWork(UnitOfWork):
         )
         return self
 
-    async def publish(self, event: Event, *, subject: str) -> None:
-        """Queues an event about aggregate `subject` (its Kafka key) in this transaction."""
-        await self._outbox_writer.add(event, subject=subject)
+    async def publish(self, event: Event, *, subject: str, topic: str | None = None) -> None:
+        """Queues an event about aggregate `subject` (its Kafka key) in this transaction, on the
+        service's topic unless another is named (a reply to a saga goes to its reply topic)."""
+        await self._outbox_writer.add(event, subject=subject, topic=topic)

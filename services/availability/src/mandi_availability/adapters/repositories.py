@@ -21,7 +21,12 @@ from sqlalchemy import (
 )
 from sqlalchemy.dialects.postgresql import insert
 
-from mandi_availability.adapters.tables import commodities, offers, partner_standings
+from mandi_availability.adapters.tables import (
+    commodities,
+    offers,
+    partner_standings,
+    reservations,
+)
 from mandi_availability.domain.catalog import Commodity, QualityParameter
 from mandi_availability.domain.offers import (
     Availability,
@@ -32,13 +37,14 @@ from mandi_availability.domain.offers import (
     Requirement,
 )
 from mandi_availability.domain.quantities import Money, UnitTable
+from mandi_availability.domain.reservations import Reservation, ReservationStatus
 from mandi_availability.domain.standing import PartnerStanding, Standing
 from mandi_availability.service_layer.unit_of_work import ON_THE_BOOK as ON_THE_BOOK_STATUSES
 from mandi_availability.service_layer.unit_of_work import OfferFilter, PageRequest
 from mandi_db import PreparedQuery, SqlRepository, StatementSource
 from mandi_errors import Conflict
 
-__all__ = ["Offer", "SqlCatalog", "SqlOffers", "SqlStandings"]
+__all__ = ["Offer", "SqlCatalog", "SqlOffers", "SqlReservations", "SqlStandings"]
 
 Offer = Availability | Requirement
 
@@ -66,8 +72,29 @@ _OFFER_CHANGEABLE = (
 )
 _SAVE_OFFER = PreparedQuery(
     update(offers)
-    .where(offers.c.id == bindparam("offer_id"))
+    .where(offers.c.id == bindparam("offer_id"), offers.c.version == bindparam("old_version"))
     .values({name: bindparam(f"new_{name}") for name in _OFFER_CHANGEABLE})
+    .returning(offers.c.id)
+)
+_STEP = PreparedQuery(
+    select(reservations).where(
+        reservations.c.saga_id == bindparam("saga_id"), reservations.c.step == bindparam("step")
+    )
+)
+_HELD = PreparedQuery(
+    select(reservations)
+    .where(
+        reservations.c.saga_id == bindparam("saga_id"),
+        reservations.c.availability_id == bindparam("availability_id"),
+        reservations.c.status == ReservationStatus.RESERVED.value,
+    )
+    .order_by(reservations.c.created_at)
+    .with_for_update()
+)
+_RESERVATION_STATUS = PreparedQuery(
+    update(reservations)
+    .where(reservations.c.saga_id == bindparam("saga_id"), reservations.c.step == bindparam("step"))
+    .values(status=bindparam("new_status"))
 )
 _PUT_STANDING = PreparedQuery(
     _NEW_STANDING.on_conflict_do_update(
@@ -202,7 +229,12 @@ class SqlOffers(SqlRepository):
         """Stores a changed offer (its row is locked by `get(..., for_update=True)`)."""
         values = _offer_values(offer)
         changes = {f"new_{name}": values[name] for name in _OFFER_CHANGEABLE}
-        await self._fetch(_SAVE_OFFER, {"offer_id": offer.id, **changes})
+        # The version read must still be the stored one: a change made meanwhile is a Conflict
+        # (retried by a consumer), never overwritten.
+        expected = {"offer_id": offer.id, "old_version": offer.version - 1}
+        saved = await self._fetch(_SAVE_OFFER, {**expected, **changes})
+        if not saved:
+            raise Conflict("The offer changed meanwhile: read it again.")
 
 
 def _kind_of(offer: Offer) -> OfferKind:
@@ -304,3 +336,55 @@ def _offer_conditions(
             ).bindparams(near_latitude=latitude, near_longitude=longitude, near_metres=metres)
         )
     return conditions
+
+
+class SqlReservations(SqlRepository):
+    """The saga steps applied to the tenant's availabilities."""
+
+    def __init__(self, source: StatementSource, tenant_id: UUID) -> None:
+        super().__init__(source)
+        self._tenant_id = tenant_id
+
+    async def step(self, saga_id: UUID, step: str) -> Reservation | None:
+        """The step, if it was applied before."""
+        rows = await self._fetch(_STEP, {"saga_id": saga_id, "step": step})
+        return _reservation(rows[0]) if rows else None
+
+    async def held(self, saga_id: UUID, availability_id: UUID) -> list[Reservation]:
+        """What the saga holds of the availability, locked until the transaction ends."""
+        query = {"saga_id": saga_id, "availability_id": availability_id}
+        return [_reservation(row) for row in await self._fetch(_HELD, query)]
+
+    async def add(self, reservation: Reservation, now: datetime) -> None:
+        """Records an applied step."""
+        values = {
+            "tenant_id": self._tenant_id,
+            "saga_id": reservation.saga_id,
+            "step": reservation.step,
+            "availability_id": reservation.availability_id,
+            "status": reservation.status.value,
+            "quantity": reservation.quantity,
+            "free": reservation.free,
+            "deadline": reservation.deadline,
+            "reason": reservation.reason,
+            "created_at": now,
+        }
+        await self._execute(insert(reservations).values(values))
+
+    async def mark(self, reservation: Reservation) -> None:
+        """Stores a reservation's new status."""
+        names = {"saga_id": reservation.saga_id, "step": reservation.step}
+        await self._fetch(_RESERVATION_STATUS, {**names, "new_status": reservation.status.value})
+
+
+def _reservation(row: Any) -> Reservation:
+    return Reservation(
+        saga_id=row.saga_id,
+        step=row.step,
+        availability_id=row.availability_id,
+        status=ReservationStatus(row.status),
+        quantity=row.quantity,
+        free=row.free,
+        deadline=row.deadline,
+        reason=row.reason,
+    )

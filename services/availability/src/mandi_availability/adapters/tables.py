@@ -5,7 +5,7 @@ from __future__ import annotations
 import sqlalchemy as sa
 from sqlalchemy.dialects.postgresql import JSONB
 
-__all__ = ["commodities", "metadata", "offers", "partner_standings"]
+__all__ = ["commodities", "metadata", "offers", "partner_standings", "reservations"]
 
 metadata = sa.MetaData()
 
@@ -67,4 +67,20 @@ offers = sa.Table(
     sa.Column("version", sa.Integer, nullable=False),
     sa.Column("created_at", sa.DateTime(timezone=True), nullable=False),
     sa.Column("updated_at", sa.DateTime(timezone=True), nullable=False),
+)
+
+# Each saga step applied to an availability, and what it was answered.
+reservations = sa.Table(
+    "reservations",
+    metadata,
+    sa.Column("tenant_id", sa.Uuid, nullable=False),
+    sa.Column("saga_id", sa.Uuid, primary_key=True),
+    sa.Column("step", sa.Text, primary_key=True),
+    sa.Column("availability_id", sa.Uuid, nullable=False),
+    sa.Column("status", sa.Text, nullable=False),
+    sa.Column("quantity", sa.Numeric, nullable=False),
+    sa.Column("free", sa.Numeric, nullable=False),
+    sa.Column("deadline", sa.DateTime(timezone=True), nullable=True),
+    sa.Column("reason", sa.Text, nullable=False),
+    sa.Column("created_at", sa.DateTime(timezone=True), nullable=False),
 )

@@ -8,7 +8,12 @@ from uuid import UUID
 
 from sqlalchemy.ext.asyncio import async_sessionmaker
 
-from mandi_availability.adapters.repositories import SqlCatalog, SqlOffers, SqlStandings
+from mandi_availability.adapters.repositories import (
+    SqlCatalog,
+    SqlOffers,
+    SqlReservations,
+    SqlStandings,
+)
 from mandi_contracts import EVENTS
 from mandi_db import IdempotencyStore, TenantAwareSession
 from mandi_messaging import OutboxAddress, OutboxUnitOfWork, events_topic
@@ -24,6 +29,7 @@ class SqlAvailabilityUnitOfWork(OutboxUnitOfWork):
     catalog: SqlCatalog
     standings: SqlStandings
     offers: SqlOffers
+    reservations: SqlReservations
     idempotency: IdempotencyStore
 
     def __init__(
@@ -41,5 +47,6 @@ class SqlAvailabilityUnitOfWork(OutboxUnitOfWork):
         self.catalog = SqlCatalog(self.session)
         self.standings = SqlStandings(self.session, self.tenant_id)
         self.offers = SqlOffers(self.session)
+        self.reservations = SqlReservations(self.session, self.tenant_id)
         self.idempotency = IdempotencyStore(self.session, retention=self._retention)
         return self

@@ -7,6 +7,7 @@ gets the unit of work of the event's tenant (it commits with the inbox claim, ne
 from __future__ import annotations
 
 from mandi_availability.domain.standing import Standing
+from mandi_availability.service_layer import reservations
 from mandi_availability.service_layer.standing import record_standing
 from mandi_availability.service_layer.unit_of_work import AvailabilityUnitOfWork
 from mandi_contracts import (
@@ -15,13 +16,20 @@ from mandi_contracts import (
     PartnerReinstated,
     PartnerRejected,
     PartnerSuspended,
+    ReleaseQuantity,
+    ReserveQuantity,
 )
 from mandi_errors import InvalidInput
-from mandi_messaging import Consumers, PermanentFailure, events_topic
+from mandi_messaging import Consumers, Envelope, PermanentFailure, commands_topic, events_topic
 
 __all__ = ["consumers"]
 
-consumers = Consumers(group="availability", topics=[events_topic("partners")], registry=EVENTS)
+# Partners' events build the standing read model; the trade saga's commands reserve and release.
+consumers = Consumers(
+    group="availability",
+    topics=[events_topic("partners"), commands_topic("availability")],
+    registry=EVENTS,
+)
 
 _PartnerEvent = PartnerApproved | PartnerReinstated | PartnerRejected | PartnerSuspended
 
@@ -61,3 +69,25 @@ async def on_partner_suspended(event: PartnerSuspended, uow: AvailabilityUnitOfW
 async def on_partner_rejected(event: PartnerRejected, uow: AvailabilityUnitOfWork) -> None:
     """A rejected application may not publish."""
     await _record(event, uow, Standing.REJECTED)
+
+
+@consumers.on(ReserveQuantity)
+async def on_reserve_quantity(
+    command: ReserveQuantity, uow: AvailabilityUnitOfWork, envelope: Envelope
+) -> None:
+    """Reserves for a trade's saga, and answers it."""
+    try:
+        await reservations.reserve(uow, command, now=envelope.time)
+    except InvalidInput as refused:
+        raise PermanentFailure(refused.detail) from refused
+
+
+@consumers.on(ReleaseQuantity)
+async def on_release_quantity(
+    command: ReleaseQuantity, uow: AvailabilityUnitOfWork, envelope: Envelope
+) -> None:
+    """Gives back what a trade's saga reserved, and answers it."""
+    try:
+        await reservations.release(uow, command, now=envelope.time)
+    except InvalidInput as refused:
+        raise PermanentFailure(refused.detail) from refused

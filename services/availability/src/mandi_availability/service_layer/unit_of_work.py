@@ -12,6 +12,7 @@ from uuid import UUID
 
 from mandi_availability.domain.catalog import Commodity
 from mandi_availability.domain.offers import Availability, OfferKind, OfferStatus, Requirement
+from mandi_availability.domain.reservations import Reservation
 from mandi_availability.domain.standing import PartnerStanding
 from mandi_db import IdempotencyRecords, TransactionPort
 from mandi_messaging.registry import Event
@@ -24,6 +25,7 @@ __all__ = [
     "OfferRepository",
     "PageRequest",
     "QualityRange",
+    "ReservationRepository",
     "StandingRepository",
     "UnitOfWorkFactory",
 ]
@@ -92,6 +94,15 @@ class OfferRepository(Protocol):
     ) -> list[Offer]: ...
 
 
+class ReservationRepository(Protocol):
+    """The saga steps applied to the tenant's availabilities."""
+
+    async def step(self, saga_id: UUID, step: str) -> Reservation | None: ...
+    async def held(self, saga_id: UUID, availability_id: UUID) -> list[Reservation]: ...
+    async def add(self, reservation: Reservation, now: datetime) -> None: ...
+    async def mark(self, reservation: Reservation) -> None: ...
+
+
 class StandingRepository(Protocol):
     """What the partners service last said of the tenant's partners."""
 
@@ -115,9 +126,12 @@ class AvailabilityUnitOfWork(TransactionPort, Protocol):
     def offers(self) -> OfferRepository: ...
 
     @property
+    def reservations(self) -> ReservationRepository: ...
+
+    @property
     def idempotency(self) -> IdempotencyRecords: ...
 
-    async def publish(self, event: Event, *, subject: str) -> None:
+    async def publish(self, event: Event, *, subject: str, topic: str | None = None) -> None:
         """Queues an event, as this unit's tenant's, in the outbox of this transaction."""
 
 

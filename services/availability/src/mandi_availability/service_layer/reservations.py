@@ -1,0 +1,164 @@
+"""The availability's part in a trade's saga: reserve a quantity, release it, answer each step.
+
+A command runs in its consumer's transaction, with the availability's row locked and its version
+checked on save, and with nothing but the database inside it. A step applied before (the same
+saga id and step, whatever the message) is answered again as it was, and changes nothing more.
+Releasing twice releases once: the second finds nothing held.
+"""
+
+from __future__ import annotations
+
+from datetime import datetime
+from decimal import Decimal
+
+from mandi_availability.domain.offers import Availability, OfferKind
+from mandi_availability.domain.reservations import Reservation, ReservationStatus
+from mandi_availability.service_layer.unit_of_work import AvailabilityUnitOfWork
+from mandi_contracts import (
+    AvailabilityReleased,
+    AvailabilityReserved,
+    QuantityReleased,
+    QuantityReserved,
+    ReleaseQuantity,
+    ReservationRefused,
+    ReserveQuantity,
+)
+from mandi_errors import Conflict, InvalidInput
+from mandi_messaging import replies_topic
+from mandi_messaging.registry import Event
+
+__all__ = ["release", "reserve"]
+
+_REPLIES = replies_topic("availability")
+
+
+async def reserve(uow: AvailabilityUnitOfWork, command: ReserveQuantity, now: datetime) -> None:
+    """Reserves the quantity for the saga, or refuses; answers the saga either way."""
+    _require_own_tenant(uow, command.tenant_id)
+    applied = await uow.reservations.step(command.saga_id, command.step)
+    if applied is None:
+        applied = await _reserved_or_refused(uow, command, now)
+        await uow.reservations.add(applied, now)
+    await _answer(uow, command, applied)
+
+
+async def release(uow: AvailabilityUnitOfWork, command: ReleaseQuantity, now: datetime) -> None:
+    """Gives back what the saga holds of the availability (nothing, if it holds nothing)."""
+    _require_own_tenant(uow, command.tenant_id)
+    applied = await uow.reservations.step(command.saga_id, command.step)
+    if applied is None:
+        applied = await _released(uow, command, now)
+        await uow.reservations.add(applied, now)
+    await _answer(uow, command, applied)
+
+
+async def _reserved_or_refused(
+    uow: AvailabilityUnitOfWork, command: ReserveQuantity, now: datetime
+) -> Reservation:
+    found = await uow.offers.get(OfferKind.AVAILABILITY, command.availability_id, for_update=True)
+    if not isinstance(found, Availability):
+        return _refusal(command, "No such availability.")
+    try:
+        reserved = found.reserve(command.quantity, now)
+    except (Conflict, InvalidInput) as refused:
+        return _refusal(command, refused.detail, free=found.free)
+    await uow.offers.save(reserved)
+    await uow.publish(
+        AvailabilityReserved(
+            **_ids(reserved),
+            saga_id=command.saga_id,
+            quantity=command.quantity,
+            reserved=reserved.reserved,
+            free=reserved.free,
+        ),
+        subject=str(reserved.id),
+    )
+    return Reservation(
+        saga_id=command.saga_id,
+        step=command.step,
+        availability_id=reserved.id,
+        status=ReservationStatus.RESERVED,
+        quantity=command.quantity,
+        free=reserved.free,
+        deadline=command.deadline,
+    )
+
+
+async def _released(
+    uow: AvailabilityUnitOfWork, command: ReleaseQuantity, now: datetime
+) -> Reservation:
+    found = await uow.offers.get(OfferKind.AVAILABILITY, command.availability_id, for_update=True)
+    held = await uow.reservations.held(command.saga_id, command.availability_id)
+    quantity = sum((reservation.quantity for reservation in held), Decimal(0))
+    free = Decimal(0)
+    if isinstance(found, Availability):
+        free = found.free
+        if quantity:
+            given_back = found.release(quantity, now)
+            await uow.offers.save(given_back)
+            free = given_back.free
+            await uow.publish(
+                AvailabilityReleased(
+                    **_ids(given_back),
+                    saga_id=command.saga_id,
+                    quantity=quantity,
+                    reserved=given_back.reserved,
+                    free=free,
+                ),
+                subject=str(given_back.id),
+            )
+    for reservation in held:
+        await uow.reservations.mark(reservation.released())
+    return Reservation(
+        saga_id=command.saga_id,
+        step=command.step,
+        availability_id=command.availability_id,
+        status=ReservationStatus.RELEASED,
+        quantity=quantity,
+        free=free,
+    )
+
+
+async def _answer(
+    uow: AvailabilityUnitOfWork, command: ReserveQuantity | ReleaseQuantity, applied: Reservation
+) -> None:
+    step = {
+        "tenant_id": command.tenant_id,
+        "saga_id": command.saga_id,
+        "step": command.step,
+        "availability_id": command.availability_id,
+    }
+    reply: Event
+    if isinstance(command, ReleaseQuantity):
+        reply = QuantityReleased(**step, quantity=applied.quantity)
+    elif applied.status is ReservationStatus.REFUSED:
+        reply = ReservationRefused(**step, reason=applied.reason)
+    else:  # reserved then, and perhaps released since: the answer to this step stays the same
+        reply = QuantityReserved(**step, quantity=applied.quantity, free=applied.free)
+    await uow.publish(reply, subject=str(command.saga_id), topic=_REPLIES)
+
+
+def _refusal(command: ReserveQuantity, reason: str, *, free: Decimal = Decimal(0)) -> Reservation:
+    return Reservation(
+        saga_id=command.saga_id,
+        step=command.step,
+        availability_id=command.availability_id,
+        status=ReservationStatus.REFUSED,
+        quantity=Decimal(0),
+        free=free,
+        reason=reason,
+    )
+
+
+def _ids(availability: Availability) -> dict[str, object]:
+    return {
+        "tenant_id": availability.tenant_id,
+        "availability_id": availability.id,
+        "partner_id": availability.partner_id,
+        "version": availability.version,
+    }
+
+
+def _require_own_tenant(uow: AvailabilityUnitOfWork, tenant_id: object) -> None:
+    if tenant_id != uow.tenant_id:
+        raise InvalidInput("The command's tenant is not the tenant it was sent for.")
