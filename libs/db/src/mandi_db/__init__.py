@@ -19,7 +19,12 @@ from mandi_db.ports import TransactionPort
 from mandi_db.provisioning import DatabaseSpec, drop_database, provision_database
 from mandi_db.queries import PreparedQuery, QueryRow, ReadTransaction, driver_of
 from mandi_db.replicas import ReadReplica, ReadSessions
-from mandi_db.repository import SealedColumn, SqlRepository, StatementSource
+from mandi_db.repository import (
+    SealedColumn,
+    SqlRepository,
+    SqlTenantDirectory,
+    StatementSource,
+)
 from mandi_db.rls import disable_tenant_isolation, enable_tenant_isolation
 from mandi_db.tenancy import TENANT_SETTING, TenantAwareSession
 from mandi_db.unit_of_work import TenantlessUnitOfWork, TenantRequired, Transaction, UnitOfWork
@@ -41,6 +46,7 @@ __all__ = [
     "SealedColumn",
     "ServiceDatabase",
     "SqlRepository",
+    "SqlTenantDirectory",
     "StatementSource",
     "TenantAwareSession",
     "TenantRequired",

@@ -6,15 +6,17 @@ from __future__ import annotations
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from typing import Any
+from uuid import UUID
 
 from sqlalchemy import Column, Executable, LargeBinary, Result, Table, func, literal, or_, select
 from sqlalchemy import update as sql_update
+from sqlalchemy.dialects.postgresql import insert as pg_insert
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from mandi_db.queries import PreparedQuery, QueryRow, ReadTransaction, driver_of
 from mandi_security.fields import FieldCipher, SealedField
 
-__all__ = ["SealedColumn", "SqlRepository", "StatementSource"]
+__all__ = ["SealedColumn", "SqlRepository", "SqlTenantDirectory", "StatementSource"]
 
 # Where a repository's statements run: a unit of work's session, or a read's transaction
 # (prepared queries only).
@@ -95,6 +97,23 @@ class SqlRepository:
             values = _resealed(cipher, columns, row)
             await self._execute(sql_update(table).where(table.c.id == row.id).values(values))
         return len(rows)
+
+
+class SqlTenantDirectory(SqlRepository):
+    """The tenants a service holds data of: a table of their ids alone (`id uuid PRIMARY KEY`,
+    no row-level security, no tenant's data), which jobs visiting every tenant read first."""
+
+    def __init__(self, source: StatementSource, table: Table) -> None:
+        super().__init__(source)
+        self._table = table
+
+    async def remember(self, tenant_id: UUID) -> None:
+        """Adds a tenant the first time the service holds something of it."""
+        await self._execute(pg_insert(self._table).values(id=tenant_id).on_conflict_do_nothing())
+
+    async def all(self) -> list[UUID]:
+        """Every tenant the service holds something of."""
+        return list((await self._execute(select(self._table.c.id))).scalars())
 
 
 def _resealed(cipher: FieldCipher, columns: Sequence[SealedColumn], row: Any) -> dict[str, bytes]:

@@ -63,6 +63,11 @@ _OFFER = select(offers).where(
     offers.c.id == bindparam("offer_id"), offers.c.kind == bindparam("kind")
 )
 _OFFER_BY_ID = PreparedQuery(_OFFER)
+# What may still expire: drafts, and offers on the book that trades can reserve.
+_LIVE_STATUSES = tuple(
+    status.value
+    for status in (OfferStatus.DRAFT, OfferStatus.PUBLISHED, OfferStatus.PARTIALLY_RESERVED)
+)
 _OFFER_FOR_UPDATE = PreparedQuery(_OFFER.with_for_update())
 # Everything a change may touch: the terms, and what publishing and reserving change.
 _OFFER_CHANGEABLE = (
@@ -225,6 +230,17 @@ class SqlOffers(SqlRepository):
         query = query.order_by(offers.c.created_at, offers.c.id).limit(page.limit)
         return [_offer(row) for row in await self._execute(query)]
 
+    async def past_validity(self, now: datetime, limit: int) -> list[Offer]:
+        """Live offers whose validity has ended, locked; those another sweep holds are skipped."""
+        query = (
+            select(offers)
+            .where(offers.c.status.in_(_LIVE_STATUSES), offers.c.valid_until <= now)
+            .order_by(offers.c.valid_until)
+            .limit(limit)
+            .with_for_update(skip_locked=True)
+        )
+        return [_offer(row) for row in await self._execute(query)]
+
     async def save(self, offer: Offer) -> None:
         """Stores a changed offer (its row is locked by `get(..., for_update=True)`)."""
         values = _offer_values(offer)
@@ -370,6 +386,20 @@ class SqlReservations(SqlRepository):
             "created_at": now,
         }
         await self._execute(insert(reservations).values(values))
+
+    async def overdue(self, now: datetime, limit: int) -> list[Reservation]:
+        """Reservations past their saga's deadline, locked; those another sweep holds skipped."""
+        query = (
+            select(reservations)
+            .where(
+                reservations.c.status == ReservationStatus.RESERVED.value,
+                reservations.c.deadline < now,
+            )
+            .order_by(reservations.c.deadline)
+            .limit(limit)
+            .with_for_update(skip_locked=True)
+        )
+        return [_reservation(row) for row in await self._execute(query)]
 
     async def mark(self, reservation: Reservation) -> None:
         """Stores a reservation's new status."""

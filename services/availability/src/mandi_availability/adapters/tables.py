@@ -5,7 +5,14 @@ from __future__ import annotations
 import sqlalchemy as sa
 from sqlalchemy.dialects.postgresql import JSONB
 
-__all__ = ["commodities", "metadata", "offers", "partner_standings", "reservations"]
+__all__ = [
+    "commodities",
+    "metadata",
+    "offers",
+    "partner_standings",
+    "reservations",
+    "tenants",
+]
 
 metadata = sa.MetaData()
 
@@ -84,3 +91,6 @@ reservations = sa.Table(
     sa.Column("reason", sa.Text, nullable=False),
     sa.Column("created_at", sa.DateTime(timezone=True), nullable=False),
 )
+
+# The tenants the service holds anything of, for the sweeps (no tenant's data, no RLS).
+tenants = sa.Table("tenants", metadata, sa.Column("id", sa.Uuid, primary_key=True))

@@ -14,11 +14,12 @@ from mandi_availability.adapters.repositories import (
     SqlReservations,
     SqlStandings,
 )
+from mandi_availability.adapters.tables import tenants
 from mandi_contracts import EVENTS
-from mandi_db import IdempotencyStore, TenantAwareSession
+from mandi_db import IdempotencyStore, SqlTenantDirectory, TenantAwareSession, TenantlessUnitOfWork
 from mandi_messaging import OutboxAddress, OutboxUnitOfWork, events_topic
 
-__all__ = ["SqlAvailabilityUnitOfWork"]
+__all__ = ["SqlAvailabilityDirectory", "SqlAvailabilityUnitOfWork"]
 
 
 class SqlAvailabilityUnitOfWork(OutboxUnitOfWork):
@@ -30,6 +31,7 @@ class SqlAvailabilityUnitOfWork(OutboxUnitOfWork):
     standings: SqlStandings
     offers: SqlOffers
     reservations: SqlReservations
+    tenants: SqlTenantDirectory
     idempotency: IdempotencyStore
 
     def __init__(
@@ -48,5 +50,17 @@ class SqlAvailabilityUnitOfWork(OutboxUnitOfWork):
         self.standings = SqlStandings(self.session, self.tenant_id)
         self.offers = SqlOffers(self.session)
         self.reservations = SqlReservations(self.session, self.tenant_id)
+        self.tenants = SqlTenantDirectory(self.session, tenants)
         self.idempotency = IdempotencyStore(self.session, retention=self._retention)
+        return self
+
+
+class SqlAvailabilityDirectory(TenantlessUnitOfWork):
+    """One transaction over the directory of tenants; no tenant's data in reach."""
+
+    tenants: SqlTenantDirectory
+
+    async def __aenter__(self) -> Self:
+        await super().__aenter__()
+        self.tenants = SqlTenantDirectory(self.session, tenants)
         return self

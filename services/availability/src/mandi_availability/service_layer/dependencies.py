@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
-from mandi_availability.service_layer.unit_of_work import UnitOfWorkFactory
+from mandi_availability.service_layer.unit_of_work import DirectoryFactory, UnitOfWorkFactory
 from mandi_runtime import Clock
 
 __all__ = ["AvailabilityDependencies"]
@@ -17,4 +17,6 @@ class AvailabilityDependencies:
     uow: UnitOfWorkFactory
     # Read-only, on the read replica while it serves: the catalog, lists.
     read_uow: UnitOfWorkFactory
+    directory: DirectoryFactory
     clock: Clock
+    sweep_batch_size: int = 200

@@ -114,6 +114,7 @@ async def create_offer(
         made = Availability if kind is OfferKind.AVAILABILITY else Requirement
         offer = made(uuid4(), uow.tenant_id, acting, draft.commodity, terms, now, now)
         await uow.offers.add(offer)
+        await uow.tenants.remember(uow.tenant_id)  # its sweeps now visit the tenant
         return offer_view(offer)
 
     return await idempotently(deps.uow(principal.tenant_id), key, work, answer_type=OfferView)

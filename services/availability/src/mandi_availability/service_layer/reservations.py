@@ -10,6 +10,7 @@ from __future__ import annotations
 
 from datetime import datetime
 from decimal import Decimal
+from uuid import UUID
 
 from mandi_availability.domain.offers import Availability, OfferKind
 from mandi_availability.domain.reservations import Reservation, ReservationStatus
@@ -25,9 +26,8 @@ from mandi_contracts import (
 )
 from mandi_errors import Conflict, InvalidInput
 from mandi_messaging import replies_topic
-from mandi_messaging.registry import Event
 
-__all__ = ["release", "reserve"]
+__all__ = ["give_back", "release", "replies_to", "reserve"]
 
 _REPLIES = replies_topic("availability")
 
@@ -84,11 +84,12 @@ async def _reserved_or_refused(
     )
 
 
-async def _released(
-    uow: AvailabilityUnitOfWork, command: ReleaseQuantity, now: datetime
-) -> Reservation:
-    found = await uow.offers.get(OfferKind.AVAILABILITY, command.availability_id, for_update=True)
-    held = await uow.reservations.held(command.saga_id, command.availability_id)
+async def give_back(
+    uow: AvailabilityUnitOfWork, held: list[Reservation], availability_id: UUID, now: datetime
+) -> tuple[Decimal, Decimal]:
+    """Releases what these reservations of one saga hold of the availability; the quantity
+    given back and what is free after."""
+    found = await uow.offers.get(OfferKind.AVAILABILITY, availability_id, for_update=True)
     quantity = sum((reservation.quantity for reservation in held), Decimal(0))
     free = Decimal(0)
     if isinstance(found, Availability):
@@ -100,7 +101,7 @@ async def _released(
             await uow.publish(
                 AvailabilityReleased(
                     **_ids(given_back),
-                    saga_id=command.saga_id,
+                    saga_id=held[0].saga_id,
                     quantity=quantity,
                     reserved=given_back.reserved,
                     free=free,
@@ -109,6 +110,14 @@ async def _released(
             )
     for reservation in held:
         await uow.reservations.mark(reservation.released())
+    return quantity, free
+
+
+async def _released(
+    uow: AvailabilityUnitOfWork, command: ReleaseQuantity, now: datetime
+) -> Reservation:
+    held = await uow.reservations.held(command.saga_id, command.availability_id)
+    quantity, free = await give_back(uow, held, command.availability_id, now)
     return Reservation(
         saga_id=command.saga_id,
         step=command.step,
@@ -128,14 +137,22 @@ async def _answer(
         "step": command.step,
         "availability_id": command.availability_id,
     }
-    reply: Event
+    reply: Reply
     if isinstance(command, ReleaseQuantity):
         reply = QuantityReleased(**step, quantity=applied.quantity)
     elif applied.status is ReservationStatus.REFUSED:
         reply = ReservationRefused(**step, reason=applied.reason)
     else:  # reserved then, and perhaps released since: the answer to this step stays the same
         reply = QuantityReserved(**step, quantity=applied.quantity, free=applied.free)
-    await uow.publish(reply, subject=str(command.saga_id), topic=_REPLIES)
+    await replies_to(uow, reply)
+
+
+Reply = QuantityReserved | ReservationRefused | QuantityReleased
+
+
+async def replies_to(uow: AvailabilityUnitOfWork, reply: Reply) -> None:
+    """Sends a saga its answer, keyed by the saga, on the reply topic, with this transaction."""
+    await uow.publish(reply, subject=str(reply.saga_id), topic=_REPLIES)
 
 
 def _refusal(command: ReserveQuantity, reason: str, *, free: Decimal = Decimal(0)) -> Reservation:

@@ -20,6 +20,8 @@ from mandi_messaging.registry import Event
 __all__ = [
     "AvailabilityUnitOfWork",
     "CatalogRepository",
+    "DirectoryFactory",
+    "DirectoryUnitOfWork",
     "Offer",
     "OfferFilter",
     "OfferRepository",
@@ -27,6 +29,7 @@ __all__ = [
     "QualityRange",
     "ReservationRepository",
     "StandingRepository",
+    "TenantDirectory",
     "UnitOfWorkFactory",
 ]
 
@@ -92,6 +95,7 @@ class OfferRepository(Protocol):
     async def page(
         self, kind: OfferKind, criteria: OfferFilter, page: PageRequest
     ) -> list[Offer]: ...
+    async def past_validity(self, now: datetime, limit: int) -> list[Offer]: ...
 
 
 class ReservationRepository(Protocol):
@@ -101,6 +105,7 @@ class ReservationRepository(Protocol):
     async def held(self, saga_id: UUID, availability_id: UUID) -> list[Reservation]: ...
     async def add(self, reservation: Reservation, now: datetime) -> None: ...
     async def mark(self, reservation: Reservation) -> None: ...
+    async def overdue(self, now: datetime, limit: int) -> list[Reservation]: ...
 
 
 class StandingRepository(Protocol):
@@ -108,6 +113,13 @@ class StandingRepository(Protocol):
 
     async def get(self, partner_id: UUID) -> PartnerStanding | None: ...
     async def put(self, standing: PartnerStanding) -> None: ...
+
+
+class TenantDirectory(Protocol):
+    """The tenants the service holds anything of, for the sweeps that visit every tenant."""
+
+    async def remember(self, tenant_id: UUID) -> None: ...
+    async def all(self) -> list[UUID]: ...
 
 
 class AvailabilityUnitOfWork(TransactionPort, Protocol):
@@ -129,10 +141,21 @@ class AvailabilityUnitOfWork(TransactionPort, Protocol):
     def reservations(self) -> ReservationRepository: ...
 
     @property
+    def tenants(self) -> TenantDirectory: ...
+
+    @property
     def idempotency(self) -> IdempotencyRecords: ...
 
     async def publish(self, event: Event, *, subject: str, topic: str | None = None) -> None:
         """Queues an event, as this unit's tenant's, in the outbox of this transaction."""
 
 
+class DirectoryUnitOfWork(TransactionPort, Protocol):
+    """One transaction with no tenant: the directory of tenants, and nothing of theirs."""
+
+    @property
+    def tenants(self) -> TenantDirectory: ...
+
+
+DirectoryFactory = Callable[[], AbstractAsyncContextManager[DirectoryUnitOfWork]]
 UnitOfWorkFactory = Callable[[UUID], AbstractAsyncContextManager[AvailabilityUnitOfWork]]

@@ -41,7 +41,6 @@ from mandi_partners.adapters.tables import (
     partners,
     staff,
     tax_ids,
-    tenants,
 )
 from mandi_partners.domain.insider_trading import InsiderLinks
 from mandi_partners.domain.partner import (
@@ -57,7 +56,7 @@ from mandi_partners.domain.tax_ids import TaxId, TaxIdKind
 from mandi_partners.service_layer.unit_of_work import PageRequest, PartnerFilter
 from mandi_security.fields import SealedField
 
-__all__ = ["SqlPartners", "SqlStaff", "SqlTenants"]
+__all__ = ["SqlPartners", "SqlStaff"]
 
 _WAITING = (Verification.NOT_STARTED.value, Verification.PARKED.value)
 _DUPLICATE_TAX_ID = "tax_ids_unique"
@@ -85,18 +84,6 @@ _RESEAL_ANSWER = text(
     WHERE tenant_id = :tenant_id AND principal_id = :principal_id AND key = :key
     """
 )
-
-
-class SqlTenants(SqlRepository):
-    """The tenants that have partners."""
-
-    async def remember(self, tenant_id: UUID) -> None:
-        """Adds a tenant the first time one of its partners is registered."""
-        await self._execute(pg_insert(tenants).values(id=tenant_id).on_conflict_do_nothing())
-
-    async def all(self) -> list[UUID]:
-        """Every tenant with partners."""
-        return list((await self._execute(select(tenants.c.id))).scalars())
 
 
 class SqlStaff(SqlRepository):

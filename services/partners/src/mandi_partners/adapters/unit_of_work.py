@@ -15,12 +15,14 @@ from mandi_db import (
     IdempotencyKey,
     IdempotencyStore,
     ReadTransaction,
+    SqlTenantDirectory,
     TenantAwareSession,
     TenantlessUnitOfWork,
 )
 from mandi_messaging import OutboxAddress, OutboxUnitOfWork, events_topic
 from mandi_partners.adapters.protection import PiiProtection, answer_field
-from mandi_partners.adapters.repositories import SqlPartners, SqlStaff, SqlTenants
+from mandi_partners.adapters.repositories import SqlPartners, SqlStaff
+from mandi_partners.adapters.tables import tenants
 
 __all__ = [
     "SealedIdempotency",
@@ -69,7 +71,7 @@ class SqlPartnersUnitOfWork(OutboxUnitOfWork):
     outbox = OutboxAddress(EVENTS, source="mandi/partners", topic=events_topic("partners"))
 
     partners: SqlPartners
-    tenants: SqlTenants
+    tenants: SqlTenantDirectory
     staff: SqlStaff
     idempotency: SealedIdempotency
 
@@ -88,7 +90,7 @@ class SqlPartnersUnitOfWork(OutboxUnitOfWork):
     async def __aenter__(self) -> Self:
         await super().__aenter__()
         self.partners = SqlPartners(self.session, self._protection)
-        self.tenants = SqlTenants(self.session)
+        self.tenants = SqlTenantDirectory(self.session, tenants)
         self.staff = SqlStaff(self.session)
         self.idempotency = SealedIdempotency(
             IdempotencyStore(self.session, retention=self._retention), self._protection
@@ -99,11 +101,11 @@ class SqlPartnersUnitOfWork(OutboxUnitOfWork):
 class SqlPartnersDirectory(TenantlessUnitOfWork):
     """One transaction over the directory of tenants; no partner data in reach."""
 
-    tenants: SqlTenants
+    tenants: SqlTenantDirectory
 
     async def __aenter__(self) -> Self:
         await super().__aenter__()
-        self.tenants = SqlTenants(self.session)
+        self.tenants = SqlTenantDirectory(self.session, tenants)
         return self
 
 
