@@ -68,6 +68,9 @@ class ServiceSettings(BaseSettings):
     consume_metrics_port: int = Field(default=0, ge=0, le=65535)
     redis_url: str = "redis://127.0.0.1:56379/0"
     redis_password: SecretStr | None = None
+    # One bounded pool: commands beyond it wait this long for a connection, then fail (503).
+    redis_max_connections: int = Field(default=64, ge=1)
+    redis_pool_timeout_seconds: float = Field(default=2.0, gt=0)
     otlp_endpoint: str | None = None
 
     @classmethod

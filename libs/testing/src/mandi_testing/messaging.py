@@ -6,7 +6,7 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import uuid
-from collections.abc import AsyncIterator, Sequence
+from collections.abc import AsyncIterator, Mapping, Sequence
 from uuid import UUID
 
 from aiokafka import AIOKafkaProducer, ConsumerRecord
@@ -204,14 +204,16 @@ async def delivering_in_memory(
     sessions: async_sessionmaker[TenantAwareSession],
     unit_of_work: UnitOfWorkFactory,
     dead_letters: DeadLetterRecorder,
+    dependencies: Mapping[str, object] | None = None,
 ) -> AsyncIterator[KafkaBroker]:
     """FastStream's in-memory Kafka delivering to the group, through its whole pipeline (inbox,
-    retries, dead letters), on the real database of `sessions`."""
+    retries, dead letters), on the real database of `sessions`; handlers get `dependencies`."""
     runtime = ConsumerRuntime(
         sessions=sessions,
         dead_letters=dead_letters,
         unit_of_work=unit_of_work,
         retry=RetryPolicy(attempts=2, initial_backoff=0.001, max_backoff=0.002),
+        dependencies=dependencies or {},
     )
     broker = KafkaBroker()
     broker.include_router(consumers.router(runtime))

@@ -16,7 +16,6 @@ from mandi_auth.adapters.key_directory import CachedApiKeyDirectory, CachedTenan
 from mandi_auth.adapters.key_hasher import PepperedKeyHasher
 from mandi_auth.adapters.login_throttle import RedisLoginThrottle
 from mandi_auth.adapters.passwords import Argon2Passwords
-from mandi_auth.adapters.redis_pool import pooled_redis
 from mandi_auth.adapters.repositories import EmailProtection
 from mandi_auth.adapters.signer import Ed25519Signer
 from mandi_auth.adapters.unit_of_work import SqlAuthDirectory, SqlAuthUnitOfWork
@@ -29,9 +28,10 @@ from mandi_auth.service_layer.resealing import reseal_all
 from mandi_auth.service_layer.signing_keys import refresh_signing_keys
 from mandi_observability import get_logger
 from mandi_runtime import PeriodicJob, Resources, SystemClock, Wiring
+from mandi_runtime.redis import redis_of
 from mandi_security.fields import BlindIndex, FieldCipher
 
-__all__ = ["build", "redis_of"]
+__all__ = ["build"]
 
 _log = get_logger("mandi.auth")
 
@@ -57,17 +57,6 @@ def build(resources: Resources[Settings]) -> Wiring[AuthDependencies]:
         ],
         readiness=[redis.ping],
         token_verifier=_DirectCallVerifier(deps),
-    )
-
-
-def redis_of(settings: Settings) -> Redis:
-    """The service's Redis client, on a bounded pool."""
-    password = settings.redis_password.get_secret_value() if settings.redis_password else None
-    return pooled_redis(
-        settings.redis_url,
-        password=password,
-        max_connections=settings.redis_max_connections,
-        timeout_seconds=settings.redis_pool_timeout_seconds,
     )
 
 

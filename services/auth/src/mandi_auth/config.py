@@ -57,9 +57,6 @@ class Settings(ServiceSettings):
     field_keys: SecretStr | None = secret("keyring")  # seals emails
     email_index_key: SecretStr | None = secret("key32")  # the blind index emails are found by
 
-    redis_max_connections: int = Field(default=64, ge=1)
-    redis_pool_timeout_seconds: float = Field(default=2.0, gt=0)
-
     plans: dict[str, LimitSettings] = Field(default_factory=_default_plans)
     per_user: LimitSettings = LimitSettings(per_second=20, burst=40)
     # Shared by all of one partner's keys and users: above any one plan, below the tenant's.

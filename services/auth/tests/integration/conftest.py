@@ -7,11 +7,11 @@ from collections.abc import AsyncIterator
 import pytest
 from redis.asyncio import Redis
 
-from mandi_auth.bootstrap import redis_of
 from mandi_auth.config import Settings
 from mandi_auth.entrypoints.commands import AuthRunning
 from mandi_auth.entrypoints.service import DEFINITION
 from mandi_runtime import migrate, running
+from mandi_runtime.redis import redis_of
 from mandi_testing import Infrastructure, TestDatabase
 from mandi_testing.platform import settings_values
 

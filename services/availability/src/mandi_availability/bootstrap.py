@@ -6,6 +6,7 @@ from datetime import timedelta
 from functools import partial
 from uuid import UUID
 
+from mandi_availability.adapters.catalog_cache import RedisCatalogCache
 from mandi_availability.adapters.unit_of_work import (
     SqlAvailabilityDirectory,
     SqlAvailabilityUnitOfWork,
@@ -14,6 +15,7 @@ from mandi_availability.config import Settings
 from mandi_availability.service_layer.dependencies import AvailabilityDependencies
 from mandi_availability.service_layer.sweeps import expire_offers, release_overdue_reservations
 from mandi_runtime import PeriodicJob, Resources, SystemClock, Wiring
+from mandi_runtime.redis import redis_of
 
 __all__ = ["build"]
 
@@ -32,13 +34,16 @@ def build(resources: Resources[Settings]) -> Wiring[AvailabilityDependencies]:
             resources.reads, tenant_id=tenant_id, idempotency_retention=retention
         )
 
+    settings = resources.settings
+    redis = redis_of(settings)
+    resources.close_at_the_end(redis.aclose)
     deps = AvailabilityDependencies(
         uow=uow,
         read_uow=read_uow,
         directory=lambda: SqlAvailabilityDirectory(resources.sessions),
+        catalog_cache=RedisCatalogCache(redis, ttl_seconds=settings.catalog_cache_seconds),
         clock=SystemClock(),
     )
-    settings = resources.settings
     jobs = [
         PeriodicJob(
             "availability.expiry", settings.expiry_sweep_seconds, partial(expire_offers, deps)
@@ -49,4 +54,4 @@ def build(resources: Resources[Settings]) -> Wiring[AvailabilityDependencies]:
             partial(release_overdue_reservations, deps),
         ),
     ]
-    return Wiring(deps, jobs=jobs, consumer_unit_of_work=uow)
+    return Wiring(deps, jobs=jobs, consumer_unit_of_work=uow, handler_dependencies={"deps": deps})

@@ -26,6 +26,8 @@ class Settings(ServiceSettings):
     gateway_secret: SecretStr | None = secret("token", shared_file="gateway.secret")
 
     idempotency_retention_hours: int = Field(default=24, ge=1, le=24 * 7)
+    # The longest a commodity stays in the cache; every change clears it at once anyway.
+    catalog_cache_seconds: int = Field(default=300, ge=1)
     # How often the leader takes expired offers off the book and gives back overdue reservations.
     expiry_sweep_seconds: float = Field(default=30.0, gt=0)
     reservation_sweep_seconds: float = Field(default=10.0, gt=0)

@@ -3,14 +3,19 @@ module's."""
 
 from __future__ import annotations
 
-from collections.abc import AsyncIterator, Iterator
+from collections.abc import AsyncIterator, Callable, Iterator
+from contextlib import AbstractAsyncContextManager
+from typing import Any
 
 import pytest
+from faststream.kafka import KafkaBroker
 
 from mandi_availability.config import Settings
+from mandi_availability.entrypoints.consumers import consumers
 from mandi_availability.entrypoints.service import DEFINITION
 from mandi_runtime import RunningService, migrate, running
 from mandi_testing import Infrastructure, TestDatabase, fresh_database
+from mandi_testing.messaging import DeadLetterRecorder, delivering_in_memory
 from mandi_testing.platform import settings_values
 
 
@@ -31,7 +36,29 @@ def settings(infrastructure: Infrastructure, database: TestDatabase) -> Settings
 
 
 @pytest.fixture
-async def service(settings: Settings) -> AsyncIterator[RunningService[Settings, object]]:
+async def service(settings: Settings) -> AsyncIterator[RunningService[Settings, Any]]:
     """The service's resources and use cases, without its background loops."""
     async with running(DEFINITION, settings, background=False) as started:
         yield started
+
+
+Delivering = Callable[[DeadLetterRecorder], AbstractAsyncContextManager[KafkaBroker]]
+
+
+@pytest.fixture
+def delivering(service: RunningService[Settings, Any]) -> Delivering:
+    """FastStream's in-memory Kafka delivering to the service's consumer group, with its own
+    unit of work and handler dependencies, on this module's database."""
+
+    def deliver(dead_letters: DeadLetterRecorder) -> AbstractAsyncContextManager[KafkaBroker]:
+        unit_of_work = service.wiring.consumer_unit_of_work
+        assert unit_of_work is not None
+        return delivering_in_memory(
+            consumers,
+            service.database.sessions,
+            unit_of_work,
+            dead_letters,
+            service.wiring.handler_dependencies,
+        )
+
+    return deliver

@@ -4,7 +4,6 @@ work, on the real PostgreSQL of this module."""
 
 from __future__ import annotations
 
-from contextlib import AbstractAsyncContextManager
 from typing import Any
 from uuid import UUID, uuid4
 
@@ -12,7 +11,6 @@ import pytest
 from faststream.kafka import KafkaBroker
 
 from mandi_availability.domain.standing import PartnerStanding, Standing
-from mandi_availability.entrypoints.consumers import consumers
 from mandi_availability.entrypoints.service import DEFINITION
 from mandi_contracts import (
     EVENTS,
@@ -23,23 +21,11 @@ from mandi_contracts import (
 )
 from mandi_messaging import Event, commands_topic, events_topic
 from mandi_runtime import asyncapi_of
-from mandi_testing.messaging import (
-    DeadLetterRecorder,
-    delivering_in_memory,
-    envelope_of,
-    publish_envelope,
-)
+from mandi_testing.messaging import DeadLetterRecorder, envelope_of, publish_envelope
 
 pytestmark = pytest.mark.integration
 
 PARTNERS_TOPIC = events_topic("partners")
-
-
-def _delivering(
-    service: Any, dead_letters: DeadLetterRecorder
-) -> AbstractAsyncContextManager[KafkaBroker]:
-    unit_of_work = service.wiring.consumer_unit_of_work
-    return delivering_in_memory(consumers, service.database.sessions, unit_of_work, dead_letters)
 
 
 async def _send(broker: KafkaBroker, event: Event, partner_id: UUID, tenant: UUID) -> None:
@@ -53,11 +39,11 @@ async def _standing(service: Any, tenant: UUID, partner_id: UUID) -> PartnerStan
 
 
 async def test_a_partner_approved_then_suspended_then_reinstated_may_publish_again(
-    service: Any,
+    service: Any, delivering: Any
 ) -> None:
     tenant, partner = uuid4(), uuid4()
     dead_letters = DeadLetterRecorder("availability")
-    async with _delivering(service, dead_letters) as broker:
+    async with delivering(dead_letters) as broker:
         await _send(
             broker,
             PartnerApproved(tenant_id=tenant, partner_id=partner, version=3, approved_by="r"),
@@ -86,9 +72,11 @@ async def test_a_partner_approved_then_suspended_then_reinstated_may_publish_aga
     assert dead_letters.records == []
 
 
-async def test_an_older_event_replayed_late_does_not_undo_a_newer_one(service: Any) -> None:
+async def test_an_older_event_replayed_late_does_not_undo_a_newer_one(
+    service: Any, delivering: Any
+) -> None:
     tenant, partner = uuid4(), uuid4()
-    async with _delivering(service, DeadLetterRecorder("availability")) as broker:
+    async with delivering(DeadLetterRecorder("availability")) as broker:
         await _send(
             broker,
             PartnerSuspended(tenant_id=tenant, partner_id=partner, version=6, suspended_by="r"),
@@ -106,10 +94,12 @@ async def test_an_older_event_replayed_late_does_not_undo_a_newer_one(service: A
     )
 
 
-async def test_events_it_does_not_need_pass_by_and_other_tenants_see_nothing(service: Any) -> None:
+async def test_events_it_does_not_need_pass_by_and_other_tenants_see_nothing(
+    service: Any, delivering: Any
+) -> None:
     tenant, partner = uuid4(), uuid4()
     dead_letters = DeadLetterRecorder("availability")
-    async with _delivering(service, dead_letters) as broker:
+    async with delivering(dead_letters) as broker:
         await _send(
             broker,
             PartnerSubmitted(tenant_id=tenant, partner_id=partner, version=2, submitted_by="s"),
@@ -128,12 +118,12 @@ async def test_events_it_does_not_need_pass_by_and_other_tenants_see_nothing(ser
 
 
 async def test_an_event_naming_another_tenant_than_its_envelope_is_dead_lettered_unapplied(
-    service: Any,
+    service: Any, delivering: Any
 ) -> None:
     tenant, claimed, partner = uuid4(), uuid4(), uuid4()
     dead_letters = DeadLetterRecorder("availability")
     forged = PartnerApproved(tenant_id=claimed, partner_id=partner, version=3, approved_by="r")
-    async with _delivering(service, dead_letters) as broker:
+    async with delivering(dead_letters) as broker:
         await _send(broker, forged, partner, tenant)
     assert [error for _, error in dead_letters.records] == ["PermanentFailure"]
     assert await _standing(service, tenant, partner) is None

@@ -19,7 +19,6 @@ from mandi_availability.domain.catalog import Commodity
 from mandi_availability.domain.offers import DeliveryPlace, OfferKind
 from mandi_availability.domain.quantities import Money, UnitTable
 from mandi_availability.domain.standing import Standing
-from mandi_availability.entrypoints.consumers import consumers
 from mandi_availability.service_layer import catalog, offers, reservations
 from mandi_availability.service_layer.offers import OfferDraft
 from mandi_availability.service_layer.standing import record_standing
@@ -27,12 +26,7 @@ from mandi_contracts import EVENTS, ReleaseQuantity, ReserveQuantity
 from mandi_messaging import commands_topic
 from mandi_security import Principal, PrincipalType
 from mandi_testing import TestDatabase
-from mandi_testing.messaging import (
-    DeadLetterRecorder,
-    delivering_in_memory,
-    envelope_of,
-    publish_envelope,
-)
+from mandi_testing.messaging import DeadLetterRecorder, envelope_of, publish_envelope
 
 pytestmark = pytest.mark.integration
 
@@ -122,15 +116,12 @@ async def _free(service: Any, tenant: UUID, availability: UUID) -> tuple[Decimal
 
 
 async def test_a_reservation_is_answered_and_a_repeated_step_answered_the_same(
-    service: Any, database: TestDatabase
+    service: Any, database: TestDatabase, delivering: Any
 ) -> None:
     tenant, saga = uuid4(), uuid4()
     availability = await _published_availability(service, tenant)
     dead_letters = DeadLetterRecorder("availability")
-    unit_of_work = service.wiring.consumer_unit_of_work
-    async with delivering_in_memory(
-        consumers, service.database.sessions, unit_of_work, dead_letters
-    ) as broker:
+    async with delivering(dead_letters) as broker:
         await _send(broker, _reserve(tenant, availability, saga), tenant)
         await _send(
             broker, _reserve(tenant, availability, saga), tenant
@@ -145,15 +136,12 @@ async def test_a_reservation_is_answered_and_a_repeated_step_answered_the_same(
 
 
 async def test_release_restores_the_quantity_exactly_and_releasing_twice_releases_once(
-    service: Any, database: TestDatabase
+    service: Any, database: TestDatabase, delivering: Any
 ) -> None:
     tenant, saga = uuid4(), uuid4()
     availability = await _published_availability(service, tenant)
-    unit_of_work = service.wiring.consumer_unit_of_work
     release = {"tenant_id": tenant, "saga_id": saga, "availability_id": availability}
-    async with delivering_in_memory(
-        consumers, service.database.sessions, unit_of_work, DeadLetterRecorder("availability")
-    ) as broker:
+    async with delivering(DeadLetterRecorder("availability")) as broker:
         await _send(broker, _reserve(tenant, availability, saga, Decimal("1700.5")), tenant)
         await _send(broker, ReleaseQuantity(**release, step="release"), tenant)
         await _send(broker, ReleaseQuantity(**release, step="release-again"), tenant)

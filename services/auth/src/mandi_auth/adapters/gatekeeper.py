@@ -15,14 +15,11 @@ from datetime import UTC, datetime
 from uuid import UUID
 
 from redis.asyncio import Redis
-from redis.exceptions import BusyLoadingError
-from redis.exceptions import ConnectionError as RedisConnectionError
-from redis.exceptions import TimeoutError as RedisTimeoutError
 
 from mandi_auth.service_layer.ports import Bucket, Verdict
 from mandi_runtime import Clock
 
-__all__ = ["RedisGatekeeper", "redis_unavailable"]
+__all__ = ["RedisGatekeeper"]
 
 _PREFIX = "mandi:auth"
 _LAST_USED = f"{_PREFIX}:api-keys:last-used"
@@ -74,11 +71,6 @@ if ARGV[2] ~= '' then
 end
 return {1, '', 0, limit, remaining, reset}
 """
-
-
-def redis_unavailable(error: BaseException) -> bool:
-    """Whether an error means Redis could not be reached (restarting, loading, refusing)."""
-    return isinstance(error, RedisConnectionError | RedisTimeoutError | BusyLoadingError)
 
 
 def _revocation_key(session_id: UUID) -> str:

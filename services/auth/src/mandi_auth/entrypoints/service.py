@@ -5,7 +5,6 @@ from __future__ import annotations
 from importlib import resources
 from typing import Any
 
-from mandi_auth.adapters.gatekeeper import redis_unavailable
 from mandi_auth.bootstrap import build
 from mandi_auth.config import Settings
 from mandi_auth.entrypoints.commands import COMMANDS
@@ -14,6 +13,7 @@ from mandi_auth.entrypoints.http.routes import router
 from mandi_contracts import AUTH_EVENTS
 from mandi_messaging import events_topic
 from mandi_runtime import ServiceDefinition
+from mandi_runtime.redis import redis_unavailable
 
 __all__ = ["DEFINITION"]
 

@@ -21,13 +21,14 @@ from sqlalchemy import (
 )
 from sqlalchemy.dialects.postgresql import insert
 
+from mandi_availability.adapters.catalog_documents import commodity_document, commodity_from
 from mandi_availability.adapters.tables import (
     commodities,
     offers,
     partner_standings,
     reservations,
 )
-from mandi_availability.domain.catalog import Commodity, QualityParameter
+from mandi_availability.domain.catalog import Commodity
 from mandi_availability.domain.offers import (
     Availability,
     DeliveryPlace,
@@ -36,7 +37,7 @@ from mandi_availability.domain.offers import (
     OfferTerms,
     Requirement,
 )
-from mandi_availability.domain.quantities import Money, UnitTable
+from mandi_availability.domain.quantities import Money
 from mandi_availability.domain.reservations import Reservation, ReservationStatus
 from mandi_availability.domain.standing import PartnerStanding, Standing
 from mandi_availability.service_layer.unit_of_work import ON_THE_BOOK as ON_THE_BOOK_STATUSES
@@ -118,16 +119,16 @@ class SqlCatalog(SqlRepository):
     async def get(self, code: str) -> Commodity | None:
         """The commodity of this code, if the catalog has it."""
         rows = await self._fetch(_BY_CODE, {"code": code})
-        return _commodity(rows[0]) if rows else None
+        return commodity_from(dict(rows[0].items())) if rows else None
 
     async def all(self) -> list[Commodity]:
         """Every commodity, by code."""
-        return [_commodity(row) for row in await self._fetch(_ALL, {})]
+        return [commodity_from(dict(row.items())) for row in await self._fetch(_ALL, {})]
 
     async def add(self, tenant_id: Any, commodity: Commodity, now: datetime) -> None:
         """Adds a new commodity; one the catalog has already is a Conflict."""
         values = {
-            **_values(commodity),
+            **commodity_document(commodity),
             "tenant_id": tenant_id,
             "created_at": now,
             "updated_at": now,
@@ -139,43 +140,9 @@ class SqlCatalog(SqlRepository):
 
     async def save(self, commodity: Commodity, now: datetime) -> None:
         """Stores a changed commodity (its version was checked against the stored one)."""
-        values = {**_values(commodity), "updated_at": now}
+        values = {**commodity_document(commodity), "updated_at": now}
         query = update(commodities).where(commodities.c.code == commodity.code).values(values)
         await self._execute(query)
-
-
-def _values(commodity: Commodity) -> dict[str, Any]:
-    return {
-        "code": commodity.code,
-        "name": commodity.name,
-        "base_unit": commodity.base_unit,
-        "units": {unit: str(size) for unit, size in commodity.units.sizes.items()},
-        "price_unit": commodity.price_unit,
-        "grades": list(commodity.grades),
-        "quality": {
-            name: {"unit": p.unit, "min": str(p.minimum), "max": str(p.maximum)}
-            for name, p in commodity.quality.items()
-        },
-        "version": commodity.version,
-    }
-
-
-def _commodity(row: Any) -> Commodity:
-    # Stored values were checked when they came in: rebuilt as they were, exactly.
-    units = UnitTable(row.base_unit, {unit: Decimal(size) for unit, size in row.units.items()})
-    quality = {
-        name: QualityParameter(name, bound["unit"], Decimal(bound["min"]), Decimal(bound["max"]))
-        for name, bound in row.quality.items()
-    }
-    return Commodity(
-        code=row.code,
-        name=row.name,
-        units=units,
-        price_unit=row.price_unit,
-        grades=tuple(row.grades),
-        quality=quality,
-        version=row.version,
-    )
 
 
 class SqlStandings(SqlRepository):

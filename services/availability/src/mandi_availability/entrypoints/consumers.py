@@ -7,11 +7,13 @@ gets the unit of work of the event's tenant (it commits with the inbox claim, ne
 from __future__ import annotations
 
 from mandi_availability.domain.standing import Standing
-from mandi_availability.service_layer import reservations
+from mandi_availability.service_layer import catalog, reservations
+from mandi_availability.service_layer.dependencies import AvailabilityDependencies
 from mandi_availability.service_layer.standing import record_standing
 from mandi_availability.service_layer.unit_of_work import AvailabilityUnitOfWork
 from mandi_contracts import (
     EVENTS,
+    CatalogChanged,
     PartnerApproved,
     PartnerReinstated,
     PartnerRejected,
@@ -24,10 +26,11 @@ from mandi_messaging import Consumers, Envelope, PermanentFailure, commands_topi
 
 __all__ = ["consumers"]
 
-# Partners' events build the standing read model; the trade saga's commands reserve and release.
+# Partners' events build the standing read model; the trade saga's commands reserve and release;
+# the catalog's own events clear it from the cache.
 consumers = Consumers(
     group="availability",
-    topics=[events_topic("partners"), commands_topic("availability")],
+    topics=[events_topic("partners"), commands_topic("availability"), events_topic("availability")],
     registry=EVENTS,
 )
 
@@ -91,3 +94,9 @@ async def on_release_quantity(
         await reservations.release(uow, command, now=envelope.time)
     except InvalidInput as refused:
         raise PermanentFailure(refused.detail) from refused
+
+
+@consumers.on(CatalogChanged)
+async def on_catalog_changed(event: CatalogChanged, deps: AvailabilityDependencies) -> None:
+    """Drops the changed commodity from the cache every replica reads."""
+    await catalog.forget_commodity(deps, event)

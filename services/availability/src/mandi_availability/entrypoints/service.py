@@ -11,6 +11,7 @@ from mandi_availability.entrypoints.http.routes import router
 from mandi_contracts import AVAILABILITY_EVENTS
 from mandi_messaging import events_topic
 from mandi_runtime import ServiceDefinition
+from mandi_runtime.redis import redis_unavailable
 from mandi_runtime.requests import require_if_match
 
 __all__ = ["DEFINITION"]
@@ -23,6 +24,7 @@ DEFINITION = ServiceDefinition(
     migrations=resources.files("mandi_availability") / "migrations",
     topic=events_topic("availability"),
     amendments=[require_if_match],
+    unavailable=[redis_unavailable],
     consumers=[consumers],
     publishes=AVAILABILITY_EVENTS,
 )

@@ -3,7 +3,9 @@ caller with the read scope reads them. Each change publishes `CatalogChanged`.""
 
 from __future__ import annotations
 
+import logging
 from dataclasses import replace
+from uuid import UUID
 
 from mandi_availability.domain import access
 from mandi_availability.domain.catalog import Commodity, CommodityChanges
@@ -15,7 +17,16 @@ from mandi_db import Answer, IdempotencyKey, idempotently
 from mandi_errors import NotFound, PreconditionFailed, PreconditionRequired
 from mandi_security import Principal
 
-__all__ = ["catalog", "change_commodity", "commodity", "define_commodity"]
+_log = logging.getLogger(__name__)
+
+__all__ = [
+    "cached_commodity",
+    "catalog",
+    "change_commodity",
+    "commodity",
+    "define_commodity",
+    "forget_commodity",
+]
 
 
 async def define_commodity(
@@ -33,7 +44,9 @@ async def define_commodity(
         await _announce(uow, defined, principal)
         return commodity_view(defined)
 
-    return await idempotently(deps.uow(principal.tenant_id), key, work, answer_type=CommodityView)
+    answer = await idempotently(deps.uow(principal.tenant_id), key, work, answer_type=CommodityView)
+    await _forget_now(deps, principal.tenant_id, defined.code)  # a miss cached before it existed
+    return answer
 
 
 async def change_commodity(
@@ -61,7 +74,9 @@ async def change_commodity(
         await _announce(uow, new, principal)
         return commodity_view(new)
 
-    return await idempotently(deps.uow(principal.tenant_id), key, work, answer_type=CommodityView)
+    answer = await idempotently(deps.uow(principal.tenant_id), key, work, answer_type=CommodityView)
+    await _forget_now(deps, principal.tenant_id, code)
+    return answer
 
 
 async def commodity(
@@ -70,7 +85,31 @@ async def commodity(
     """One commodity of the tenant's catalog."""
     principal.require_scope(access.READ)
     async with deps.uow(principal.tenant_id) as uow:
-        return commodity_view(await _existing(uow, code))
+        return commodity_view(await cached_commodity(deps, uow, code))
+
+
+async def cached_commodity(
+    deps: AvailabilityDependencies, uow: AvailabilityUnitOfWork, code: str
+) -> Commodity:
+    """The commodity, from the cache when it holds it; NotFound when the catalog has none."""
+    cached = await deps.catalog_cache.get(uow.tenant_id, code)
+    if cached is not None:
+        return cached
+    found = await _existing(uow, code)
+    await deps.catalog_cache.put(uow.tenant_id, found)
+    return found
+
+
+async def forget_commodity(deps: AvailabilityDependencies, event: CatalogChanged) -> None:
+    """Drops a changed commodity from the cache (the catalog's own event, from any replica)."""
+    await deps.catalog_cache.forget(event.tenant_id, event.commodity)
+
+
+async def _forget_now(deps: AvailabilityDependencies, tenant_id: UUID, code: str) -> None:
+    try:
+        await deps.catalog_cache.forget(tenant_id, code)
+    except Exception:  # noqa: BLE001 - committed already: the change's own event clears it later
+        _log.warning("catalog cache not cleared now; the change's event will clear it")
 
 
 async def catalog(deps: AvailabilityDependencies, principal: Principal) -> list[CommodityView]:

@@ -3,11 +3,22 @@
 from __future__ import annotations
 
 from dataclasses import dataclass
+from typing import Protocol
+from uuid import UUID
 
+from mandi_availability.domain.catalog import Commodity
 from mandi_availability.service_layer.unit_of_work import DirectoryFactory, UnitOfWorkFactory
 from mandi_runtime import Clock
 
-__all__ = ["AvailabilityDependencies"]
+__all__ = ["AvailabilityDependencies", "CatalogCache"]
+
+
+class CatalogCache(Protocol):
+    """The catalog, shared by every replica, in front of the database."""
+
+    async def get(self, tenant_id: UUID, code: str) -> Commodity | None: ...
+    async def put(self, tenant_id: UUID, commodity: Commodity) -> None: ...
+    async def forget(self, tenant_id: UUID, code: str) -> None: ...
 
 
 @dataclass(frozen=True)
@@ -18,5 +29,6 @@ class AvailabilityDependencies:
     # Read-only, on the read replica while it serves: the catalog, lists.
     read_uow: UnitOfWorkFactory
     directory: DirectoryFactory
+    catalog_cache: CatalogCache
     clock: Clock
     sweep_batch_size: int = 200

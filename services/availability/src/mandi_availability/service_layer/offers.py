@@ -22,6 +22,7 @@ from mandi_availability.domain.offers import (
 )
 from mandi_availability.domain.quantities import Money
 from mandi_availability.domain.standing import require_may_publish
+from mandi_availability.service_layer.catalog import cached_commodity
 from mandi_availability.service_layer.dependencies import AvailabilityDependencies
 from mandi_availability.service_layer.unit_of_work import (
     AvailabilityUnitOfWork,
@@ -109,7 +110,7 @@ async def create_offer(
     acting = access.acting_partner(principal, partner_id)
 
     async def work(uow: AvailabilityUnitOfWork) -> OfferView:
-        terms = draft.terms_for(await _commodity(uow, draft.commodity))
+        terms = draft.terms_for(await cached_commodity(deps, uow, draft.commodity))
         now = deps.clock.now()
         made = Availability if kind is OfferKind.AVAILABILITY else Requirement
         offer = made(uuid4(), uow.tenant_id, acting, draft.commodity, terms, now, now)
@@ -213,7 +214,8 @@ async def change_offer(
     ) -> tuple[Offer, Event | None]:
         if draft.commodity != offer.commodity:
             raise PreconditionFailed("An offer's commodity does not change: withdraw it instead.")
-        changed = offer.change(draft.terms_for(await _commodity(uow, offer.commodity)), now)
+        commodity = await cached_commodity(deps, uow, offer.commodity)
+        changed = offer.change(draft.terms_for(commodity), now)
         if changed.status is OfferStatus.DRAFT:
             return changed, None
         return changed, _announcement(changed, AvailabilityUpdated, RequirementUpdated)
@@ -259,13 +261,6 @@ async def _visible(
     if offer is None or not access.sees(principal, offer.partner_id, on_the_book=offer.on_the_book):
         raise NotFound(f"No such {kind.value}.")
     return offer
-
-
-async def _commodity(uow: AvailabilityUnitOfWork, code: str) -> Commodity:
-    commodity = await uow.catalog.get(code)
-    if commodity is None:
-        raise NotFound(f"The catalog has no commodity {code!r}.")
-    return commodity
 
 
 def _announcement(
