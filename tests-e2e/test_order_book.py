@@ -14,11 +14,13 @@ from typing import Any
 
 import httpx
 from partner_bodies import new_partner_body
+from partner_clients import api_key_client, partner_user_client
 
 from mandi_testing.kafka import read_topic
 from mandi_testing.platform import RunningPlatform
 
 PROBLEM = "application/problem+json"
+_SCOPES = ("availability:read", "availability:write")
 
 
 def _commodity(staff: httpx.Client) -> str:
@@ -75,36 +77,6 @@ def _published(client: httpx.Client, path: str) -> httpx.Response:
         time.sleep(0.2)
 
 
-def _key_client(platform: RunningPlatform, staff: httpx.Client, partner_id: str) -> httpx.Client:
-    issued = staff.post(
-        "/api/v1/auth/api-keys",
-        json={
-            "name": "erp",
-            "scopes": ["availability:read", "availability:write"],
-            "partner_id": partner_id,
-        },
-    )
-    assert issued.status_code == 201, issued.text
-    headers = {"x-api-key": issued.json()["key"]}
-    return httpx.Client(base_url=platform.gateway.url, timeout=10, headers=headers)
-
-
-def _user_client(
-    platform: RunningPlatform, staff: httpx.Client, tenant: str, partner_id: str
-) -> httpx.Client:
-    email, password = f"buyer-{uuid.uuid4().hex[:8]}@partner.example", uuid.uuid4().hex
-    user = {"email": email, "password": password, "type": "external", "partner_id": partner_id}
-    added = staff.post("/api/v1/auth/users", json={**user, "roles": ["partner_admin"]})
-    assert added.status_code == 201, added.text
-    client = httpx.Client(base_url=platform.gateway.url, timeout=10)
-    signed_in = client.post(
-        "/api/v1/auth/login", json={"tenant": tenant, "email": email, "password": password}
-    )
-    assert signed_in.status_code == 200, signed_in.text
-    client.headers["authorization"] = f"Bearer {signed_in.json()['access_token']}"
-    return client
-
-
 def _availability_events(platform: RunningPlatform, offer_id: str) -> list[str]:
     assert platform.partners is not None
     bootstrap = platform.partners.environment["MANDI_PARTNERS_KAFKA_BOOTSTRAP_SERVERS"]
@@ -126,7 +98,7 @@ def test_a_seller_publishes_with_an_api_key_and_a_buyer_posts_with_a_jwt(
     commodity = _commodity(gateway)
     seller, buyer = _approved_partner(gateway), _approved_partner(gateway)
 
-    with closing(_key_client(platform, gateway, seller)) as erp:
+    with closing(api_key_client(platform, gateway, seller, _SCOPES)) as erp:
         drafted = erp.post(
             "/api/v1/availability/availabilities",
             json=_terms(commodity),
@@ -142,7 +114,7 @@ def test_a_seller_publishes_with_an_api_key_and_a_buyer_posts_with_a_jwt(
         assert published.json()["status"] == "published"
         assert published.headers["etag"] == '"2"'
 
-    with closing(_user_client(platform, gateway, admin.tenant, buyer)) as buyer_staff:
+    with closing(partner_user_client(platform, gateway, admin.tenant, buyer)) as buyer_staff:
         posted = buyer_staff.post("/api/v1/availability/requirements", json=_terms(commodity))
         assert posted.status_code == 201, posted.text
         requirement = posted.json()
@@ -167,7 +139,7 @@ def test_a_partner_not_approved_publishes_nothing_and_bad_terms_are_problems(
 ) -> None:
     commodity = _commodity(staff)
     pending = staff.post("/api/v1/partners", json=new_partner_body()).json()["id"]
-    with closing(_key_client(platform, staff, pending)) as erp:
+    with closing(api_key_client(platform, staff, pending, _SCOPES)) as erp:
         drafted = erp.post("/api/v1/availability/availabilities", json=_terms(commodity))
         assert drafted.status_code == 201, drafted.text
         publish = erp.post(f"/api/v1/availability/availabilities/{drafted.json()['id']}/publish")

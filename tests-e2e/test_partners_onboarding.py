@@ -23,6 +23,7 @@ from urllib.parse import urlsplit, urlunsplit
 import httpx
 import pytest
 from partner_bodies import new_pan, new_partner_body
+from partner_clients import api_key_client, partner_user_client
 
 from mandi_testing.kafka import read_topic
 from mandi_testing.platform import RunningPlatform
@@ -220,30 +221,6 @@ def test_updates_need_the_current_version(staff: httpx.Client) -> None:
     assert stale.headers["content-type"] == PROBLEM
 
 
-def _external_client(
-    platform: RunningPlatform, staff: httpx.Client, tenant: str, partner_id: str
-) -> httpx.Client:
-    email, password = f"ops-{uuid.uuid4().hex[:8]}@partner.example", uuid.uuid4().hex
-    added = staff.post(
-        "/api/v1/auth/users",
-        json={
-            "email": email,
-            "password": password,
-            "type": "external",
-            "roles": ["partner_admin"],
-            "partner_id": partner_id,
-        },
-    )
-    assert added.status_code == 201, added.text
-    client = httpx.Client(base_url=platform.gateway.url, timeout=10)
-    signed_in = client.post(
-        "/api/v1/auth/login", json={"tenant": tenant, "email": email, "password": password}
-    )
-    assert signed_in.status_code == 200, signed_in.text
-    client.headers["authorization"] = f"Bearer {signed_in.json()['access_token']}"
-    return client
-
-
 def test_partner_staff_see_only_their_partner_and_no_internal_fields(
     platform: RunningPlatform, new_admin: Callable[..., Any], gateway: httpx.Client
 ) -> None:
@@ -256,7 +233,7 @@ def test_partner_staff_see_only_their_partner_and_no_internal_fields(
         headers={"if-match": '"1"'},
     )
     assert flagged.json()["risk_flags"] == ["watchlist"]
-    with closing(_external_client(platform, gateway, admin.tenant, own["id"])) as partner_staff:
+    with closing(partner_user_client(platform, gateway, admin.tenant, own["id"])) as partner_staff:
         seen = partner_staff.get(f"/api/v1/partners/{own['id']}")
         assert seen.status_code == 200, seen.text
         shown = seen.json()
@@ -285,22 +262,6 @@ def test_partner_staff_see_only_their_partner_and_no_internal_fields(
         assert "risk_flags" not in renamed.json()
         check = partner_staff.get(f"/api/v1/partners/{own['id']}/trade-check/{other['id']}")
         assert check.status_code == 403
-
-
-def _partner_key_client(
-    platform: RunningPlatform, staff: httpx.Client, partner_id: str
-) -> httpx.Client:
-    issued = staff.post(
-        "/api/v1/auth/api-keys",
-        json={
-            "name": "erp",
-            "scopes": ["partners:read", "partners:write"],
-            "partner_id": partner_id,
-        },
-    )
-    assert issued.status_code == 201, issued.text
-    headers = {"x-api-key": issued.json()["key"]}
-    return httpx.Client(base_url=platform.gateway.url, timeout=10, headers=headers)
 
 
 # What differs between two partners whatever happens; the rest of an answer must be alike.
@@ -341,8 +302,8 @@ def test_partner_staff_cannot_tell_a_tax_id_another_partner_holds(
 
     def own_staff(partner: dict[str, Any]) -> httpx.Client:
         if credential == "user":
-            return _external_client(platform, gateway, admin.tenant, partner["id"])
-        return _partner_key_client(platform, gateway, partner["id"])
+            return partner_user_client(platform, gateway, admin.tenant, partner["id"])
+        return api_key_client(platform, gateway, partner["id"], ("partners:read", "partners:write"))
 
     with closing(own_staff(free)) as free_staff, closing(own_staff(taken)) as taken_staff:
         answers = {
@@ -590,7 +551,7 @@ def test_a_user_auth_creates_for_a_partner_joins_its_staff_through_auth_s_events
     admin = new_admin("a")
     gateway.headers.update(admin.bearer)
     own, other = _register(gateway), _register(gateway)
-    with closing(_external_client(platform, gateway, admin.tenant, own["id"])) as partner_staff:
+    with closing(partner_user_client(platform, gateway, admin.tenant, own["id"])) as partner_staff:
         me = partner_staff.get("/api/v1/auth/me").json()
         deadline = time.monotonic() + 20
         while not (linked := _staff_of(gateway, own["id"])().json()):
