@@ -3,17 +3,28 @@ module's."""
 
 from __future__ import annotations
 
-from collections.abc import AsyncIterator, Callable, Iterator
+from collections.abc import AsyncIterator, Awaitable, Callable, Iterator
 from contextlib import AbstractAsyncContextManager
+from datetime import UTC, date, datetime, timedelta
+from decimal import Decimal
 from typing import Any
+from uuid import UUID, uuid4
 
 import pytest
 from faststream.kafka import KafkaBroker
 
 from mandi_availability.config import Settings
+from mandi_availability.domain.catalog import Commodity
+from mandi_availability.domain.offers import DeliveryPlace, OfferKind
+from mandi_availability.domain.quantities import Money, UnitTable
+from mandi_availability.domain.standing import Standing
 from mandi_availability.entrypoints.consumers import consumers
 from mandi_availability.entrypoints.service import DEFINITION
+from mandi_availability.service_layer import catalog, offers
+from mandi_availability.service_layer.offers import OfferDraft
+from mandi_availability.service_layer.standing import record_standing
 from mandi_runtime import RunningService, migrate, running
+from mandi_security import Principal, PrincipalType
 from mandi_testing import Infrastructure, TestDatabase, fresh_database
 from mandi_testing.messaging import DeadLetterRecorder, delivering_in_memory
 from mandi_testing.platform import settings_values
@@ -62,3 +73,58 @@ def delivering(service: RunningService[Settings, Any]) -> Delivering:
         )
 
     return deliver
+
+
+PublishAvailability = Callable[..., Awaitable[UUID]]
+
+
+@pytest.fixture
+def publish_availability() -> PublishAvailability:
+    """`await publish_availability(deps, tenant, bales=, lot_bales=, valid_until=)`: see
+    `_published_availability`."""
+    return _published_availability
+
+
+async def _published_availability(
+    deps: Any,
+    tenant: UUID,
+    *,
+    bales: int = 100,
+    lot_bales: int = 10,
+    valid_until: datetime | None = None,
+) -> UUID:
+    """Cotton in the tenant's catalog, an approved seller, and its availability of `bales`
+    (170 kg each) in lots of `lot_bales`, on the book; the availability's id."""
+    operator = Principal(tenant, "ops", PrincipalType.INTERNAL, None, frozenset({"*"}))
+    cotton = Commodity(
+        code="cotton",
+        name="Cotton",
+        units=UnitTable.with_units("kg", {"bale": "170", "candy": "355.6"}),
+        price_unit="candy",
+        grades=("Shankar-6",),
+    )
+    await catalog.define_commodity(deps, operator, cotton)
+    seller = uuid4()
+    async with deps.uow(tenant) as uow:
+        await record_standing(
+            uow, tenant_id=tenant, partner_id=seller, standing=Standing.APPROVED, version=1
+        )
+        await uow.commit()
+    draft = OfferDraft(
+        commodity="cotton",
+        grade="Shankar-6",
+        quality={},
+        quantity=Decimal(bales),
+        unit="bale",
+        minimum_lot=Decimal(lot_bales),
+        price=Money("INR", Decimal(56000)),
+        price_unit=None,
+        place=DeliveryPlace(22.3, 70.8, state="Gujarat", city="Rajkot"),
+        delivery_from=date(2030, 1, 1),
+        delivery_to=date(2030, 1, 15),
+        valid_until=valid_until or datetime.now(UTC) + timedelta(days=7),
+    )
+    kind = OfferKind.AVAILABILITY
+    made = await offers.create_offer(deps, operator, kind, draft, partner_id=seller)
+    await offers.publish_offer(deps, operator, kind, made.value.id)
+    return made.value.id

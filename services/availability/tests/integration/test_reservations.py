@@ -7,7 +7,7 @@ from __future__ import annotations
 
 import asyncio
 import json
-from datetime import UTC, date, datetime, timedelta
+from datetime import UTC, datetime, timedelta
 from decimal import Decimal
 from typing import Any
 from uuid import UUID, uuid4
@@ -15,16 +15,10 @@ from uuid import UUID, uuid4
 import asyncpg
 import pytest
 
-from mandi_availability.domain.catalog import Commodity
-from mandi_availability.domain.offers import DeliveryPlace, OfferKind
-from mandi_availability.domain.quantities import Money, UnitTable
-from mandi_availability.domain.standing import Standing
-from mandi_availability.service_layer import catalog, offers, reservations
-from mandi_availability.service_layer.offers import OfferDraft
-from mandi_availability.service_layer.standing import record_standing
+from mandi_availability.domain.offers import OfferKind
+from mandi_availability.service_layer import reservations
 from mandi_contracts import EVENTS, ReleaseQuantity, ReserveQuantity
 from mandi_messaging import commands_topic
-from mandi_security import Principal, PrincipalType
 from mandi_testing import TestDatabase
 from mandi_testing.messaging import DeadLetterRecorder, envelope_of, publish_envelope
 
@@ -32,44 +26,6 @@ pytestmark = pytest.mark.integration
 
 COMMANDS = commands_topic("availability")
 LOT = Decimal(1700)  # 10 bales
-
-
-async def _published_availability(service: Any, tenant: UUID) -> UUID:
-    """100 bales (17,000 kg) of cotton in lots of 10, on the book."""
-    operator = Principal(tenant, "ops", PrincipalType.INTERNAL, None, frozenset({"*"}))
-    cotton = Commodity(
-        code="cotton",
-        name="Cotton",
-        units=UnitTable.with_units("kg", {"bale": "170", "candy": "355.6"}),
-        price_unit="candy",
-        grades=("Shankar-6",),
-    )
-    await catalog.define_commodity(service.deps, operator, cotton)
-    partner = uuid4()
-    async with service.deps.uow(tenant) as uow:
-        await record_standing(
-            uow, tenant_id=tenant, partner_id=partner, standing=Standing.APPROVED, version=1
-        )
-        await uow.commit()
-    draft = OfferDraft(
-        commodity="cotton",
-        grade="Shankar-6",
-        quality={},
-        quantity=Decimal(100),
-        unit="bale",
-        minimum_lot=Decimal(10),
-        price=Money("INR", Decimal(56000)),
-        price_unit=None,
-        place=DeliveryPlace(22.3, 70.8, state="Gujarat", city="Rajkot"),
-        delivery_from=date(2030, 1, 1),
-        delivery_to=date(2030, 1, 15),
-        valid_until=datetime.now(UTC) + timedelta(days=7),
-    )
-    made = await offers.create_offer(
-        service.deps, operator, OfferKind.AVAILABILITY, draft, partner_id=partner
-    )
-    await offers.publish_offer(service.deps, operator, OfferKind.AVAILABILITY, made.value.id)
-    return made.value.id
 
 
 def _reserve(
@@ -116,10 +72,10 @@ async def _free(service: Any, tenant: UUID, availability: UUID) -> tuple[Decimal
 
 
 async def test_a_reservation_is_answered_and_a_repeated_step_answered_the_same(
-    service: Any, database: TestDatabase, delivering: Any
+    service: Any, database: TestDatabase, delivering: Any, publish_availability: Any
 ) -> None:
     tenant, saga = uuid4(), uuid4()
-    availability = await _published_availability(service, tenant)
+    availability = await publish_availability(service.deps, tenant)
     dead_letters = DeadLetterRecorder("availability")
     async with delivering(dead_letters) as broker:
         await _send(broker, _reserve(tenant, availability, saga), tenant)
@@ -136,10 +92,10 @@ async def test_a_reservation_is_answered_and_a_repeated_step_answered_the_same(
 
 
 async def test_release_restores_the_quantity_exactly_and_releasing_twice_releases_once(
-    service: Any, database: TestDatabase, delivering: Any
+    service: Any, database: TestDatabase, delivering: Any, publish_availability: Any
 ) -> None:
     tenant, saga = uuid4(), uuid4()
-    availability = await _published_availability(service, tenant)
+    availability = await publish_availability(service.deps, tenant)
     release = {"tenant_id": tenant, "saga_id": saga, "availability_id": availability}
     async with delivering(DeadLetterRecorder("availability")) as broker:
         await _send(broker, _reserve(tenant, availability, saga, Decimal("1700.5")), tenant)
@@ -154,10 +110,10 @@ async def test_release_restores_the_quantity_exactly_and_releasing_twice_release
 
 
 async def test_a_reservation_beyond_what_is_free_is_refused_with_the_reason(
-    service: Any, database: TestDatabase
+    service: Any, database: TestDatabase, publish_availability: Any
 ) -> None:
     tenant = uuid4()
-    availability = await _published_availability(service, tenant)
+    availability = await publish_availability(service.deps, tenant)
     async with service.deps.uow(tenant) as uow:
         await reservations.reserve(
             uow, _reserve(tenant, availability, uuid4(), Decimal(20000)), datetime.now(UTC)
@@ -169,9 +125,11 @@ async def test_a_reservation_beyond_what_is_free_is_refused_with_the_reason(
     assert await _free(service, tenant, availability) == (Decimal(0), Decimal(17000))
 
 
-async def test_fifty_sagas_reserving_at_once_never_take_more_than_is_offered(service: Any) -> None:
+async def test_fifty_sagas_reserving_at_once_never_take_more_than_is_offered(
+    service: Any, publish_availability: Any
+) -> None:
     tenant = uuid4()
-    availability = await _published_availability(service, tenant)
+    availability = await publish_availability(service.deps, tenant)
 
     async def one_saga() -> None:
         async with service.deps.uow(tenant) as uow:

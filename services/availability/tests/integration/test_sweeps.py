@@ -6,7 +6,7 @@ from __future__ import annotations
 
 import json
 from dataclasses import replace
-from datetime import UTC, date, datetime, timedelta
+from datetime import UTC, datetime, timedelta
 from decimal import Decimal
 from typing import Any
 from uuid import UUID, uuid4
@@ -14,58 +14,20 @@ from uuid import UUID, uuid4
 import asyncpg
 import pytest
 
-from mandi_availability.domain.catalog import Commodity
-from mandi_availability.domain.offers import DeliveryPlace, OfferKind, OfferStatus
-from mandi_availability.domain.quantities import Money, UnitTable
-from mandi_availability.domain.standing import Standing
-from mandi_availability.service_layer import catalog, offers, reservations
-from mandi_availability.service_layer.offers import OfferDraft
-from mandi_availability.service_layer.standing import record_standing
+from mandi_availability.domain.offers import OfferKind, OfferStatus
+from mandi_availability.service_layer import reservations
 from mandi_availability.service_layer.sweeps import (
     DEADLINE_STEP,
     expire_offers,
     release_overdue_reservations,
 )
 from mandi_contracts import ReserveQuantity
-from mandi_security import Principal, PrincipalType
 from mandi_testing import TestDatabase
 from mandi_testing.fakes import FakeClock
 
 pytestmark = pytest.mark.integration
 
 START = datetime.now(UTC).replace(microsecond=0)
-
-
-async def _availability(deps: Any, tenant: UUID, *, valid_for: timedelta) -> UUID:
-    operator = Principal(tenant, "ops", PrincipalType.INTERNAL, None, frozenset({"*"}))
-    units = UnitTable.with_units("kg", {"bale": "170"})
-    cotton = Commodity(code="cotton", name="Cotton", units=units, price_unit="bale", grades=("A",))
-    await catalog.define_commodity(deps, operator, cotton)
-    partner = uuid4()
-    async with deps.uow(tenant) as uow:
-        await record_standing(
-            uow, tenant_id=tenant, partner_id=partner, standing=Standing.APPROVED, version=1
-        )
-        await uow.commit()
-    draft = OfferDraft(
-        commodity="cotton",
-        grade="A",
-        quality={},
-        quantity=Decimal(10),
-        unit="bale",
-        minimum_lot=Decimal(1),
-        price=Money("INR", Decimal(100)),
-        price_unit=None,
-        place=DeliveryPlace(22.3, 70.8, state="Gujarat", city="Rajkot"),
-        delivery_from=date(2030, 1, 1),
-        delivery_to=date(2030, 1, 2),
-        valid_until=START + valid_for,
-    )
-    made = await offers.create_offer(
-        deps, operator, OfferKind.AVAILABILITY, draft, partner_id=partner
-    )
-    await offers.publish_offer(deps, operator, OfferKind.AVAILABILITY, made.value.id)
-    return made.value.id
 
 
 async def _state(deps: Any, tenant: UUID, availability: UUID) -> tuple[OfferStatus, Decimal]:
@@ -87,11 +49,13 @@ async def _outbox(database: TestDatabase, tenant: UUID) -> list[tuple[str, dict[
 
 
 async def test_an_offer_past_its_validity_expires_once(
-    service: Any, database: TestDatabase
+    service: Any, database: TestDatabase, publish_availability: Any
 ) -> None:
     clock = FakeClock(START)
     deps, tenant = replace(service.deps, clock=clock), uuid4()
-    availability = await _availability(deps, tenant, valid_for=timedelta(hours=1))
+    availability = await publish_availability(
+        deps, tenant, bales=10, lot_bales=1, valid_until=START + timedelta(hours=1)
+    )
 
     assert await expire_offers(deps) == 0  # still valid
     clock.advance(timedelta(hours=2))
@@ -103,11 +67,13 @@ async def test_an_offer_past_its_validity_expires_once(
 
 
 async def test_a_reservation_past_its_deadline_is_given_back_and_the_saga_told(
-    service: Any, database: TestDatabase
+    service: Any, database: TestDatabase, publish_availability: Any
 ) -> None:
     clock = FakeClock(START)
     deps, tenant, saga = replace(service.deps, clock=clock), uuid4(), uuid4()
-    availability = await _availability(deps, tenant, valid_for=timedelta(days=7))
+    availability = await publish_availability(
+        deps, tenant, bales=10, lot_bales=1, valid_until=START + timedelta(days=7)
+    )
     command = ReserveQuantity(
         tenant_id=tenant,
         saga_id=saga,
