@@ -67,6 +67,10 @@ bench-api: infra-up ## CPU ms per request of each service (authorize, read, list
 	@deploy/local/gateway.sh install
 	@$(RUN) python bench/api.py
 
+.PHONY: bench-availability
+bench-availability: infra-up ## Reserve commands/s and CPU per command of one consumer; radius search p95
+	@$(RUN) python bench/availability.py
+
 .PHONY: bench-outbox
 bench-outbox: infra-up ## Raw Kafka produce vs outbox relay: events/s and commit→published latency
 	@$(RUN) python bench/outbox.py
