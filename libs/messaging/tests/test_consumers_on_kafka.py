@@ -6,12 +6,13 @@ import asyncio
 import os
 import subprocess
 import sys
+import uuid
 from collections.abc import Awaitable, Callable
 from typing import Any
 
 import asyncpg
 import pytest
-from aiokafka import AIOKafkaProducer, ConsumerRecord
+from aiokafka import AIOKafkaConsumer, AIOKafkaProducer, ConsumerRecord, TopicPartition
 from aiokafka.errors import KafkaConnectionError
 from prometheus_client import REGISTRY
 from sqlalchemy.ext.asyncio import async_sessionmaker
@@ -20,6 +21,7 @@ from mandi_db import TenantAwareSession
 from mandi_messaging import (
     ConsumerRuntime,
     DeadLetterPublisher,
+    Envelope,
     OutboxRelay,
     RetryPolicy,
     dead_letter_topic,
@@ -28,6 +30,7 @@ from mandi_messaging import (
 )
 from mandi_testing import TestDatabase, eventually, read_topic
 from mandi_testing.messaging import (
+    TEST_TENANT,
     EffectRecorder,
     Noted,
     consuming,
@@ -363,3 +366,41 @@ async def test_a_message_whose_dead_letter_cannot_be_written_is_read_again_not_l
         "mandi_consumer_lag", {"group": group, "topic": topic, "partition": "0"}
     )
     assert lag == 0
+
+
+async def test_records_a_group_skips_are_committed_every_so_often_not_one_by_one(
+    runtime: ConsumerRuntime,
+    producer: AIOKafkaProducer,
+    kafka_bootstrap_servers: str,
+    make_topic: Callable[..., Awaitable[str]],
+) -> None:
+    topic, group = await make_topic(partitions=1), f"skipping-{uuid.uuid4().hex[:8]}"
+    others = [
+        Envelope(
+            id=str(uuid.uuid4()),
+            source="mandi/tests",
+            type="mandi.other.thing.v1",  # no handler of this group's
+            subject="lot-1",
+            data=b"{}",
+            tenant_id=str(TEST_TENANT),
+            correlation_id=str(uuid.uuid4()),
+        )
+        for _ in range(250)
+    ]
+    await send_envelopes(producer, topic, others)
+    recorder = recording_group(group, topic, EffectRecorder())
+    async with consuming(kafka_bootstrap_servers, recorder, runtime):
+        await eventually(lambda: _outcomes(group, topic, "skipped") == 250, timeout=40)
+
+    committed = await _committed(kafka_bootstrap_servers, group, topic)
+    # Two hundred skipped were committed (one commit per hundred): a restart re-reads fifty.
+    assert committed == 200
+
+
+async def _committed(bootstrap: str, group: str, topic: str) -> int | None:
+    consumer = AIOKafkaConsumer(bootstrap_servers=bootstrap, group_id=group)
+    await consumer.start()
+    try:
+        return await consumer.committed(TopicPartition(topic, 0))
+    finally:
+        await consumer.stop()

@@ -98,6 +98,10 @@ class DeadLetterSink(Protocol):
         """Keeps the record with why it failed; raises if it cannot, so nothing is lost."""
 
 
+# Records a group skips (other groups' event types) are committed one in this many.
+SKIPS_PER_COMMIT = 100
+
+
 @dataclass(frozen=True)
 class ConsumerRuntime:
     """What a service's bootstrap gives its consumer groups at run time.
@@ -193,6 +197,15 @@ class DeliveryPipeline:
         self._registry = registry
         self._handlers = handlers
         self._runtime = runtime
+        self._skipped_in_a_row: dict[tuple[str, int], int] = {}
+
+    def commit_after_skipping(self, record: ConsumerRecord) -> bool:
+        """Whether a skipped record is committed: one in every `SKIPS_PER_COMMIT` skipped on a
+        partition."""
+        partition = (record.topic, record.partition)
+        skipped = self._skipped_in_a_row.get(partition, 0) + 1
+        self._skipped_in_a_row[partition] = 0 if skipped >= SKIPS_PER_COMMIT else skipped
+        return skipped >= SKIPS_PER_COMMIT
 
     async def deliver(self, record: ConsumerRecord, run: HandlerCall) -> Outcome:
         """Handles a record Kafka delivered; `run` calls its handler (through FastStream).
@@ -211,11 +224,12 @@ class DeliveryPipeline:
             return await self._dead_letter(record, _GaveUp(error, attempts=1))
         if addressed_elsewhere(record.headers, self.group):
             return Outcome.SKIPPED
+        discard = is_discard(record.headers)
+        if not discard and self._handlers(envelope.type) is None:
+            return Outcome.SKIPPED  # another group's business: no span, no transaction
         with _observed(envelope, record.topic):
-            if is_discard(record.headers):
+            if discard:
                 return await self._discard(record, envelope)
-            if self._handlers(envelope.type) is None:
-                return Outcome.SKIPPED
             return await self._handle(record, envelope, run)
 
     async def _handle(

@@ -15,7 +15,7 @@ from aiokafka import AIOKafkaConsumer, ConsumerRecord, TopicPartition
 from faststream import BaseMiddleware, ContextRepo, StreamMessage
 from faststream.kafka.message import KafkaMessage
 
-from mandi_messaging.delivery import DeliveryPipeline
+from mandi_messaging.delivery import DeliveryPipeline, Outcome
 from mandi_messaging.registry import Event
 from mandi_observability.metrics import CONSUMER_LAG
 
@@ -41,11 +41,15 @@ class ConsumerMiddleware(BaseMiddleware):
             await call_next(msg)  # FastStream's decoder hands the call the decoded event
 
         try:
-            await self._pipeline.deliver(record, run_typed_call)
+            outcome = await self._pipeline.deliver(record, run_typed_call)
         except BaseException:
             await msg.nack()  # seek back: the message is read again, never skipped
             raise
-        await msg.ack()
+        if outcome is not Outcome.SKIPPED or self._pipeline.commit_after_skipping(record):
+            # A skipped record needs no commit of its own: the next record acknowledged on its
+            # partition commits past it, and read again after a restart it is skipped again.
+            # Every so many skipped in a row are committed, so a restart re-reads a few only.
+            await msg.ack()
         _record_lag(msg, record, self._pipeline.group)
 
 
