@@ -34,12 +34,14 @@ import uuid
 from collections.abc import Callable, Iterator, Mapping
 from contextlib import ExitStack, contextmanager
 from dataclasses import dataclass, field
+from http import HTTPStatus
 from pathlib import Path
 from typing import Any
 
 import httpx
 from benchlib import cpu_seconds, listening_pids, percentile, save
 
+from mandi_availability.config import Settings as AvailabilitySettings
 from mandi_testing import find_infrastructure, fresh_database
 from mandi_testing.platform import RunningPlatform, running_platform
 
@@ -54,6 +56,21 @@ AUTH_SETTINGS = {
     "per_user": UNLIMITED,
     "per_partner": UNLIMITED,
     "per_tenant": UNLIMITED,
+}
+# An availability's terms as the bench writes them (the price changes with each request).
+OFFER_TERMS: dict[str, Any] = {
+    "commodity": "cotton",
+    "grade": "Shankar-6",
+    "quality": {},
+    "quantity": "100",
+    "unit": "bale",
+    "minimum_lot": "10",
+    "price": "56000.00",
+    "currency": "INR",
+    "place": {"latitude": 22.3, "longitude": 70.8, "state": "Gujarat", "city": "Rajkot"},
+    "delivery_from": "2030-01-01",
+    "delivery_to": "2030-01-15",
+    "valid_until": "2030-01-01T00:00:00Z",
 }
 IDLE_SECONDS = 5.0
 SETTLE_SECONDS = 0.5  # after the last answer: the outbox relay publishes a write's event
@@ -84,6 +101,8 @@ TARGETS = {
     "authorize_cpu_ms": 0.5,
     "read_cpu_ms": 1.0,
     "write_cpu_ms": 2.5,
+    "availability_read_cpu_ms": 1.0,
+    "availability_write_cpu_ms": 2.5,
     "gateway_read_p95_ms_at_200": 25.0,
     "gateway_write_p95_ms_at_200": 25.0,
 }
@@ -104,6 +123,22 @@ SCENARIOS = (
         cpu={"partners": "write_cpu_ms"},
         body='{"trade_name": "Bench {n}"}',
         resource="partner",
+        versioned=True,
+    ),
+    Scenario(
+        "offer_read",
+        "GET",
+        "/api/v1/availability/availabilities/{id}",
+        cpu={"availability": "availability_read_cpu_ms"},
+        resource="availability",
+    ),
+    Scenario(
+        "offer_write",
+        "PATCH",
+        "/api/v1/availability/availabilities/{id}",
+        cpu={"availability": "availability_write_cpu_ms"},
+        body=json.dumps({**OFFER_TERMS, "price": "{n}.00"}),
+        resource="availability",
         versioned=True,
     ),
 )
@@ -144,7 +179,51 @@ def _seed_partners(client: httpx.Client, count: int) -> dict[str, int]:
     return versions
 
 
-SEEDERS: dict[str, Callable[[httpx.Client, int], dict[str, int]]] = {"partner": _seed_partners}
+def _approved_partner(client: httpx.Client) -> str:
+    partner = client.post("/api/v1/partners/", json=new_partner_body()).json()
+    client.post(f"/api/v1/partners/{partner['id']}/submit").raise_for_status()
+    deadline = time.monotonic() + 30
+    while client.get(f"/api/v1/partners/{partner['id']}").json()["verification"] != "passed":
+        if time.monotonic() > deadline:
+            raise SystemExit("the fake verifier never answered")
+        time.sleep(0.2)
+    client.post(f"/api/v1/partners/{partner['id']}/approve", json={}).raise_for_status()
+    return str(partner["id"])
+
+
+def _seed_availabilities(client: httpx.Client, count: int) -> dict[str, int]:
+    """Cotton, an approved seller, and `count` of its availabilities on the book."""
+    cotton = {
+        "code": "cotton",
+        "name": "Cotton (lint)",
+        "units": {"bale": "170", "candy": "355.6"},
+        "price_unit": "candy",
+        "grades": ["Shankar-6"],
+    }
+    client.post("/api/v1/availability/catalog/commodities", json=cotton).raise_for_status()
+    seller = _approved_partner(client)
+    versions = {}
+    for _ in range(count):
+        body = {**OFFER_TERMS, "partner_id": seller}
+        made = client.post("/api/v1/availability/availabilities", json=body)
+        made.raise_for_status()
+        path = f"/api/v1/availability/availabilities/{made.json()['id']}/publish"
+        deadline = time.monotonic() + 30
+        while (
+            published := client.post(path)
+        ).status_code == HTTPStatus.CONFLICT:  # approval on its way
+            if time.monotonic() > deadline:
+                raise SystemExit("the seller's approval never reached availability")
+            time.sleep(0.2)
+        published.raise_for_status()
+        versions[made.json()["id"]] = int(published.headers["etag"].strip('"'))
+    return versions
+
+
+SEEDERS: dict[str, Callable[[httpx.Client, int], dict[str, int]]] = {
+    "partner": _seed_partners,
+    "availability": _seed_availabilities,
+}
 
 
 def _signed_in(platform: RunningPlatform) -> dict[str, str]:
@@ -159,10 +238,14 @@ def _signed_in(platform: RunningPlatform) -> dict[str, str]:
 
 def _processes(platform: RunningPlatform) -> dict[str, list[int]]:
     """Each service's serving process (exactly one) and nginx's processes."""
-    services = {"auth": platform.auth, "partners": platform.partners}
+    services = {
+        "auth": platform.auth,
+        "partners": platform.partners,
+        "availability": platform.availability,
+    }
     processes = {}
     for name, service in services.items():
-        assert service is not None  # noqa: S101 - the platform was started with partners
+        assert service is not None  # noqa: S101 - the platform was started with every service
         pids = listening_pids(service.port)
         if len(pids) != 1:
             raise SystemExit(f"{name}: {len(pids)} processes listen on {service.port}: {pids}")
@@ -304,11 +387,11 @@ def _measure(bench: _Bench, args: argparse.Namespace) -> dict[str, float]:
 
 def _report(figures: dict[str, float], args: argparse.Namespace) -> None:
     print(f"CPU ms per request at {args.rate:g}/s, {args.count} requests, through the gateway:")
-    processes = ("partners", "auth", "nginx")
-    print(f"  {'scenario':10}" + "".join(f"{name:>10}" for name in processes) + "  failures")
+    processes = ("partners", "availability", "auth", "nginx")
+    print(f"  {'scenario':12}" + "".join(f"{name:>13}" for name in processes) + "  failures")
     for scenario in (scenario for scenario in SCENARIOS if f"{scenario.name}_failures" in figures):
-        cells = "".join(f"{figures[f'{scenario.name}_{name}_cpu_ms']:>10}" for name in processes)
-        print(f"  {scenario.name:10}{cells}  {figures[f'{scenario.name}_failures']:>8}")
+        cells = "".join(f"{figures[f'{scenario.name}_{name}_cpu_ms']:>13}" for name in processes)
+        print(f"  {scenario.name:12}{cells}  {figures[f'{scenario.name}_failures']:>8}")
     print(f"Latency through the gateway at {args.latency_rate:g}/s, {args.latency_count} requests:")
     suffix = f"_at_{args.latency_rate:g}"
     for latency in (
@@ -333,6 +416,11 @@ def main() -> None:
         admin_url = infrastructure.postgres_admin_url
         auth_database = stack.enter_context(fresh_database(admin_url, "bench_api_auth"))
         partners_database = stack.enter_context(fresh_database(admin_url, "bench_api_partners"))
+        availability_database = stack.enter_context(
+            fresh_database(
+                admin_url, "bench_api_availability", AvailabilitySettings.database_extensions
+            )
+        )
         workdir = Path(stack.enter_context(tempfile.TemporaryDirectory(prefix="bench-api-")))
         platform = stack.enter_context(
             running_platform(
@@ -341,6 +429,7 @@ def main() -> None:
                 workdir,
                 auth_settings=AUTH_SETTINGS,
                 partners_database=partners_database,
+                availability_database=availability_database,
                 per_ip_rate=1_000_000,
                 per_ip_burst=1_000_000,
             )

@@ -54,6 +54,7 @@ class RunningPlatform:
     secrets: Mapping[str, str]
     partners: RunningService | None = None
     verifier: FakeVerifier | None = None
+    availability: RunningService | None = None
 
     @property
     def gateway_secret(self) -> str:
@@ -199,7 +200,7 @@ def running_platform(
     with ExitStack() as stack:
         auth = stack.enter_context(running_service("auth", environment, port, workdir))
         upstreams = {"auth": port}
-        partners = verifier = None
+        partners = verifier = availability = None
         if partners_database is not None:
             partners, verifier = _running_partners(
                 stack,
@@ -228,7 +229,7 @@ def running_platform(
                 per_ip_burst=per_ip_burst,
             )
         )
-        yield RunningPlatform(auth, gateway, generated, partners, verifier)
+        yield RunningPlatform(auth, gateway, generated, partners, verifier, availability)
 
 
 def running_gateway_for(
