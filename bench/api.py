@@ -47,6 +47,7 @@ from mandi_testing.platform import RunningPlatform, running_platform
 
 # The end-to-end tests' partner registrations: new companies with valid tax ids.
 sys.path.insert(0, str(Path(__file__).resolve().parents[1] / "tests-e2e"))
+from offer_bodies import cotton_body, offer_terms
 from partner_bodies import new_partner_body
 
 LOAD = Path(__file__).parent / "api_load.py"
@@ -57,21 +58,7 @@ AUTH_SETTINGS = {
     "per_partner": UNLIMITED,
     "per_tenant": UNLIMITED,
 }
-# An availability's terms as the bench writes them (the price changes with each request).
-OFFER_TERMS: dict[str, Any] = {
-    "commodity": "cotton",
-    "grade": "Shankar-6",
-    "quality": {},
-    "quantity": "100",
-    "unit": "bale",
-    "minimum_lot": "10",
-    "price": "56000.00",
-    "currency": "INR",
-    "place": {"latitude": 22.3, "longitude": 70.8, "state": "Gujarat", "city": "Rajkot"},
-    "delivery_from": "2030-01-01",
-    "delivery_to": "2030-01-15",
-    "valid_until": "2030-01-01T00:00:00Z",
-}
+OFFER_TERMS = offer_terms()  # the price changes with each request
 IDLE_SECONDS = 5.0
 SETTLE_SECONDS = 0.5  # after the last answer: the outbox relay publishes a write's event
 
@@ -193,14 +180,7 @@ def _approved_partner(client: httpx.Client) -> str:
 
 def _seed_availabilities(client: httpx.Client, count: int) -> dict[str, int]:
     """Cotton, an approved seller, and `count` of its availabilities on the book."""
-    cotton = {
-        "code": "cotton",
-        "name": "Cotton (lint)",
-        "units": {"bale": "170", "candy": "355.6"},
-        "price_unit": "candy",
-        "grades": ["Shankar-6"],
-    }
-    client.post("/api/v1/availability/catalog/commodities", json=cotton).raise_for_status()
+    client.post("/api/v1/availability/catalog/commodities", json=cotton_body()).raise_for_status()
     seller = _approved_partner(client)
     versions = {}
     for _ in range(count):

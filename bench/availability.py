@@ -46,7 +46,7 @@ from mandi_contracts import EVENTS, ReserveQuantity
 from mandi_messaging import commands_topic, create_producer, ensure_topics, events_topic
 from mandi_runtime import migrate, running
 from mandi_security import Principal, PrincipalType
-from mandi_testing import find_infrastructure, fresh_database
+from mandi_testing import as_tenant, find_infrastructure, fresh_database
 from mandi_testing.messaging import envelope_of, send_envelopes
 from mandi_testing.platform import service_secrets, settings_values
 from mandi_testing.processes import running_consumers, service_environment
@@ -82,20 +82,8 @@ def _arguments() -> argparse.Namespace:
     return parser.parse_args()
 
 
-async def _as_tenant(url: str, tenant: uuid.UUID, work: Any) -> Any:
-    connection = await asyncpg.connect(url)
-    try:
-        async with connection.transaction():
-            await connection.execute("SELECT set_config('app.tenant_id', $1, true)", str(tenant))
-            return await work(connection)
-    finally:
-        await connection.close()
-
-
 async def _seed(database: Any, tenant: uuid.UUID, count: int, quantity: int) -> None:
-    await _as_tenant(
-        database.app_url, tenant, lambda c: c.execute(_OFFERS, tenant, count, quantity)
-    )
+    await as_tenant(database.app_url, tenant, lambda c: c.execute(_OFFERS, tenant, count, quantity))
     owner = await asyncpg.connect(database.owner_url)
     try:
         await owner.execute("ANALYZE offers")
@@ -104,7 +92,7 @@ async def _seed(database: Any, tenant: uuid.UUID, count: int, quantity: int) -> 
 
 
 async def _lot_ids(database: Any, tenant: uuid.UUID, count: int) -> list[uuid.UUID]:
-    rows = await _as_tenant(
+    rows = await as_tenant(
         database.app_url, tenant, lambda c: c.fetch("SELECT id FROM offers LIMIT $1", count)
     )
     return [row["id"] for row in rows]
@@ -209,7 +197,7 @@ async def _raw_updates(
             await connection.execute(update, lots[n % len(lots)])
         return count / (time.perf_counter() - started)
 
-    return float(await _as_tenant(database.app_url, tenant, run))
+    return float(await as_tenant(database.app_url, tenant, run))
 
 
 async def _radius(
@@ -239,7 +227,7 @@ async def _radius(
             await connection.fetch(sql, latitude, longitude)
             raw_ms.append(1000 * (time.perf_counter() - started))
 
-    await _as_tenant(database.app_url, tenant, raw)
+    await as_tenant(database.app_url, tenant, raw)
     return {
         "radius_search_p50_ms": round(percentile(service_ms, 0.50), 2),
         "radius_search_p95_ms": round(percentile(service_ms, 0.95), 2),

@@ -13,6 +13,7 @@ from contextlib import closing
 from typing import Any
 
 import httpx
+from offer_bodies import cotton_body, offer_terms
 from partner_bodies import new_partner_body
 from partner_clients import api_key_client, partner_user_client
 
@@ -25,15 +26,7 @@ _SCOPES = ("availability:read", "availability:write")
 
 def _commodity(staff: httpx.Client) -> str:
     code = f"cotton_{uuid.uuid4().hex[:8]}"
-    body = {
-        "code": code,
-        "name": "Cotton (lint)",
-        "units": {"bale": "170", "candy": "355.6"},
-        "price_unit": "candy",
-        "grades": ["Shankar-6"],
-        "quality": {"staple_length_mm": {"unit": "mm", "min": "22", "max": "38"}},
-    }
-    defined = staff.post("/api/v1/availability/catalog/commodities", json=body)
+    defined = staff.post("/api/v1/availability/catalog/commodities", json=cotton_body(code))
     assert defined.status_code == 201, defined.text
     return code
 
@@ -48,23 +41,6 @@ def _approved_partner(staff: httpx.Client) -> str:
     approved = staff.post(f"/api/v1/partners/{partner['id']}/approve", json={})
     assert approved.status_code == 200, approved.text
     return str(partner["id"])
-
-
-def _terms(commodity: str) -> dict[str, Any]:
-    return {
-        "commodity": commodity,
-        "grade": "Shankar-6",
-        "quality": {"staple_length_mm": "29.5"},
-        "quantity": "100",
-        "unit": "bale",
-        "minimum_lot": "10",
-        "price": "56000.00",
-        "currency": "INR",
-        "place": {"latitude": 22.3, "longitude": 70.8, "state": "Gujarat", "city": "Rajkot"},
-        "delivery_from": "2030-01-01",
-        "delivery_to": "2030-01-15",
-        "valid_until": "2030-01-01T00:00:00Z",
-    }
 
 
 def _published(client: httpx.Client, path: str) -> httpx.Response:
@@ -101,7 +77,7 @@ def test_a_seller_publishes_with_an_api_key_and_a_buyer_posts_with_a_jwt(
     with closing(api_key_client(platform, gateway, seller, _SCOPES)) as erp:
         drafted = erp.post(
             "/api/v1/availability/availabilities",
-            json=_terms(commodity),
+            json=offer_terms(commodity),
             headers={"idempotency-key": f"lot-{uuid.uuid4().hex}"},
         )
         assert drafted.status_code == 201, drafted.text
@@ -115,7 +91,7 @@ def test_a_seller_publishes_with_an_api_key_and_a_buyer_posts_with_a_jwt(
         assert published.headers["etag"] == '"2"'
 
     with closing(partner_user_client(platform, gateway, admin.tenant, buyer)) as buyer_staff:
-        posted = buyer_staff.post("/api/v1/availability/requirements", json=_terms(commodity))
+        posted = buyer_staff.post("/api/v1/availability/requirements", json=offer_terms(commodity))
         assert posted.status_code == 201, posted.text
         requirement = posted.json()
         path = f"/api/v1/availability/requirements/{requirement['id']}/publish"
@@ -140,7 +116,7 @@ def test_a_partner_not_approved_publishes_nothing_and_bad_terms_are_problems(
     commodity = _commodity(staff)
     pending = staff.post("/api/v1/partners", json=new_partner_body()).json()["id"]
     with closing(api_key_client(platform, staff, pending, _SCOPES)) as erp:
-        drafted = erp.post("/api/v1/availability/availabilities", json=_terms(commodity))
+        drafted = erp.post("/api/v1/availability/availabilities", json=offer_terms(commodity))
         assert drafted.status_code == 201, drafted.text
         publish = erp.post(f"/api/v1/availability/availabilities/{drafted.json()['id']}/publish")
         assert publish.status_code == 409
@@ -153,7 +129,7 @@ def test_a_partner_not_approved_publishes_nothing_and_bad_terms_are_problems(
             {"delivery_to": "2029-12-01"},
         ):
             answer = erp.post(
-                "/api/v1/availability/availabilities", json={**_terms(commodity), **bad}
+                "/api/v1/availability/availabilities", json={**offer_terms(commodity), **bad}
             )
             assert answer.status_code == 422, (bad, answer.text)
             assert answer.headers["content-type"] == PROBLEM

@@ -8,13 +8,14 @@ from mandi_testing.infrastructure import (
     find_infrastructure,
 )
 from mandi_testing.kafka import read_topic, temporary_topics, topic_name
-from mandi_testing.postgres import TestDatabase, fresh_database
+from mandi_testing.postgres import TestDatabase, as_tenant, fresh_database
 from mandi_testing.waiting import eventually
 
 __all__ = [
     "Infrastructure",
     "InfrastructureUnavailable",
     "TestDatabase",
+    "as_tenant",
     "asgi_client",
     "assert_public_surface",
     "eventually",

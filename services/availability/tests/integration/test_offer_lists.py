@@ -25,7 +25,7 @@ from mandi_availability.service_layer.offers import OfferDraft
 from mandi_availability.service_layer.standing import record_standing
 from mandi_availability.service_layer.unit_of_work import OfferFilter, PageRequest, QualityRange
 from mandi_security import Principal, PrincipalType
-from mandi_testing import TestDatabase
+from mandi_testing import TestDatabase, as_tenant
 
 pytestmark = pytest.mark.integration
 
@@ -193,7 +193,7 @@ async def _many_offers(database: TestDatabase, tenant: UUID, count: int) -> None
             (ARRAY['published', 'draft', 'withdrawn'])[1 + n % 3], 1, now(), now()
         FROM generate_series(1, $2) AS n
     """
-    await _as_tenant(database.app_url, tenant, lambda c: c.execute(rows, tenant, count))
+    await as_tenant(database.app_url, tenant, lambda c: c.execute(rows, tenant, count))
     owner = await asyncpg.connect(database.owner_url)
     try:
         await owner.execute("ANALYZE offers")
@@ -204,15 +204,5 @@ async def _many_offers(database: TestDatabase, tenant: UUID, count: int) -> None
 async def _plan(database: TestDatabase, tenant: UUID, criteria: OfferFilter) -> str:
     query = select(offers_table.c.id).where(*_offer_conditions(AVAILABILITY, criteria))
     sql = str(query.compile(dialect=postgresql.dialect(), compile_kwargs={"literal_binds": True}))
-    plan = await _as_tenant(database.app_url, tenant, lambda c: c.fetch(f"EXPLAIN {sql}"))
+    plan = await as_tenant(database.app_url, tenant, lambda c: c.fetch(f"EXPLAIN {sql}"))
     return "\n".join(row[0] for row in plan)
-
-
-async def _as_tenant(url: str, tenant: UUID, work: Any) -> Any:
-    connection = await asyncpg.connect(url)
-    try:
-        async with connection.transaction():
-            await connection.execute("SELECT set_config('app.tenant_id', $1, true)", str(tenant))
-            return await work(connection)
-    finally:
-        await connection.close()

@@ -20,7 +20,7 @@ from mandi_availability.service_layer.offers import OfferDraft
 from mandi_availability.service_layer.standing import record_standing
 from mandi_errors import Conflict, InvalidInput, NotFound, PermissionDenied, PreconditionFailed
 from mandi_security import Principal, PrincipalType
-from mandi_testing import TestDatabase
+from mandi_testing import TestDatabase, as_tenant
 
 pytestmark = pytest.mark.integration
 
@@ -204,13 +204,7 @@ async def test_bad_terms_are_refused_before_anything_is_stored(desk: Desk) -> No
 
 
 async def _as_tenant(database: TestDatabase, tenant: UUID, query: str, *args: object) -> object:
-    connection = await asyncpg.connect(database.app_url)
-    try:
-        async with connection.transaction():
-            await connection.execute("SELECT set_config('app.tenant_id', $1, true)", str(tenant))
-            return await connection.fetchval(query, *args)
-    finally:
-        await connection.close()
+    return await as_tenant(database.app_url, tenant, lambda c: c.fetchval(query, *args))
 
 
 async def test_the_database_never_holds_more_reserved_than_offered(
