@@ -3,6 +3,8 @@ each change publishes CatalogChanged in its transaction, and each tenant sees it
 
 from __future__ import annotations
 
+from dataclasses import replace
+from datetime import UTC, datetime
 from decimal import Decimal
 from typing import Any
 from uuid import uuid4
@@ -118,3 +120,18 @@ async def test_only_operator_staff_change_the_catalog(service: Any) -> None:
     with pytest.raises(PermissionDenied, match="operator's staff define commodities"):
         await catalog.define_commodity(service.deps, seller, _cotton())
     assert await catalog.catalog(service.deps, seller) == []  # but reads it
+
+
+async def test_two_changes_from_one_version_never_both_land(service: Any) -> None:
+    operator = _operator()
+    await catalog.define_commodity(service.deps, operator, _cotton())
+    now = datetime.now(UTC)
+    async with service.deps.uow(operator.tenant_id) as late:
+        read_late = await late.catalog.get("cotton")  # read before the other change commits
+        async with service.deps.uow(operator.tenant_id) as first:
+            read_first = await first.catalog.get("cotton")
+            await first.catalog.save(replace(read_first, name="Cotton A", version=2), now)
+            await first.commit()
+        with pytest.raises(Conflict, match="changed meanwhile"):
+            await late.catalog.save(replace(read_late, name="Cotton B", version=2), now)
+    assert (await catalog.commodity(service.deps, operator, "cotton")).name == "Cotton A"

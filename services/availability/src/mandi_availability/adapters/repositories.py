@@ -139,10 +139,20 @@ class SqlCatalog(SqlRepository):
             raise Conflict(f"The catalog has a commodity {commodity.code!r} already.")
 
     async def save(self, commodity: Commodity, now: datetime) -> None:
-        """Stores a changed commodity (its version was checked against the stored one)."""
+        """Stores a changed commodity, if the version it was changed from is still the stored
+        one; a change committed meanwhile is a Conflict, never overwritten."""
         values = {**commodity_document(commodity), "updated_at": now}
-        query = update(commodities).where(commodities.c.code == commodity.code).values(values)
-        await self._execute(query)
+        query = (
+            update(commodities)
+            .where(
+                commodities.c.code == commodity.code,
+                commodities.c.version == commodity.version - 1,
+            )
+            .values(values)
+            .returning(commodities.c.code)
+        )
+        if (await self._execute(query)).first() is None:
+            raise Conflict("The commodity changed meanwhile: read it again.")
 
 
 class SqlStandings(SqlRepository):
