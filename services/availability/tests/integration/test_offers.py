@@ -230,3 +230,12 @@ async def test_each_offer_has_a_geography_point_to_search_by(
     )
     assert await _as_tenant(database, desk.tenant, near, made.id, 2000.0) is True  # about 1.5 km
     assert await _as_tenant(database, desk.tenant, near, made.id, 1000.0) is False
+
+
+async def test_an_offers_commodity_does_not_change(desk: Desk) -> None:
+    seller = desk.partner()
+    made = (await offers.create_offer(desk.service.deps, seller, AVAILABILITY, _draft())).value
+    with pytest.raises(InvalidInput, match="commodity does not change"):
+        await offers.change_offer(
+            desk.service.deps, seller, AVAILABILITY, made.id, _draft(commodity="wheat"), if_match=1
+        )

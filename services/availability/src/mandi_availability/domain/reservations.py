@@ -37,11 +37,6 @@ class Reservation:
     deadline: datetime | None = None
     reason: str = ""  # a refusal's
 
-    @property
-    def holds(self) -> bool:
-        """Whether the saga still holds this quantity."""
-        return self.status is ReservationStatus.RESERVED
-
     def released(self) -> Reservation:
         """The reservation, given back."""
         return replace(self, status=ReservationStatus.RELEASED)

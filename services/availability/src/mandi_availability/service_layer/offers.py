@@ -41,7 +41,7 @@ from mandi_contracts import (
     RequirementWithdrawn,
 )
 from mandi_db import Answer, IdempotencyKey, idempotently
-from mandi_errors import NotFound, PreconditionFailed, PreconditionRequired
+from mandi_errors import InvalidInput, NotFound, PreconditionFailed, PreconditionRequired
 from mandi_messaging.registry import Event
 from mandi_security import Principal
 
@@ -213,7 +213,7 @@ async def change_offer(
         uow: AvailabilityUnitOfWork, offer: Offer, now: datetime
     ) -> tuple[Offer, Event | None]:
         if draft.commodity != offer.commodity:
-            raise PreconditionFailed("An offer's commodity does not change: withdraw it instead.")
+            raise InvalidInput("An offer's commodity does not change: withdraw it instead.")
         commodity = await cached_commodity(deps, uow, offer.commodity)
         changed = offer.change(draft.terms_for(commodity), now)
         if changed.status is OfferStatus.DRAFT:

@@ -53,10 +53,13 @@ _DECIMAL_TEXT = r"^-?[0-9]{1,17}(\.[0-9]{1,6})?$"
 _EXACT = "An exact amount, at most six decimal places."
 
 
-def _amount(*, positive: bool) -> WithJsonSchema:
+def _amount(*, positive: bool = False, signed: bool = True) -> WithJsonSchema:
     number: dict[str, object] = {"type": "number", "exclusiveMaximum": 1e17}
-    number["exclusiveMinimum" if positive else "minimum"] = 0 if positive else -1e17
-    text = _DECIMAL_TEXT.replace("-?", "") if positive else _DECIMAL_TEXT
+    if positive:
+        number["exclusiveMinimum"] = 0
+    else:
+        number["minimum"] = -1e17 if signed else 0
+    text = _DECIMAL_TEXT if signed and not positive else _DECIMAL_TEXT.replace("-?", "")
     return WithJsonSchema(
         {"anyOf": [number, {"type": "string", "pattern": text}], "description": _EXACT}
     )
@@ -75,6 +78,12 @@ Size = Annotated[
     BeforeValidator(_as_written),
     Field(gt=0, lt=_LIMIT, allow_inf_nan=False),
     _amount(positive=True),
+]
+Price = Annotated[
+    Decimal,
+    BeforeValidator(_as_written),
+    Field(ge=0, lt=_LIMIT, allow_inf_nan=False),
+    _amount(signed=False),
 ]
 Bound = Annotated[
     Decimal,
@@ -232,7 +241,7 @@ class OfferTermsIn(_Strict):
     quantity: Size
     unit: UnitName
     minimum_lot: Size | None = Field(default=None, description="In `unit`; the whole by default.")
-    price: Bound = Field(description="Per the commodity's price unit; not below zero.")
+    price: Price = Field(description="Per the commodity's price unit.")
     currency: Currency
     price_unit: UnitName | None = Field(default=None, description="The commodity's, if given.")
     place: PlaceIn
