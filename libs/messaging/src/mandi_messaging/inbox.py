@@ -5,12 +5,16 @@ from __future__ import annotations
 from sqlalchemy import text
 from sqlmodel.ext.asyncio.session import AsyncSession
 
+from mandi_db import PreparedQuery, driver_of
+
 __all__ = ["claim_message"]
 
-_CLAIM = text("""
+_CLAIM = PreparedQuery(
+    text("""
     INSERT INTO inbox (consumer, message_id) VALUES (:consumer, :message_id)
     ON CONFLICT DO NOTHING RETURNING 1
 """)
+)
 
 
 async def claim_message(session: AsyncSession, consumer: str, message_id: str) -> bool:
@@ -19,6 +23,7 @@ async def claim_message(session: AsyncSession, consumer: str, message_id: str) -
     A concurrent claim of the same id waits on the primary key until the other transaction ends,
     so two deliveries of one message can never both apply their effects.
     """
-    connection = await session.connection()  # the session's transaction; exec() takes no text()
-    result = await connection.execute(_CLAIM, {"consumer": consumer, "message_id": message_id})
-    return result.first() is not None
+    in_transaction = await driver_of(session)
+    return bool(
+        await _CLAIM.fetch(in_transaction, {"consumer": consumer, "message_id": message_id})
+    )

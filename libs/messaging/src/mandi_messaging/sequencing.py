@@ -26,11 +26,12 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 from dataclasses import dataclass
-from typing import Any
 
 from aiokafka import ConsumerRecord
-from sqlalchemy import CursorResult, TextClause, text
+from sqlalchemy import text
 from sqlmodel.ext.asyncio.session import AsyncSession
+
+from mandi_db import PreparedQuery, QueryRow, driver_of
 
 __all__ = [
     "Admission",
@@ -46,7 +47,8 @@ __all__ = [
 
 # One round trip per message: whether its key waits, and the inbox claim unless it must wait.
 # The message a key waits for may claim (it is the dead letter coming back).
-_ADMIT = text("""
+_ADMIT = PreparedQuery(
+    text("""
     WITH blocker AS (
         SELECT dead_letter_id FROM blocked_sequences
         WHERE consumer = :consumer AND topic = :topic AND message_key = :message_key
@@ -60,36 +62,47 @@ _ADMIT = text("""
     SELECT (SELECT dead_letter_id FROM blocker) AS blocked_by,
            EXISTS (SELECT 1 FROM claimed) AS claimed
 """)
-_BLOCKED_BY = text("""
+)
+_BLOCKED_BY = PreparedQuery(
+    text("""
     SELECT dead_letter_id FROM blocked_sequences
     WHERE consumer = :consumer AND topic = :topic AND message_key = :message_key
 """)
-_BLOCK = text("""
+)
+_BLOCK = PreparedQuery(
+    text("""
     INSERT INTO blocked_sequences (consumer, topic, message_key, dead_letter_id, reason)
     VALUES (:consumer, :topic, :message_key, :dead_letter_id, :reason)
     ON CONFLICT (consumer, topic, message_key) DO UPDATE
         SET dead_letter_id = EXCLUDED.dead_letter_id, reason = EXCLUDED.reason, blocked_at = now()
 """)
-_PARK = text("""
+)
+_PARK = PreparedQuery(
+    text("""
     INSERT INTO parked_messages (consumer, topic, message_key, message_id, kafka_partition,
                                  kafka_offset, header_names, header_values, value)
     VALUES (:consumer, :topic, :message_key, :message_id, :partition, :offset,
             :header_names, :header_values, :value)
     ON CONFLICT (consumer, message_id) DO NOTHING
 """)
-_NEXT_PARKED = text("""
+)
+_NEXT_PARKED = PreparedQuery(
+    text("""
     SELECT id, kafka_partition, kafka_offset, header_names, header_values, value
     FROM parked_messages
     WHERE consumer = :consumer AND topic = :topic AND message_key = :message_key
     ORDER BY id LIMIT 1
 """)
-_FORGET_PARKED = text("DELETE FROM parked_messages WHERE id = :id")
-_UNBLOCK = text("""
+)
+_FORGET_PARKED = PreparedQuery(text("DELETE FROM parked_messages WHERE id = :id"))
+_UNBLOCK = PreparedQuery(
+    text("""
     DELETE FROM blocked_sequences b
     WHERE consumer = :consumer AND topic = :topic AND message_key = :message_key
       AND NOT EXISTS (SELECT 1 FROM parked_messages p WHERE p.consumer = b.consumer
                       AND p.topic = b.topic AND p.message_key = b.message_key)
 """)
+)
 
 
 @dataclass(frozen=True, slots=True)
@@ -116,28 +129,26 @@ def _sequence(consumer: str, record: ConsumerRecord) -> dict[str, object]:
     return {"consumer": consumer, "topic": record.topic, "message_key": record.key}
 
 
-async def _execute(
-    session: AsyncSession, statement: TextClause, params: dict[str, object]
-) -> CursorResult[Any]:
-    connection = await session.connection()  # the caller's transaction; exec() takes no text()
-    return await connection.execute(statement, params)
+async def _fetch(
+    session: AsyncSession, statement: PreparedQuery, params: dict[str, object]
+) -> Sequence[QueryRow]:
+    """Runs a statement on the driver, in the caller's transaction: once per message, so
+    without SQLAlchemy's execution path."""
+    return await statement.fetch(await driver_of(session), params)
 
 
 async def admit(
     session: AsyncSession, consumer: str, record: ConsumerRecord, message_id: str
 ) -> Admission:
     """Claims the message in the inbox unless its key waits for another message's dead letter."""
-    result = await _execute(
-        session, _ADMIT, {**_sequence(consumer, record), "message_id": message_id}
-    )
-    row = result.one()
+    [row] = await _fetch(session, _ADMIT, {**_sequence(consumer, record), "message_id": message_id})
     return Admission(claimed=bool(row.claimed), blocked_by=row.blocked_by)
 
 
 async def blocked_by(session: AsyncSession, consumer: str, record: ConsumerRecord) -> str | None:
     """The id of the dead letter the record's key waits for, if it waits."""
-    result = await _execute(session, _BLOCKED_BY, _sequence(consumer, record))
-    blocker: str | None = result.scalar_one_or_none()
+    rows = await _fetch(session, _BLOCKED_BY, _sequence(consumer, record))
+    blocker: str | None = rows[0].dead_letter_id if rows else None
     return blocker
 
 
@@ -146,7 +157,7 @@ async def block(
 ) -> None:
     """Makes the record's key wait for the dead letter `dead_letter_id` (replacing another)."""
     params = {**_sequence(consumer, record), "dead_letter_id": dead_letter_id, "reason": reason}
-    await _execute(session, _BLOCK, params)
+    await _fetch(session, _BLOCK, params)
 
 
 async def park(
@@ -163,17 +174,17 @@ async def park(
         "header_values": [value for _, value in headers],
         "value": record.value,
     }
-    await _execute(session, _PARK, params)
+    await _fetch(session, _PARK, params)
 
 
 async def next_parked(
     session: AsyncSession, consumer: str, record: ConsumerRecord
 ) -> ParkedMessage | None:
     """The first message parked behind the record's key, rebuilt as Kafka delivered it."""
-    result = await _execute(session, _NEXT_PARKED, _sequence(consumer, record))
-    row = result.first()
-    if row is None:
+    rows = await _fetch(session, _NEXT_PARKED, _sequence(consumer, record))
+    if not rows:
         return None
+    row = rows[0]
     parked = ConsumerRecord(
         topic=record.topic,
         partition=row.kafka_partition,
@@ -192,9 +203,9 @@ async def next_parked(
 
 async def forget_parked(session: AsyncSession, parked: ParkedMessage) -> None:
     """Removes a parked message that was applied, skipped or dead-lettered in its turn."""
-    await _execute(session, _FORGET_PARKED, {"id": parked.id})
+    await _fetch(session, _FORGET_PARKED, {"id": parked.id})
 
 
 async def unblock(session: AsyncSession, consumer: str, record: ConsumerRecord) -> None:
     """Lets the record's key flow again, unless messages are still parked behind it."""
-    await _execute(session, _UNBLOCK, _sequence(consumer, record))
+    await _fetch(session, _UNBLOCK, _sequence(consumer, record))

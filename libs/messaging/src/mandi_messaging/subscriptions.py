@@ -171,7 +171,8 @@ def _typed_call(
     return call
 
 
-def _is_event(name: str, message: StreamMessage[Any]) -> bool:
+async def _is_event(name: str, message: StreamMessage[Any]) -> bool:
+    # Async, so FastStream calls it in the loop, not in a worker thread for every message.
     return event_name(message.headers.get("ce_type", "")) == name
 
 

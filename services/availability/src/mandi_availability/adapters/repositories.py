@@ -97,6 +97,9 @@ _HELD = PreparedQuery(
     .order_by(reservations.c.created_at)
     .with_for_update()
 )
+_ADD_RESERVATION = PreparedQuery(
+    insert(reservations).values({column.name: bindparam(column.name) for column in reservations.c})
+)
 _RESERVATION_STATUS = PreparedQuery(
     update(reservations)
     .where(reservations.c.saga_id == bindparam("saga_id"), reservations.c.step == bindparam("step"))
@@ -362,7 +365,7 @@ class SqlReservations(SqlRepository):
             "reason": reservation.reason,
             "created_at": now,
         }
-        await self._execute(insert(reservations).values(values))
+        await self._fetch(_ADD_RESERVATION, values)
 
     async def overdue(self, now: datetime, limit: int) -> list[Reservation]:
         """Reservations past their saga's deadline, locked; those another sweep holds skipped."""
