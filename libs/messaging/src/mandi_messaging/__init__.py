@@ -17,9 +17,11 @@ from mandi_messaging.decoding import (
     read_envelope,
 )
 from mandi_messaging.delivery import (
+    SKIPS_PER_COMMIT,
     ConsumerRuntime,
     DeadLetterSink,
     Delivery,
+    DeliveryPipeline,
     Outcome,
     UnitOfWorkFactory,
 )
@@ -52,7 +54,7 @@ from mandi_messaging.schema import (
     drop_messaging_tables,
     drop_sequencing_tables,
 )
-from mandi_messaging.subscriptions import Consumers, Handler
+from mandi_messaging.subscriptions import RECORDS_PER_POLL, Consumers, Handler
 from mandi_messaging.topics import (
     DLQ_SUFFIX,
     commands_topic,
@@ -68,6 +70,8 @@ __all__ = [
     "DLQ_SUFFIX",
     "FETCH_MAX_WAIT_MS",
     "NOTIFY_CHANNEL",
+    "RECORDS_PER_POLL",
+    "SKIPS_PER_COMMIT",
     "BatchPublisher",
     "ConsumerRuntime",
     "Consumers",
@@ -76,6 +80,7 @@ __all__ = [
     "DeadLetterSink",
     "DecodedEvent",
     "Delivery",
+    "DeliveryPipeline",
     "Envelope",
     "Event",
     "EventRegistry",

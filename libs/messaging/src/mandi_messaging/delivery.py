@@ -1,6 +1,11 @@
-"""One message of a consumer group: applied once, in order per key, or dead-lettered with why.
+"""A consumer group's messages: each applied once, in order per key, or dead-lettered with why.
 
-For each record Kafka delivers, the pipeline
+Kafka hands the group a poll's records at a time. Consecutive events of one tenant that decode
+are applied together in one transaction: each claimed in the inbox (or parked) and handled in its
+own context, then one commit for them all, since the commit and the handler's bookkeeping cost
+more than one command's statements. If anything in that transaction fails, it is rolled back
+and its records are taken one at a time, as every other record is. For each such record,
+the pipeline
 
 1. reads the envelope: a record that is not our CloudEvent is dead-lettered at once;
 2. skips replays and discards addressed to another group, and events no handler here takes;
@@ -15,6 +20,8 @@ For each record Kafka delivers, the pipeline
 6. when the record was the dead letter its key waited for (a replay), or an operator discarded
    that dead letter, applies the messages parked behind it, in order.
 
+The caller commits the poll's offsets once its records' outcomes are durable (`offsets_to_commit`).
+
 It all runs in the event's context: a consumer span, child of the producer's `traceparent`, and
 the correlation id, causation id (the event's id) and tenant bound, so whatever the handler logs
 or writes to its outbox carries them. A database that cannot be reached is not the message's
@@ -23,17 +30,18 @@ fault: the error propagates and the message is read again instead of being dead-
 
 from __future__ import annotations
 
+import asyncio
 import logging
-from collections.abc import Awaitable, Callable, Iterator, Mapping
+from collections.abc import Awaitable, Callable, Coroutine, Iterator, Mapping, Sequence
 from contextlib import AbstractAsyncContextManager, contextmanager
 from contextvars import ContextVar
 from dataclasses import dataclass, field
 from enum import StrEnum
 from functools import partial
-from typing import NamedTuple, Protocol, TypeVar
+from typing import Any, NamedTuple, Protocol, TypeVar
 from uuid import UUID
 
-from aiokafka import ConsumerRecord
+from aiokafka import ConsumerRecord, TopicPartition
 from opentelemetry.trace import SpanKind
 from sqlalchemy.ext.asyncio import async_sessionmaker
 from tenacity import RetryCallState
@@ -162,6 +170,16 @@ class _Applied(NamedTuple):
     was_awaited: bool  # the key waited for this very message: what was parked behind it may go
 
 
+@dataclass(frozen=True, slots=True)
+class _Ready:
+    """A record whose event decoded and has a handler here: it may be applied with others."""
+
+    position: int  # in its poll
+    record: ConsumerRecord
+    decoded: DecodedEvent
+    run: HandlerCall
+
+
 @contextmanager
 def _observed(envelope: Envelope, topic: str) -> Iterator[None]:
     """A consumer span, child of the producer's trace, with the envelope's ids bound for logs."""
@@ -199,69 +217,175 @@ class DeliveryPipeline:
         self._runtime = runtime
         self._skipped_in_a_row: dict[tuple[str, int], int] = {}
 
-    def commit_after_skipping(self, record: ConsumerRecord) -> bool:
-        """Whether a skipped record is committed: one in every `SKIPS_PER_COMMIT` skipped on a
-        partition."""
+    async def deliver_all(self, records: Sequence[ConsumerRecord]) -> list[Outcome]:
+        """Handles one poll's records, each partition's in order; their outcomes, in the
+        poll's order.
+
+        Partitions are handled concurrently: a key's records all lie in one partition, so no
+        key's order changes, and one partition's round trips to the database overlap another's.
+        Raises only when an outcome could not be made durable (the dead-letter topic or the
+        database unreachable): the caller must then read the records again.
+        """
+        partitions: dict[tuple[str, int], list[tuple[int, ConsumerRecord]]] = {}
+        for position, record in enumerate(records):
+            partitions.setdefault((record.topic, record.partition), []).append((position, record))
+        outcomes: dict[int, Outcome] = {}
+        for delivered in await _all_of(
+            [self._deliver_in_order(in_order) for in_order in partitions.values()]
+        ):
+            outcomes.update(delivered)
+        return [outcomes[position] for position in range(len(records))]
+
+    async def _deliver_in_order(
+        self, records: list[tuple[int, ConsumerRecord]]
+    ) -> dict[int, Outcome]:
+        """One partition's records of a poll, in order; their outcomes by position in the poll."""
+        outcomes: dict[int, Outcome] = {}
+        together: list[_Ready] = []
+        for position, record in records:
+            ready = self._ready(position, record)
+            if isinstance(ready, _Ready) and together and _tenant(together) != _tenant([ready]):
+                outcomes.update(await self._apply_together(together))
+                together = []
+            if isinstance(ready, _Ready):
+                together.append(ready)
+            elif ready is Outcome.SKIPPED:
+                outcomes[position] = self._counted(record, ready)
+            else:  # a record to dead-letter or a discard: what came before it goes first
+                outcomes.update(await self._apply_together(together))
+                together = []
+                outcomes[position] = await self.deliver(record)
+        outcomes.update(await self._apply_together(together))
+        return outcomes
+
+    async def deliver(self, record: ConsumerRecord) -> Outcome:
+        """Handles one record on its own: retried, dead-lettered, or released from its key."""
+        return self._counted(record, await self._deliver(record))
+
+    def offsets_to_commit(
+        self, records: Sequence[ConsumerRecord], outcomes: Sequence[Outcome]
+    ) -> dict[TopicPartition, int]:
+        """The offsets to commit once these records' outcomes are durable, per partition.
+
+        A skipped record needs no commit of its own: the next record acknowledged on its
+        partition commits past it, and read again after a restart it is skipped again. So a
+        partition's offset moves past its last record that was not skipped, and past every
+        `SKIPS_PER_COMMIT`-th skipped in a row, so a restart re-reads a few only.
+        """
+        offsets: dict[TopicPartition, int] = {}
+        for record, outcome in zip(records, outcomes, strict=True):
+            if outcome is not Outcome.SKIPPED or self._commit_after_skipping(record):
+                offsets[TopicPartition(record.topic, record.partition)] = record.offset + 1
+        return offsets
+
+    def _commit_after_skipping(self, record: ConsumerRecord) -> bool:
         partition = (record.topic, record.partition)
         skipped = self._skipped_in_a_row.get(partition, 0) + 1
         self._skipped_in_a_row[partition] = 0 if skipped >= SKIPS_PER_COMMIT else skipped
         return skipped >= SKIPS_PER_COMMIT
 
-    async def deliver(self, record: ConsumerRecord, run: HandlerCall) -> Outcome:
-        """Handles a record Kafka delivered; `run` calls its handler (through FastStream).
+    def _ready(self, position: int, record: ConsumerRecord) -> _Ready | Outcome | None:
+        """The record decoded with its handler; SKIPPED for another group's; None for one that
+        must be taken on its own (not our CloudEvent, not decodable, a discard)."""
+        try:
+            envelope = read_envelope(record)
+        except MalformedEnvelope:
+            return None
+        if addressed_elsewhere(record.headers, self.group):
+            return Outcome.SKIPPED
+        if is_discard(record.headers):
+            return None
+        run = self._handlers(envelope.type)
+        if run is None:
+            return Outcome.SKIPPED  # another group's business: no span, no transaction
+        try:
+            return _Ready(position, record, decode_event(self._registry, envelope), run)
+        except UNDECODABLE:
+            return None
 
-        Raises only when the outcome could not be made durable (the dead-letter topic or the
-        database unreachable): the caller must then read the record again.
-        """
-        outcome = await self._deliver(record, run)
-        self._count(record, outcome)
-        return outcome
+    async def _apply_together(self, together: list[_Ready]) -> dict[int, Outcome]:
+        """Applies consecutive events of one tenant in one transaction; one at a time if that
+        fails, so a failing message is retried and dead-lettered alone. Outcomes by position."""
+        if len(together) > 1:
+            try:
+                applied = await self._apply_in_one_transaction(together)
+            except Exception as error:
+                if database_unavailable(error):
+                    raise
+                _log.info(
+                    "%d messages failed together (%s): applying them one by one",
+                    len(together),
+                    type(error).__name__,
+                )
+            else:
+                outcomes = {}
+                for ready, result in zip(together, applied, strict=True):
+                    outcomes[ready.position] = self._counted(ready.record, result.outcome)
+                    if result.was_awaited:
+                        await self._release(ready.record)
+                return outcomes
+        return {ready.position: await self._deliver_ready(ready) for ready in together}
 
-    async def _deliver(self, record: ConsumerRecord, run: HandlerCall) -> Outcome:
+    async def _apply_in_one_transaction(self, together: list[_Ready]) -> list[_Applied]:
+        async with self._runtime.open_unit_of_work(_tenant(together)) as uow:
+            applied = []
+            for ready in together:
+                with _observed(ready.decoded.envelope, ready.record.topic):
+                    applied.append(await self._claim_and_run(uow, ready))
+            await uow.commit()
+        return applied
+
+    async def _deliver_ready(self, ready: _Ready) -> Outcome:
+        with _observed(ready.decoded.envelope, ready.record.topic):
+            return self._counted(ready.record, await self._handle(ready))
+
+    async def _deliver(self, record: ConsumerRecord) -> Outcome:
         try:
             envelope = read_envelope(record)
         except MalformedEnvelope as error:
             return await self._dead_letter(record, _GaveUp(error, attempts=1))
         if addressed_elsewhere(record.headers, self.group):
             return Outcome.SKIPPED
-        discard = is_discard(record.headers)
-        if not discard and self._handlers(envelope.type) is None:
-            return Outcome.SKIPPED  # another group's business: no span, no transaction
-        with _observed(envelope, record.topic):
-            if discard:
+        if is_discard(record.headers):
+            with _observed(envelope, record.topic):
                 return await self._discard(record, envelope)
-            return await self._handle(record, envelope, run)
+        run = self._handlers(envelope.type)
+        if run is None:
+            return Outcome.SKIPPED
+        with _observed(envelope, record.topic):
+            try:
+                decoded = decode_event(self._registry, envelope)
+            except UNDECODABLE as error:
+                return await self._refuse(record, envelope, error)
+            return await self._handle(_Ready(0, record, decoded, run))
 
-    async def _handle(
-        self, record: ConsumerRecord, envelope: Envelope, run: HandlerCall
-    ) -> Outcome:
-        try:
-            decoded = decode_event(self._registry, envelope)
-        except UNDECODABLE as error:
-            return await self._refuse(record, envelope, error)
-        applied = await self._with_retries(record, partial(self._apply, record, decoded, run))
+    async def _handle(self, ready: _Ready) -> Outcome:
+        applied = await self._with_retries(ready.record, partial(self._apply, ready))
         if isinstance(applied, _GaveUp):
-            return await self._give_up(record, envelope, applied)
+            return await self._give_up(ready.record, ready.decoded.envelope, applied)
         if applied.was_awaited:
-            await self._release(record)
+            await self._release(ready.record)
         return applied.outcome
 
-    async def _apply(
-        self, record: ConsumerRecord, decoded: DecodedEvent, run: HandlerCall
-    ) -> _Applied:
-        """One attempt in one transaction: park behind the key's dead letter, or claim and apply."""
-        message_id = decoded.envelope.id
-        async with self._runtime.open_unit_of_work(decoded.tenant_id) as uow:
-            admission = await admit(uow.session, self.group, record, message_id)
-            if admission.must_wait(message_id):
-                await park(uow.session, self.group, record, message_id)
-                outcome = Outcome.PARKED
-            elif admission.claimed:
-                await self._run(run, decoded, uow)
-                outcome = Outcome.PROCESSED
-            else:
-                outcome = Outcome.DUPLICATE
+    async def _apply(self, ready: _Ready) -> _Applied:
+        """One attempt in one transaction of its own."""
+        async with self._runtime.open_unit_of_work(ready.decoded.tenant_id) as uow:
+            applied = await self._claim_and_run(uow, ready)
             await uow.commit()
+        return applied
+
+    async def _claim_and_run(self, uow: Transaction, ready: _Ready) -> _Applied:
+        """Parks the record behind its key's dead letter, or claims and applies it, in `uow`."""
+        message_id = ready.decoded.envelope.id
+        admission = await admit(uow.session, self.group, ready.record, message_id)
+        if admission.must_wait(message_id):
+            await park(uow.session, self.group, ready.record, message_id)
+            outcome = Outcome.PARKED
+        elif admission.claimed:
+            await self._run(ready.run, ready.decoded, uow)
+            outcome = Outcome.PROCESSED
+        else:
+            outcome = Outcome.DUPLICATE
         return _Applied(outcome, was_awaited=admission.blocked_by == message_id)
 
     async def _run(self, run: HandlerCall, decoded: DecodedEvent, uow: Transaction) -> None:
@@ -405,3 +529,24 @@ class DeliveryPipeline:
 
     def _count(self, record: ConsumerRecord, outcome: str) -> None:
         CONSUMER_HANDLER_OUTCOMES.labels(self.group, record.topic, outcome).inc()
+
+    def _counted(self, record: ConsumerRecord, outcome: Outcome) -> Outcome:
+        self._count(record, outcome)
+        return outcome
+
+
+def _tenant(together: Sequence[_Ready]) -> UUID:
+    return together[0].decoded.tenant_id
+
+
+async def _all_of(work: list[Coroutine[Any, Any, T]]) -> list[T]:
+    """Runs the coroutines concurrently; if one fails, the others are cancelled (their
+    transactions roll back) and its error is raised as it was."""
+    if len(work) == 1:
+        return [await work[0]]
+    try:
+        async with asyncio.TaskGroup() as group:
+            tasks = [group.create_task(coroutine) for coroutine in work]
+    except BaseExceptionGroup as failed:
+        raise failed.exceptions[0] from None
+    return [task.result() for task in tasks]

@@ -8,13 +8,16 @@
 
     broker.include_router(consumers.router(runtime))
 
-Each handler becomes one call of the group's FastStream subscriber, typed with its event's model
-(so FastStream knows the payload and an AsyncAPI document shows its schema) and chosen by the
-event's name in `ce_type`: every version of the event reaches it as the newest model. Its other
-parameters are filled by name: `uow` is the unit of work opened for the event's tenant, which
-commits after the handler returns, together with the inbox claim (a handler never commits);
-`envelope` is the message's envelope; any other name comes from the runtime's `dependencies`.
-The subscriber reads one record at a time, so a partition's records are applied in order.
+Each handler is chosen by the event's name in `ce_type`: every version of the event reaches it
+as the newest model. Its other parameters are filled by name: `uow` is the unit of work opened
+for the event's tenant, which commits after the handler returns, together with the inbox claim
+(a handler never commits); `envelope` is the message's envelope; any other name comes from the
+runtime's `dependencies`.
+
+The group's FastStream subscriber reads a poll's records at a time and hands them, in order, to
+the delivery pipeline, which calls the handlers (see delivery.py): a partition's records are
+applied in order, and a poll's commit and bookkeeping are shared by its records. For its AsyncAPI
+document, the group is described as one call per event, typed with the event's model.
 """
 
 from __future__ import annotations
@@ -40,12 +43,14 @@ from mandi_messaging.delivery import (
 from mandi_messaging.middleware import ConsumerMiddleware
 from mandi_messaging.registry import Event, EventRegistry, event_name
 
-__all__ = ["Consumers", "Handler"]
+__all__ = ["RECORDS_PER_POLL", "Consumers", "Handler"]
 
 EventT = TypeVar("EventT", bound=Event)
 P = ParamSpec("P")
 Handler: TypeAlias = Callable[Concatenate[EventT, P], Awaitable[None]]
 _PROVIDED = frozenset({"uow", "envelope"})
+# At most this many records a poll: one transaction applies a tenant's run of them together.
+RECORDS_PER_POLL = 100
 _BY_NAME = (inspect.Parameter.POSITIONAL_OR_KEYWORD, inspect.Parameter.KEYWORD_ONLY)
 
 
@@ -86,9 +91,10 @@ class Consumers:
         return registration.call if registration else None
 
     def router(self, runtime: ConsumerRuntime, **options: Any) -> KafkaRouter:
-        """A FastStream router consuming the topics as this group, through the pipeline.
+        """A FastStream router consuming the topics as this group, a poll at a time, through
+        the pipeline.
 
-        `options` go to FastStream's subscriber (e.g. `fetch_max_wait_ms`); never give it
+        `options` go to FastStream's subscriber (e.g. `session_timeout_ms`); never give it
         `max_workers`, which would apply one key's messages out of order.
         """
         self._check_dependencies(runtime)
@@ -96,26 +102,34 @@ class Consumers:
             group=self.group, registry=self._registry, handlers=self.handler_for, runtime=runtime
         )
         router = KafkaRouter(middlewares=[partial(ConsumerMiddleware, pipeline=pipeline)])
-        subscriber = self.subscribe(router, **options)
-        subscriber(_not_handled_here)  # last, so it takes only what no typed call took
+        polls: LogicSubscriber[Any] = router.subscriber(
+            *self.topics,
+            **self._settings(),
+            batch=True,
+            max_records=RECORDS_PER_POLL,
+            batch_timeout_ms=FETCH_MAX_WAIT_MS,
+            parser=_tolerant_parse,
+            **options,
+        )
+        polls(_handled_by_the_pipeline)
         return router
 
-    def subscribe(self, router: KafkaRouter, **options: Any) -> LogicSubscriber[Any]:
-        """Declares the group's subscriber on a router: one typed call per handled event."""
-        settings: dict[str, Any] = {
+    def subscribe(self, router: KafkaRouter) -> LogicSubscriber[Any]:
+        """Describes the group's subscriber on a router, for its AsyncAPI document: one call
+        per handled event, typed with the event's model."""
+        subscriber: LogicSubscriber[Any] = router.subscriber(*self.topics, **self._settings())
+        for registration in self._registrations.values():
+            subscriber(registration.call)
+        return subscriber
+
+    def _settings(self) -> dict[str, Any]:
+        return {
             "title": f"{','.join(self.topics)}:{self.group}",
             "group_id": self.group,
             "ack_policy": AckPolicy.MANUAL,
             "auto_offset_reset": "earliest",
             "fetch_max_wait_ms": FETCH_MAX_WAIT_MS,
-            "parser": _tolerant_parse,
-            "decoder": _decoded_event,
-            **options,
         }
-        subscriber: LogicSubscriber[Any] = router.subscriber(*self.topics, **settings)
-        for name, registration in self._registrations.items():
-            subscriber(registration.call, filter=partial(_is_event, name))
-        return subscriber
 
     def _register(self, model: type[Event], handler: Callable[..., Awaitable[None]]) -> None:
         name = event_name(model.event_type)
@@ -156,7 +170,7 @@ def _dependency_names(handler: Callable[..., Awaitable[None]]) -> tuple[str, ...
 def _typed_call(
     model: type[Event], handler: Callable[..., Awaitable[None]], parameters: tuple[str, ...]
 ) -> HandlerCall:
-    """What FastStream calls: one parameter typed with the model, the rest from the delivery."""
+    """What the pipeline calls: one parameter typed with the model, the rest from the delivery."""
 
     async def call(event: Event) -> None:
         delivery = current_delivery()
@@ -171,32 +185,29 @@ def _typed_call(
     return call
 
 
-async def _is_event(name: str, message: StreamMessage[Any]) -> bool:
-    # Async, so FastStream calls it in the loop, not in a worker thread for every message.
-    return event_name(message.headers.get("ce_type", "")) == name
-
-
-async def _decoded_event(_message: StreamMessage[Any]) -> Event:
-    """FastStream's decoder: the pipeline decoded (and upcast) the event already."""
-    return current_delivery().event
-
-
 async def _tolerant_parse(
-    record: ConsumerRecord,
-    parse: Callable[[ConsumerRecord], Awaitable[StreamMessage[Any]]],
+    records: tuple[ConsumerRecord, ...],
+    parse: Callable[[tuple[ConsumerRecord, ...]], Awaitable[StreamMessage[Any]]],
 ) -> StreamMessage[Any]:
-    """FastStream's parser, also for records with headers that are not UTF-8.
+    """FastStream's parser of a poll, also for records with headers that are not UTF-8.
 
     Such a record is not our CloudEvent: it must reach the pipeline to be dead-lettered, not
-    fail in the parser, which would leave it neither handled nor committed.
+    fail in the parser, which would leave its poll neither handled nor committed.
     """
     try:
-        return await parse(record)
+        message = await parse(records)
     except UnicodeDecodeError:
-        readable = [(name, value) for name, value in record.headers if _is_text(value)]
-        message = await parse(dataclasses.replace(record, headers=readable))
-        message.raw_message = record  # the pipeline reads, and dead-letters, the original
-        return message
+        readable = tuple(
+            dataclasses.replace(
+                record, headers=[(name, value) for name, value in record.headers if _is_text(value)]
+            )
+            for record in records
+        )
+        message = await parse(readable)
+    # The pipeline reads, and dead-letters, the originals; a tuple even from the in-memory Kafka,
+    # which hands a list (FastStream's seek back takes a tuple).
+    message.raw_message = tuple(records)
+    return message
 
 
 def _is_text(value: bytes) -> bool:
@@ -207,5 +218,5 @@ def _is_text(value: bytes) -> bool:
     return True
 
 
-async def _not_handled_here() -> None:
-    """Events of types this group does not handle: acknowledged and skipped."""
+async def _handled_by_the_pipeline() -> None:
+    """Never called: the group's middleware hands each poll to the delivery pipeline."""
