@@ -4,7 +4,8 @@ On the local PostgreSQL (PostGIS), Kafka and Redis, in a database of its own:
 
   commands  `python -m mandi_availability consume`, one process, applies ReserveQuantity commands
             sent to mandi.availability.commands (each: inbox claim, the availability locked and
-            updated, its event and the saga's reply written to the outbox, one transaction).
+            updated, its event and the saga's reply written to the outbox; a poll's commands of
+            one tenant share a transaction and one offset commit).
             Spread over 1,000 availabilities, then all against one hot availability: commands
             per second from the first sent until the last reply is committed, and the consumer
             process's CPU per command (/proc utime+stime).
