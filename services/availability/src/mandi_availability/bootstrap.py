@@ -10,6 +10,7 @@ from mandi_availability.adapters.catalog_cache import RedisCatalogCache
 from mandi_availability.adapters.unit_of_work import (
     SqlAvailabilityDirectory,
     SqlAvailabilityUnitOfWork,
+    SqlOfferLookups,
 )
 from mandi_availability.config import Settings
 from mandi_availability.service_layer.dependencies import AvailabilityDependencies
@@ -40,6 +41,7 @@ def build(resources: Resources[Settings]) -> Wiring[AvailabilityDependencies]:
     deps = AvailabilityDependencies(
         uow=uow,
         read_uow=read_uow,
+        lookups=lambda tenant_id: SqlOfferLookups(resources.database.engine, tenant_id=tenant_id),
         directory=lambda: SqlAvailabilityDirectory(resources.sessions),
         catalog_cache=RedisCatalogCache(redis, ttl_seconds=settings.catalog_cache_seconds),
         clock=SystemClock(),

@@ -6,7 +6,7 @@ from datetime import timedelta
 from typing import Self
 from uuid import UUID
 
-from sqlalchemy.ext.asyncio import async_sessionmaker
+from sqlalchemy.ext.asyncio import AsyncEngine, async_sessionmaker
 
 from mandi_availability.adapters.repositories import (
     SqlCatalog,
@@ -16,10 +16,16 @@ from mandi_availability.adapters.repositories import (
 )
 from mandi_availability.adapters.tables import tenants
 from mandi_contracts import EVENTS
-from mandi_db import IdempotencyStore, SqlTenantDirectory, TenantAwareSession, TenantlessUnitOfWork
+from mandi_db import (
+    IdempotencyStore,
+    ReadTransaction,
+    SqlTenantDirectory,
+    TenantAwareSession,
+    TenantlessUnitOfWork,
+)
 from mandi_messaging import OutboxAddress, OutboxUnitOfWork, events_topic
 
-__all__ = ["SqlAvailabilityDirectory", "SqlAvailabilityUnitOfWork"]
+__all__ = ["SqlAvailabilityDirectory", "SqlAvailabilityUnitOfWork", "SqlOfferLookups"]
 
 
 class SqlAvailabilityUnitOfWork(OutboxUnitOfWork):
@@ -63,4 +69,19 @@ class SqlAvailabilityDirectory(TenantlessUnitOfWork):
     async def __aenter__(self) -> Self:
         await super().__aenter__()
         self.tenants = SqlTenantDirectory(self.session, tenants)
+        return self
+
+
+class SqlOfferLookups(ReadTransaction):
+    """Reads of one tenant's offers by id: READ ONLY, on the primary, so a client reads its own
+    writes; without a session, as most requests are these."""
+
+    offers: SqlOffers
+
+    def __init__(self, engine: AsyncEngine, *, tenant_id: UUID) -> None:
+        super().__init__(engine, tenant_id=tenant_id)
+
+    async def __aenter__(self) -> Self:
+        await super().__aenter__()
+        self.offers = SqlOffers(self)
         return self

@@ -7,7 +7,11 @@ from typing import Protocol
 from uuid import UUID
 
 from mandi_availability.domain.catalog import Commodity
-from mandi_availability.service_layer.unit_of_work import DirectoryFactory, UnitOfWorkFactory
+from mandi_availability.service_layer.unit_of_work import (
+    DirectoryFactory,
+    LookupFactory,
+    UnitOfWorkFactory,
+)
 from mandi_runtime import Clock
 
 __all__ = ["AvailabilityDependencies", "CatalogCache"]
@@ -28,6 +32,8 @@ class AvailabilityDependencies:
     uow: UnitOfWorkFactory
     # Read-only, on the read replica while it serves: the catalog, lists.
     read_uow: UnitOfWorkFactory
+    # Read-only on the primary, without a session: an offer by id, so a client reads its writes.
+    lookups: LookupFactory
     directory: DirectoryFactory
     catalog_cache: CatalogCache
     clock: Clock

@@ -126,8 +126,9 @@ async def get_offer(
 ) -> OfferView:
     """One offer, if the principal may see it (an unseen one does not exist for it)."""
     principal.require_scope(access.READ)
-    async with deps.uow(principal.tenant_id) as uow:
-        return offer_view(await _visible(uow, principal, kind, offer_id))
+    async with deps.lookups(principal.tenant_id) as lookups:
+        offer = await lookups.offers.get(kind, offer_id)
+    return offer_view(_seen(principal, kind, offer))
 
 
 async def list_offers(
@@ -257,7 +258,11 @@ async def _visible(
     *,
     for_update: bool = False,
 ) -> Offer:
-    offer = await uow.offers.get(kind, offer_id, for_update=for_update)
+    return _seen(principal, kind, await uow.offers.get(kind, offer_id, for_update=for_update))
+
+
+def _seen(principal: Principal, kind: OfferKind, offer: Offer | None) -> Offer:
+    """The offer, if the principal may see it; an unseen one does not exist for it."""
     if offer is None or not access.sees(principal, offer.partner_id, on_the_book=offer.on_the_book):
         raise NotFound(f"No such {kind.value}.")
     return offer

@@ -22,8 +22,11 @@ __all__ = [
     "CatalogRepository",
     "DirectoryFactory",
     "DirectoryUnitOfWork",
+    "LookupFactory",
     "Offer",
     "OfferFilter",
+    "OfferLookup",
+    "OfferLookups",
     "OfferRepository",
     "PageRequest",
     "QualityRange",
@@ -98,6 +101,12 @@ class OfferRepository(Protocol):
     async def past_validity(self, now: datetime, limit: int) -> list[Offer]: ...
 
 
+class OfferLookup(Protocol):
+    """The tenant's offers by id, for a read that changes nothing."""
+
+    async def get(self, kind: OfferKind, offer_id: UUID) -> Offer | None: ...
+
+
 class ReservationRepository(Protocol):
     """The saga steps applied to the tenant's availabilities."""
 
@@ -150,6 +159,13 @@ class AvailabilityUnitOfWork(TransactionPort, Protocol):
         """Queues an event, as this unit's tenant's, in the outbox of this transaction."""
 
 
+class OfferLookups(Protocol):
+    """One read-only transaction in one tenant's context, on the primary."""
+
+    @property
+    def offers(self) -> OfferLookup: ...
+
+
 class DirectoryUnitOfWork(TransactionPort, Protocol):
     """One transaction with no tenant: the directory of tenants, and nothing of theirs."""
 
@@ -159,3 +175,4 @@ class DirectoryUnitOfWork(TransactionPort, Protocol):
 
 DirectoryFactory = Callable[[], AbstractAsyncContextManager[DirectoryUnitOfWork]]
 UnitOfWorkFactory = Callable[[UUID], AbstractAsyncContextManager[AvailabilityUnitOfWork]]
+LookupFactory = Callable[[UUID], AbstractAsyncContextManager[OfferLookups]]
