@@ -24,6 +24,7 @@ LIBRARY_LAYERS = (
     "mandi_errors",
     "mandi_observability",
     "mandi_config",
+    "mandi_rules",
 )
 SERVICE_LAYERS = ("entrypoints", "bootstrap", "config", "adapters", "service_layer", "domain")
 FRAMEWORKS_BANNED_FROM_DOMAIN = (

@@ -42,7 +42,6 @@ from mandi_partners.adapters.tables import (
     staff,
     tax_ids,
 )
-from mandi_partners.domain.insider_trading import InsiderLinks
 from mandi_partners.domain.partner import (
     Contact,
     Location,
@@ -54,6 +53,7 @@ from mandi_partners.domain.partner import (
 from mandi_partners.domain.staff import StaffMember
 from mandi_partners.domain.tax_ids import TaxId, TaxIdKind
 from mandi_partners.service_layer.unit_of_work import PageRequest, PartnerFilter
+from mandi_rules import InsiderLinks
 from mandi_security.fields import SealedField
 
 __all__ = ["SqlPartners", "SqlStaff"]

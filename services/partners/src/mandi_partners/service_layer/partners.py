@@ -26,7 +26,6 @@ from mandi_db import IdempotencyKey, idempotently
 from mandi_errors import Conflict, NotFound, PreconditionFailed, PreconditionRequired
 from mandi_messaging.registry import Event
 from mandi_partners.domain import access
-from mandi_partners.domain.insider_trading import trade_block
 from mandi_partners.domain.partner import (
     Contact,
     Location,
@@ -42,6 +41,7 @@ from mandi_partners.service_layer.unit_of_work import (
     PartnersUnitOfWork,
 )
 from mandi_partners.service_layer.views import PartnerView, partner_view, view_type
+from mandi_rules import trade_block
 from mandi_security.principal import Principal
 
 __all__ = [

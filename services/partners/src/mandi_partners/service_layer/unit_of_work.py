@@ -16,10 +16,10 @@ from uuid import UUID
 from mandi_db import IdempotencyRecords as StoredAnswers
 from mandi_db import TransactionPort
 from mandi_messaging.registry import Event
-from mandi_partners.domain.insider_trading import InsiderLinks
 from mandi_partners.domain.partner import Partner, PartnerStatus, PartnerType
 from mandi_partners.domain.staff import StaffMember
 from mandi_partners.domain.tax_ids import TaxId
+from mandi_rules import InsiderLinks
 
 __all__ = [
     "DirectoryFactory",

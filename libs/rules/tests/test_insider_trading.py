@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from uuid import uuid4
 
-from mandi_partners.domain.insider_trading import InsiderLinks, trade_block
+from mandi_rules import InsiderLinks, trade_block
 
 
 def _links(group=None, directors=(), contacts=()):
