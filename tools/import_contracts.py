@@ -20,11 +20,10 @@ LIBRARY_LAYERS = (
     "mandi_contracts",
     "mandi_messaging",
     "mandi_db",
-    "mandi_security | mandi_resilience",
+    "mandi_security | mandi_resilience | mandi_rules",
     "mandi_errors",
     "mandi_observability",
     "mandi_config",
-    "mandi_rules",
 )
 SERVICE_LAYERS = ("entrypoints", "bootstrap", "config", "adapters", "service_layer", "domain")
 FRAMEWORKS_BANNED_FROM_DOMAIN = (

@@ -7,7 +7,7 @@ from decimal import Decimal
 import pytest
 
 from mandi_availability.domain.catalog import Commodity
-from mandi_availability.domain.quantities import Money, UnitTable, exact_decimal
+from mandi_availability.domain.quantities import UnitTable, exact_decimal
 from mandi_errors import InvalidInput
 
 
@@ -73,21 +73,6 @@ def test_a_quantity_of_zero_or_less_is_refused(cotton: Commodity, amount: str) -
 def test_an_amount_that_is_not_exact_and_finite_is_refused(value: str, message: str) -> None:
     with pytest.raises(InvalidInput, match=message):
         exact_decimal(value, "The quantity")
-
-
-def test_a_price_has_no_more_decimals_than_its_currency() -> None:
-    assert Money("INR", Decimal("56000.50")).amount == Decimal("56000.50")
-    with pytest.raises(InvalidInput, match="more than 2 decimal places"):
-        Money("INR", Decimal("56000.505"))
-    with pytest.raises(InvalidInput, match="more than 0 decimal places"):
-        Money("JPY", Decimal("100.5"))
-
-
-def test_a_price_in_an_unknown_currency_or_below_zero_is_refused() -> None:
-    with pytest.raises(InvalidInput, match="Unknown currency 'XYZ'"):
-        Money("XYZ", Decimal(1))
-    with pytest.raises(InvalidInput, match="negative"):
-        Money("INR", Decimal(-1))
 
 
 def test_a_unit_table_needs_its_base_unit_sized_one_and_positive_exact_sizes() -> None:

@@ -1,4 +1,4 @@
-"""Exact quantities and money: Decimal throughout, never a float.
+"""Exact quantities: Decimal throughout, never a float; money is the shared rules' (`Money`).
 
 A quantity is kept in its commodity's base unit (kg for most) and accepted in any unit the
 commodity knows: a cotton bale is 170 kg, a candy 355.6 kg, a quintal 100 kg. Converting into
@@ -13,11 +13,11 @@ from __future__ import annotations
 
 from collections.abc import Mapping
 from dataclasses import dataclass, field
-from decimal import Context, Decimal, InvalidOperation
-from enum import StrEnum
+from decimal import Context, Decimal
 from types import MappingProxyType
 
 from mandi_errors import InvalidInput
+from mandi_rules.money import AMOUNT_PLACES, Currency, Money, exact_decimal
 
 __all__ = [
     "AMOUNT_PLACES",
@@ -28,8 +28,6 @@ __all__ = [
     "exact_decimal",
 ]
 
-AMOUNT_PLACES = 6
-_MAX_DIGITS = 24  # a quantity or price beyond 10^18 of anything is a typo, not a trade
 # Wide enough that no product or quotient of amounts within the limits is ever rounded.
 _EXACT = Context(prec=60)
 _KG = "kg"
@@ -37,40 +35,6 @@ _KG = "kg"
 COMMON_UNITS: Mapping[str, Decimal] = MappingProxyType(
     {"kg": Decimal(1), "quintal": Decimal(100), "tonne": Decimal(1000)}
 )
-
-
-class Currency(StrEnum):
-    """The currencies a desk prices in (ISO 4217)."""
-
-    INR = "INR"
-    USD = "USD"
-    EUR = "EUR"
-    GBP = "GBP"
-    AED = "AED"
-    SGD = "SGD"
-    JPY = "JPY"
-
-
-# Their minor units: a price has no more decimal places.
-_MINOR_UNITS: Mapping[str, int] = MappingProxyType(
-    {currency.value: 0 if currency is Currency.JPY else 2 for currency in Currency}
-)
-
-
-def exact_decimal(value: Decimal | int | str, what: str, *, places: int = AMOUNT_PLACES) -> Decimal:
-    """The value as a finite Decimal with at most `places` decimal places, or InvalidInput."""
-    try:
-        number = value if isinstance(value, Decimal) else Decimal(str(value))
-    except InvalidOperation:
-        raise InvalidInput(f"{what} is not a number.") from None
-    if not number.is_finite():
-        raise InvalidInput(f"{what} must be a finite number.")
-    exponent = number.as_tuple().exponent
-    if isinstance(exponent, int) and -exponent > places:
-        raise InvalidInput(f"{what} has more than {places} decimal places.")
-    if number.adjusted() >= _MAX_DIGITS - AMOUNT_PLACES:
-        raise InvalidInput(f"{what} is too large.")
-    return number
 
 
 @dataclass(frozen=True)
@@ -114,21 +78,3 @@ class UnitTable:
     def from_base(self, amount: Decimal, unit: str) -> Decimal:
         """The base amount in `unit`: exact for an amount that came in through that unit."""
         return _EXACT.divide(amount, self.size_of(unit)).normalize(_EXACT)
-
-
-@dataclass(frozen=True, order=True)
-class Money:
-    """An amount of one currency, with no more decimals than the currency has minor units."""
-
-    currency: str
-    amount: Decimal
-
-    def __post_init__(self) -> None:
-        places = _MINOR_UNITS.get(self.currency)
-        if places is None:
-            known = ", ".join(sorted(_MINOR_UNITS))
-            raise InvalidInput(f"Unknown currency {self.currency!r}: prices are in {known}.")
-        amount = exact_decimal(self.amount, f"A price in {self.currency}", places=places)
-        if amount < 0:
-            raise InvalidInput("A price cannot be negative.")
-        object.__setattr__(self, "amount", amount)
