@@ -6,12 +6,12 @@ insider-trading flag is not a feature: it rejects outright, whatever the score.
 
 | factor            | range   | what it is                                                      |
 |-------------------|---------|-----------------------------------------------------------------|
-| credit_headroom   | -1 … 1  | (limit − exposure − trade value) / limit; below 0 is over limit |
+| credit_headroom   | -1 … 1  | (limit - exposure - trade value) / limit; below 0 is over limit |
 | rating            | 0 … 1   | the partner's rating on a scale where 1 is the best (AAA)       |
 | on_time_ratio     | 0 … 1   | the share of its past payments made on time                     |
 | days_late         | 0 … 1   | its average days late, over 90 (capped at 90)                   |
 | concentration     | 0 … 1   | the share of its exposure, after the trade, with this seller    |
-| bureau            | 0 … 1   | the credit bureau's score, (score − 300) / 600; None: unknown   |
+| bureau            | 0 … 1   | the credit bureau's score, (score - 300) / 600; None: unknown   |
 """
 
 from __future__ import annotations
