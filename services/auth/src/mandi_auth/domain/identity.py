@@ -30,8 +30,12 @@ _MAX_TENANT_NAME_LENGTH = 200
 ROLE_SCOPES: dict[PrincipalType, dict[str, frozenset[str]]] = {
     PrincipalType.INTERNAL: {
         "admin": frozenset({"*"}),
-        "operator": frozenset({"*:read", "partners:write", "availability:write", "matching:write"}),
+        "operator": frozenset(
+            {"*:read", "partners:write", "availability:write", "matching:write", "risk:assess"}
+        ),
         "auditor": frozenset({"*:read"}),
+        # Sets credit limits, ratings and payments, and promotes risk models.
+        "risk_officer": frozenset({"*:read", "risk:write", "risk:assess"}),
     },
     PrincipalType.EXTERNAL: {
         "partner_admin": frozenset(

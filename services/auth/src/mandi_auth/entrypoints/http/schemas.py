@@ -84,10 +84,12 @@ class _NewUser(_Strict):
 
 
 class InternalUserIn(_NewUser):
-    """Operator staff: roles among admin, operator and auditor; no partner."""
+    """Operator staff: roles among admin, operator, auditor and risk_officer; no partner."""
 
     type: Literal[PrincipalType.INTERNAL]
-    roles: list[Literal["admin", "operator", "auditor"]] = Field(min_length=1, max_length=3)
+    roles: list[Literal["admin", "operator", "auditor", "risk_officer"]] = Field(
+        min_length=1, max_length=4
+    )
 
     def to_command(self) -> CreateUser:
         """The use case's command."""
