@@ -19,31 +19,21 @@ It logs nothing of what it is sent (uvicorn's access log has paths only).
 
 from __future__ import annotations
 
-import argparse
 import asyncio
-import json
-import os
-import subprocess
-import sys
-import time
 import uuid
 from collections.abc import Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
-from urllib.error import URLError
-from urllib.request import Request as UrlRequest
-from urllib.request import urlopen
 
 from fastapi import FastAPI, Request
 from fastapi.responses import JSONResponse
 
-from mandi_testing.processes import ServiceFailed, free_port, stop_process_group
+from mandi_testing.fake_server import FakeServer, serve
+from mandi_testing.processes import free_port
 
 __all__ = ["FakeVerifier", "create_app", "running_fake_verifier"]
-
-_READY_SECONDS = 20.0
 
 
 @dataclass
@@ -98,41 +88,12 @@ def create_app(token: str | None) -> FastAPI:
     return app
 
 
-@dataclass
-class FakeVerifier:
+class FakeVerifier(FakeServer):
     """A fake verifier process on a fixed port, which a test may stop and start again."""
 
-    port: int
-    token: str | None
-    log: Path
-    _process: subprocess.Popen[bytes] | None = field(default=None, repr=False)
-
-    @property
-    def url(self) -> str:
-        """Its base URL."""
-        return f"http://127.0.0.1:{self.port}"
-
-    def start(self) -> None:
-        """Starts the process (again) on the same port, if it is not running."""
-        if self._process is not None and self._process.poll() is None:
-            return
-        environment = {**os.environ, "FAKE_VERIFIER_TOKEN": self.token or ""}
-        with self.log.open("ab") as output:
-            self._process = subprocess.Popen(
-                [sys.executable, "-m", "mandi_testing.fake_verifier", "--port", str(self.port)],
-                env=environment,
-                stdout=output,
-                stderr=output,
-                stdin=subprocess.DEVNULL,
-                start_new_session=True,
-            )
-        self._wait_ready()
-
-    def stop(self) -> None:
-        """Stops the process: calls to it are refused until `start`."""
-        process, self._process = self._process, None
-        if process is not None:
-            stop_process_group(process)
+    module = "mandi_testing.fake_verifier"
+    token_variable = "FAKE_VERIFIER_TOKEN"  # noqa: S105 - the variable's name
+    title = "the fake verifier"
 
     def set_mode(self, mode: str, delay_seconds: float = 5.0) -> None:
         """up, error (503) or slow (answers after `delay_seconds`)."""
@@ -142,29 +103,6 @@ class FakeVerifier:
         """Verification requests received since the process started (about one application)."""
         query = f"?reference_id={about}" if about else ""
         return int(self._call(f"/_control/calls{query}")["count"])
-
-    def _call(self, path: str, body: dict[str, Any] | None = None) -> dict[str, Any]:
-        data = json.dumps(body).encode() if body is not None else None
-        headers = {"content-type": "application/json"}
-        request = UrlRequest(self.url + path, data=data, headers=headers)  # noqa: S310 - local
-        with urlopen(request, timeout=5) as answer:  # noqa: S310 - a local http URL  # noqa: S310 - a local http URL we built
-            loaded: dict[str, Any] = json.loads(answer.read())
-            return loaded
-
-    def _wait_ready(self) -> None:
-        deadline = time.monotonic() + _READY_SECONDS
-        while True:
-            try:
-                with urlopen(f"{self.url}/healthz", timeout=1):  # noqa: S310 - local URL
-                    return
-            except (URLError, OSError):
-                if self._process is not None and self._process.poll() is not None:
-                    raise ServiceFailed(f"the fake verifier exited; see {self.log}") from None
-                if time.monotonic() > deadline:
-                    raise ServiceFailed(
-                        f"the fake verifier was not ready; see {self.log}"
-                    ) from None
-                time.sleep(0.1)
 
 
 @contextmanager
@@ -181,14 +119,13 @@ def running_fake_verifier(token: str | None, workdir: Path) -> Iterator[FakeVeri
 
 def main() -> None:
     """Serves the fake until interrupted."""
-    import uvicorn  # noqa: PLC0415 - only the server process needs it
-
-    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0] if __doc__ else None)
-    parser.add_argument("--host", default="127.0.0.1")
-    parser.add_argument("--port", type=int, default=58190)
-    args = parser.parse_args()
-    token = os.environ.get("FAKE_VERIFIER_TOKEN") or None
-    uvicorn.run(create_app(token), host=args.host, port=args.port, log_level="warning")
+    description = __doc__.splitlines()[0] if __doc__ else None
+    serve(
+        create_app,
+        description=description,
+        token_variable=FakeVerifier.token_variable,
+        default_port=58190,
+    )
 
 
 if __name__ == "__main__":
