@@ -50,7 +50,7 @@ class AssessmentMade(Event):
 class _ExposureEvent(Event):
     tenant_id: UUID
     partner_id: UUID  # the buyer, whose credit the trade uses
-    counterparty_id: UUID
+    counterparty_id: UUID | None  # the seller; None when a release found nothing held
     saga_id: UUID
     amount: Decimal
     currency: str

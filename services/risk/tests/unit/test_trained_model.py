@@ -13,7 +13,7 @@ from hypothesis import strategies as st
 from sklearn.linear_model import LogisticRegression
 from sklearn.metrics import roc_auc_score
 
-from mandi_risk.adapters.training import TrainedModel, generate_history, train
+from mandi_risk.adapters.training import generate_history, train
 from mandi_risk.domain.drift import baseline_of
 from mandi_risk.domain.features import BOUNDS, FEATURES, Features
 from mandi_risk.domain.scoring import ModelRef
@@ -23,6 +23,7 @@ from mandi_risk.domain.trained_model import (
     LogisticWeights,
     ModelArtifact,
 )
+from mandi_risk.service_layer.models import TrainedModel
 
 MODEL = ModelRef("logistic", 1)
 WEIGHTS = LogisticWeights(
@@ -172,9 +173,9 @@ def test_training_is_reproducible_for_one_seed(trained: TrainedModel) -> None:
     again = train(generate_history(8000, seed=1), name="logistic", version=1)
     other = train(generate_history(8000, seed=2), name="logistic", version=1)
     assert again.artifact.digest() == trained.artifact.digest()
-    assert again.training_data_digest == trained.training_data_digest
+    assert again.training_digest == trained.training_digest
     assert other.artifact.digest() != trained.artifact.digest()
-    assert other.training_data_digest != trained.training_data_digest
+    assert other.training_digest != trained.training_digest
 
 
 def test_the_trained_model_ranks_trades_it_never_saw(trained: TrainedModel) -> None:

@@ -23,6 +23,7 @@ import httpx
 from pydantic import AwareDatetime, BaseModel, ConfigDict, Field, ValidationError
 
 from mandi_resilience import CallPolicy, CircuitOpen, GuardedCall
+from mandi_risk.service_layer.dependencies import LiveScore
 
 __all__ = [
     "BureauClient",
@@ -196,6 +197,15 @@ class CreditBureau:
         return await self._guard.call(
             lambda: self._client.report(partner_id), fallback=_unavailable
         )
+
+    async def live_score(self, partner_id: UUID) -> LiveScore | str:
+        """What assessments ask (the `Bureau` port): a live score, or why there is none, in the
+        words of the rationale."""
+        answer = await self.score_of(partner_id)
+        if isinstance(answer, BureauReport):
+            return LiveScore(answer.score, answer.as_of)
+        _log.info("no live bureau score: %s", answer)
+        return answer.reason.value
 
     async def aclose(self) -> None:
         """Closes the client's connections."""

@@ -26,8 +26,9 @@ from mandi_risk.domain.drift import Baseline, baseline_of
 from mandi_risk.domain.features import FEATURES, Features
 from mandi_risk.domain.scoring import ModelRef
 from mandi_risk.domain.trained_model import LogisticScorer, LogisticWeights, ModelArtifact
+from mandi_risk.service_layer.models import TrainedModel
 
-__all__ = ["TrainedModel", "TrainingSet", "generate_history", "train"]
+__all__ = ["TrainingSet", "generate_history", "train"]
 
 # The process generate_history draws labels from, which a fitted model should learn back.
 _TRUE_INTERCEPT = -2.5
@@ -69,15 +70,6 @@ class TrainingSet:
         }
         canonical = json.dumps(document, separators=(",", ":"), allow_nan=False)
         return hashlib.sha256(canonical.encode()).hexdigest()
-
-
-@dataclass(frozen=True)
-class TrainedModel:
-    """A model fresh from training: its name and version, artifact, and the data's digest."""
-
-    model: ModelRef
-    artifact: ModelArtifact
-    training_data_digest: str
 
 
 def generate_history(count: int, seed: int) -> TrainingSet:

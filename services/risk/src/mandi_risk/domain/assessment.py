@@ -24,6 +24,7 @@ from mandi_rules import Money, trade_block
 __all__ = [
     "APPROVE_AT",
     "CONDITIONS_AT",
+    "Assessment",
     "BureauReading",
     "Decision",
     "Proposal",
@@ -208,3 +209,17 @@ def _breakdown(scored: Scored, situation: Situation, now: datetime) -> str:
     parts = ", ".join(f"{name.replace('_', ' ')} {points:+.1f}" for name, points in ranked)
     model = f"{scored.model.name} v{scored.model.version}"
     return f"By {model}: base {scored.base:.1f}, {parts}; {situation.bureau.describe(now)}."
+
+
+@dataclass(frozen=True)
+class Assessment:
+    """One assessment as stored: who asked, about what, what the model saw and what it said."""
+
+    id: UUID
+    proposal: Proposal
+    features: Features
+    scored: Scored
+    verdict: Verdict
+    bureau: BureauReading
+    assessed_by: str
+    assessed_at: datetime

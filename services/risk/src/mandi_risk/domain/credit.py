@@ -18,7 +18,7 @@ from uuid import UUID
 from mandi_errors import InvalidInput
 from mandi_rules import Money
 
-__all__ = ["CreditLimit", "Exposure", "Hold", "HoldStatus", "Refusal", "reserve"]
+__all__ = ["CreditLimit", "Exposure", "Hold", "HoldStatus", "Refusal", "Reserved", "reserve"]
 
 
 @dataclass(frozen=True)
@@ -69,7 +69,20 @@ class Refusal:
     reason: str
 
 
-def reserve(limit: CreditLimit | None, exposure: Exposure, value: Money) -> Exposure | Refusal:
+@dataclass(frozen=True)
+class Reserved:
+    """The exposure with the trade's value in it, under the limit it fits."""
+
+    exposure: Exposure
+    limit: CreditLimit
+
+    @property
+    def headroom(self) -> Decimal:
+        """What is left under the limit."""
+        return self.exposure.headroom(self.limit)
+
+
+def reserve(limit: CreditLimit | None, exposure: Exposure, value: Money) -> Reserved | Refusal:
     """The exposure with the trade's value reserved, or why it may not be."""
     if limit is None:
         return Refusal("The buyer has no credit limit.")
@@ -84,7 +97,7 @@ def reserve(limit: CreditLimit | None, exposure: Exposure, value: Money) -> Expo
             f"The trade's {value.amount} {value.currency} exceeds the buyer's headroom of "
             f"{exposure.headroom(limit)} {value.currency}."
         )
-    return exposure.plus(value.amount)
+    return Reserved(exposure.plus(value.amount), limit)
 
 
 class HoldStatus(StrEnum):

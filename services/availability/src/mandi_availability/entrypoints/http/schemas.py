@@ -7,7 +7,6 @@ numbers or strings; the domain refuses more decimal places than it keeps.
 
 from __future__ import annotations
 
-import re
 from datetime import date
 from decimal import Decimal
 from typing import Annotated, Any
@@ -17,11 +16,9 @@ from fastapi import Query
 from pydantic import (
     AwareDatetime,
     BaseModel,
-    BeforeValidator,
     ConfigDict,
     Field,
     StringConstraints,
-    WithJsonSchema,
 )
 from pydantic.config import JsonDict
 
@@ -31,6 +28,7 @@ from mandi_availability.domain.quantities import Currency, Money, UnitTable
 from mandi_availability.service_layer.offers import OfferDraft
 from mandi_availability.service_layer.unit_of_work import ON_THE_BOOK, OfferFilter, QualityRange
 from mandi_errors import InvalidInput
+from mandi_runtime.amounts import Amount, PositiveAmount, SignedAmount
 from mandi_runtime.pages import CURSOR_PATTERN, Position, decode_cursor
 from mandi_runtime.text import single_line
 
@@ -47,50 +45,9 @@ __all__ = [
 Code = Annotated[str, StringConstraints(pattern=r"^[a-z][a-z0-9_]{0,39}$")]
 UnitName = Annotated[str, StringConstraints(pattern=r"^[a-z][a-z0-9_]{0,19}$")]
 Grade = Annotated[str, single_line(100)]
-# An exact amount: a JSON number, or a string such as "355.6"; at most six decimal places
-# (more is refused, not rounded) and below 10^17.
-_DECIMAL_TEXT = r"^-?[0-9]{1,17}(\.[0-9]{1,6})?$"
-_EXACT = "An exact amount, at most six decimal places."
-
-
-def _amount(*, positive: bool = False, signed: bool = True) -> WithJsonSchema:
-    number: dict[str, object] = {"type": "number", "exclusiveMaximum": 1e17}
-    if positive:
-        number["exclusiveMinimum"] = 0
-    else:
-        number["minimum"] = -1e17 if signed else 0
-    text = _DECIMAL_TEXT if signed and not positive else _DECIMAL_TEXT.replace("-?", "")
-    return WithJsonSchema(
-        {"anyOf": [number, {"type": "string", "pattern": text}], "description": _EXACT}
-    )
-
-
-def _as_written(value: object) -> object:
-    # A string is held to the documented pattern (Decimal would also read "1e5" or " 7").
-    if isinstance(value, str) and not re.fullmatch(_DECIMAL_TEXT, value):
-        raise ValueError("an amount is written as digits, with at most six decimal places")
-    return value
-
-
-_LIMIT = Decimal("1e17")
-Size = Annotated[
-    Decimal,
-    BeforeValidator(_as_written),
-    Field(gt=0, lt=_LIMIT, allow_inf_nan=False),
-    _amount(positive=True),
-]
-Price = Annotated[
-    Decimal,
-    BeforeValidator(_as_written),
-    Field(ge=0, lt=_LIMIT, allow_inf_nan=False),
-    _amount(signed=False),
-]
-Bound = Annotated[
-    Decimal,
-    BeforeValidator(_as_written),
-    Field(ge=-_LIMIT, lt=_LIMIT, allow_inf_nan=False),
-    _amount(positive=False),
-]
+Size = PositiveAmount
+Price = Amount
+Bound = SignedAmount
 # A map's keys are held to their pattern: no other key is allowed, as the schema then says.
 _CLOSED_MAP: JsonDict = {"additionalProperties": False}
 _UNITS_TEXT = (

@@ -1,0 +1,73 @@
+"""The risk service's unit of work on PostgreSQL: its repositories, keys and outbox."""
+
+from __future__ import annotations
+
+from datetime import timedelta
+from typing import Self
+from uuid import UUID
+
+from sqlalchemy.ext.asyncio import async_sessionmaker
+
+from mandi_contracts import EVENTS
+from mandi_db import IdempotencyStore, SqlTenantDirectory, TenantAwareSession, TenantlessUnitOfWork
+from mandi_messaging import OutboxAddress, OutboxUnitOfWork, events_topic
+from mandi_risk.adapters.repositories import (
+    SqlAssessments,
+    SqlBureauMemory,
+    SqlExposure,
+    SqlLimits,
+    SqlModelRegistry,
+    SqlPartners,
+)
+from mandi_risk.adapters.tables import tenants
+
+__all__ = ["SqlRiskDirectory", "SqlRiskUnitOfWork"]
+
+
+class SqlRiskUnitOfWork(OutboxUnitOfWork):
+    """One transaction of the risk service, in one tenant's context."""
+
+    outbox = OutboxAddress(EVENTS, source="mandi/risk", topic=events_topic("risk"))
+
+    partners: SqlPartners
+    limits: SqlLimits
+    exposure: SqlExposure
+    assessments: SqlAssessments
+    bureau_scores: SqlBureauMemory
+    models: SqlModelRegistry
+    tenants: SqlTenantDirectory
+    idempotency: IdempotencyStore
+
+    def __init__(
+        self,
+        sessions: async_sessionmaker[TenantAwareSession],
+        *,
+        tenant_id: UUID,
+        idempotency_retention: timedelta,
+    ) -> None:
+        super().__init__(sessions, tenant_id=tenant_id)
+        self._retention = idempotency_retention
+
+    async def __aenter__(self) -> Self:
+        await super().__aenter__()
+        session, tenant = self.session, self.tenant_id
+        self.partners = SqlPartners(session, tenant)
+        self.limits = SqlLimits(session, tenant)
+        self.exposure = SqlExposure(session, tenant)
+        self.assessments = SqlAssessments(session, tenant)
+        self.bureau_scores = SqlBureauMemory(session, tenant)
+        self.models = SqlModelRegistry(session, tenant)
+        self.tenants = SqlTenantDirectory(session, tenants)
+        self.idempotency = IdempotencyStore(session, retention=self._retention)
+        return self
+
+
+class SqlRiskDirectory(TenantlessUnitOfWork):
+    """One transaction over the directory of tenants; no tenant's data in reach."""
+
+    tenants: SqlTenantDirectory
+
+    async def __aenter__(self) -> Self:
+        await super().__aenter__()
+        self.tenants = SqlTenantDirectory(self.session, tenants)
+        return self

@@ -1,0 +1,133 @@
+"""Assessments: score a proposed trade with the active model, decide, explain, and keep it.
+
+The bureau is asked first, outside any transaction (no network call holds a transaction open).
+When it gives no live score (its breaker open, a timeout, an invalid answer), the assessment
+uses the last score it gave for the buyer, weighed less for its age, or none at all, and the
+rationale says which. Every assessment is stored with who asked, the model and the inputs it
+saw, and announced (`mandi.assessment.made`).
+"""
+
+from __future__ import annotations
+
+from datetime import datetime
+from uuid import UUID, uuid4
+
+from mandi_contracts import AssessmentMade
+from mandi_db import Answer, IdempotencyKey, idempotently
+from mandi_errors import NotFound
+from mandi_risk.domain import access
+from mandi_risk.domain.assessment import (
+    Assessment,
+    BureauReading,
+    Proposal,
+    Situation,
+    decide,
+    features_of,
+)
+from mandi_risk.domain.credit import Exposure
+from mandi_risk.domain.profile import PartnerProfile
+from mandi_risk.service_layer.dependencies import LiveScore, RiskDependencies
+from mandi_risk.service_layer.models import active_scorer
+from mandi_risk.service_layer.unit_of_work import RiskUnitOfWork
+from mandi_risk.service_layer.views import AssessmentView, assessment_view
+from mandi_security import Principal
+
+__all__ = ["assess", "assessment", "assessments"]
+
+
+async def assess(
+    deps: RiskDependencies,
+    principal: Principal,
+    proposal: Proposal,
+    key: IdempotencyKey | None = None,
+) -> Answer[AssessmentView]:
+    """Assesses the proposal and keeps the assessment."""
+    access.require(principal, access.ASSESS)
+    live = await deps.bureau.live_score(proposal.buyer_id)
+
+    async def work(uow: RiskUnitOfWork) -> AssessmentView:
+        now = deps.clock.now()
+        bureau = await _reading(uow, proposal.buyer_id, live)
+        situation = await _situation(uow, proposal, bureau)
+        features = features_of(proposal, situation, now)
+        scored = (await active_scorer(uow)).score(features)
+        verdict = decide(proposal, situation, features, scored, now)
+        made = Assessment(
+            uuid4(), proposal, features, scored, verdict, bureau, principal.principal_id, now
+        )
+        await uow.assessments.add(made)
+        await uow.tenants.remember(uow.tenant_id)
+        await uow.publish(_announcement(uow.tenant_id, made), subject=str(proposal.buyer_id))
+        return assessment_view(made)
+
+    return await idempotently(deps.uow(principal.tenant_id), key, work, answer_type=AssessmentView)
+
+
+async def assessment(
+    deps: RiskDependencies, principal: Principal, assessment_id: UUID
+) -> AssessmentView:
+    """One stored assessment."""
+    access.require(principal, access.READ)
+    async with deps.uow(principal.tenant_id) as uow:
+        found = await uow.assessments.get(assessment_id)
+    if found is None:
+        raise NotFound("No such assessment.")
+    return assessment_view(found)
+
+
+async def assessments(
+    deps: RiskDependencies,
+    principal: Principal,
+    *,
+    buyer_id: UUID | None,
+    limit: int,
+    after: tuple[datetime, UUID] | None,
+) -> tuple[list[AssessmentView], tuple[datetime, UUID] | None]:
+    """A page of assessments, newest first, and where the next page starts."""
+    access.require(principal, access.READ)
+    async with deps.read_uow(principal.tenant_id) as uow:
+        found = await uow.assessments.page(buyer_id=buyer_id, limit=limit + 1, after=after)
+    following = found[limit - 1] if len(found) > limit else None
+    views = [assessment_view(made) for made in found[:limit]]
+    return views, (following.assessed_at, following.id) if following else None
+
+
+async def _reading(uow: RiskUnitOfWork, buyer_id: UUID, live: LiveScore | str) -> BureauReading:
+    if isinstance(live, LiveScore):
+        await uow.bureau_scores.remember(buyer_id, live.score, live.as_of)
+        return BureauReading(live.score, live.as_of, live=True)
+    remembered = await uow.bureau_scores.last(buyer_id)
+    if remembered is None:
+        return BureauReading(None, why_not_live=live)
+    score, as_of = remembered
+    return BureauReading(score, as_of, live=False, why_not_live=live)
+
+
+async def _situation(uow: RiskUnitOfWork, proposal: Proposal, bureau: BureauReading) -> Situation:
+    buyer_id, seller_id = proposal.buyer_id, proposal.seller_id
+    limit = await uow.limits.get(buyer_id)
+    exposure = await uow.exposure.get(buyer_id)
+    return Situation(
+        buyer=await uow.partners.get(buyer_id) or PartnerProfile(buyer_id),
+        seller=await uow.partners.get(seller_id) or PartnerProfile(seller_id),
+        limit=limit,
+        exposure=exposure or Exposure(buyer_id, proposal.value.currency),
+        with_seller=await uow.exposure.with_seller(buyer_id, seller_id),
+        bureau=bureau,
+    )
+
+
+def _announcement(tenant_id: UUID, made: Assessment) -> AssessmentMade:
+    return AssessmentMade(
+        tenant_id=tenant_id,
+        assessment_id=made.id,
+        buyer_id=made.proposal.buyer_id,
+        seller_id=made.proposal.seller_id,
+        commodity=made.proposal.commodity,
+        value=made.proposal.value.amount,
+        currency=made.proposal.value.currency,
+        score=made.scored.score,
+        decision=made.verdict.decision.value,
+        model_name=made.scored.model.name,
+        model_version=made.scored.model.version,
+    )

@@ -1,0 +1,177 @@
+"""The unit of work and repositories the use cases see; adapters implement them on PostgreSQL."""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from contextlib import AbstractAsyncContextManager
+from dataclasses import dataclass
+from datetime import datetime
+from decimal import Decimal
+from typing import Protocol
+from uuid import UUID
+
+from mandi_db import IdempotencyRecords, TransactionPort
+from mandi_messaging.registry import Event
+from mandi_risk.domain.assessment import Assessment
+from mandi_risk.domain.credit import CreditLimit, Exposure, Hold
+from mandi_risk.domain.profile import PartnerProfile
+from mandi_risk.domain.scoring import ModelRef
+
+__all__ = [
+    "Activation",
+    "AssessmentRepository",
+    "BureauMemory",
+    "DirectoryFactory",
+    "DirectoryUnitOfWork",
+    "ExposureRepository",
+    "LimitRepository",
+    "ModelRegistry",
+    "PartnerRepository",
+    "RegisteredModel",
+    "RiskUnitOfWork",
+    "TenantDirectory",
+    "UnitOfWorkFactory",
+]
+
+
+class PartnerRepository(Protocol):
+    """The tenant's partners as risk sees them."""
+
+    async def get(self, partner_id: UUID) -> PartnerProfile | None: ...
+    async def get_for_update(self, partner_id: UUID) -> PartnerProfile | None: ...
+    async def put(self, profile: PartnerProfile) -> None: ...
+
+
+class LimitRepository(Protocol):
+    """Credit limits, with every version kept."""
+
+    async def get(self, partner_id: UUID) -> CreditLimit | None: ...
+    async def save(self, limit: CreditLimit) -> None:
+        """Stores a new version; Conflict if another version was stored since it was read."""
+
+    async def history(self, partner_id: UUID) -> list[CreditLimit]: ...
+
+
+class ExposureRepository(Protocol):
+    """Partners' open exposure and the saga steps that changed it."""
+
+    async def locked(self, partner_id: UUID, currency: str) -> Exposure:
+        """The partner's exposure, locked until the transaction ends (made if it has none)."""
+
+    async def get(self, partner_id: UUID) -> Exposure | None: ...
+    async def save(self, exposure: Exposure) -> None: ...
+    async def with_seller(self, buyer_id: UUID, seller_id: UUID) -> Decimal:
+        """What the buyer's open reservations hold with this seller."""
+
+    async def hold(self, saga_id: UUID, step: str) -> Hold | None: ...
+    async def held(self, saga_id: UUID, buyer_id: UUID) -> list[Hold]:
+        """The saga's open reservations of the buyer's credit, locked."""
+
+    async def add_hold(self, hold: Hold, now: datetime) -> None: ...
+    async def mark(self, hold: Hold) -> None: ...
+
+
+class AssessmentRepository(Protocol):
+    """Every assessment made, as it was made."""
+
+    async def add(self, assessment: Assessment) -> None: ...
+    async def get(self, assessment_id: UUID) -> Assessment | None: ...
+    async def page(
+        self, *, buyer_id: UUID | None, limit: int, after: tuple[datetime, UUID] | None
+    ) -> list[Assessment]: ...
+    async def recent(self, model: ModelRef, since: datetime, limit: int) -> list[Assessment]:
+        """The model's assessments made since `since`, newest first."""
+
+
+class BureauMemory(Protocol):
+    """The last bureau score read live for each partner."""
+
+    async def last(self, partner_id: UUID) -> tuple[int, datetime] | None: ...
+    async def remember(self, partner_id: UUID, score: int, as_of: datetime) -> None: ...
+
+
+@dataclass(frozen=True)
+class RegisteredModel:
+    """A trained model's version in the registry."""
+
+    model: ModelRef
+    artifact: bytes  # its coefficients as JSON
+    artifact_digest: str
+    training_digest: str
+    metrics: dict[str, float]
+    registered_by: str
+    registered_at: datetime
+
+
+@dataclass(frozen=True)
+class Activation:
+    """Who made a model version decide, and when."""
+
+    model: ModelRef
+    action: str  # promoted, rolled_back
+    activated_by: str
+    activated_at: datetime
+
+
+class ModelRegistry(Protocol):
+    """The tenant's trained models and which of them decides."""
+
+    async def add(self, registered: RegisteredModel) -> None: ...
+    async def get(self, model: ModelRef) -> RegisteredModel | None: ...
+    async def versions(self) -> list[RegisteredModel]: ...
+    async def activations(self) -> list[Activation]:
+        """Newest first; the first is the active model."""
+
+    async def activate(self, activation: Activation) -> None: ...
+
+
+class TenantDirectory(Protocol):
+    """The tenants the service holds data of."""
+
+    async def remember(self, tenant_id: UUID) -> None: ...
+    async def all(self) -> list[UUID]: ...
+
+
+class RiskUnitOfWork(TransactionPort, Protocol):
+    """One transaction in one tenant's context."""
+
+    @property
+    def tenant_id(self) -> UUID: ...
+
+    @property
+    def partners(self) -> PartnerRepository: ...
+
+    @property
+    def limits(self) -> LimitRepository: ...
+
+    @property
+    def exposure(self) -> ExposureRepository: ...
+
+    @property
+    def assessments(self) -> AssessmentRepository: ...
+
+    @property
+    def bureau_scores(self) -> BureauMemory: ...
+
+    @property
+    def models(self) -> ModelRegistry: ...
+
+    @property
+    def tenants(self) -> TenantDirectory: ...
+
+    @property
+    def idempotency(self) -> IdempotencyRecords: ...
+
+    async def publish(self, event: Event, *, subject: str, topic: str | None = None) -> None:
+        """Queues an event, as this unit's tenant's, in the outbox of this transaction."""
+
+
+class DirectoryUnitOfWork(TransactionPort, Protocol):
+    """One transaction with no tenant: the directory of tenants, and nothing of theirs."""
+
+    @property
+    def tenants(self) -> TenantDirectory: ...
+
+
+DirectoryFactory = Callable[[], AbstractAsyncContextManager[DirectoryUnitOfWork]]
+UnitOfWorkFactory = Callable[[UUID], AbstractAsyncContextManager[RiskUnitOfWork]]
