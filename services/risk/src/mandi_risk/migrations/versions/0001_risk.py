@@ -155,8 +155,8 @@ _TABLES = """
 
 
 def upgrade() -> None:
-    op.execute(_TABLES)
     statements = [
+        *(table.strip() for table in _TABLES.split(";") if table.strip()),
         *(statement for table in _TENANT_TABLES for statement in enable_tenant_isolation(table)),
         *create_idempotency_table(),
         *create_messaging_tables(),
