@@ -71,6 +71,10 @@ bench-api: infra-up ## CPU ms per request of each service (authorize, read, list
 bench-availability: infra-up ## Reserve commands/s and CPU per command of one consumer; radius search p95
 	@$(RUN) python bench/availability.py
 
+.PHONY: bench-risk
+bench-risk: infra-up ## Exposure commands/s and CPU per command of one risk consumer
+	@$(RUN) python bench/risk.py
+
 .PHONY: bench-outbox
 bench-outbox: infra-up ## Raw Kafka produce vs outbox relay: events/s and commit→published latency
 	@$(RUN) python bench/outbox.py

@@ -35,8 +35,8 @@ from tempfile import TemporaryDirectory
 from typing import Any
 
 import asyncpg
-from aiokafka import AIOKafkaConsumer, AIOKafkaProducer, TopicPartition
-from benchlib import cpu_seconds, percentile, save
+from benchlib import percentile, report, save
+from commands import command_run, consumer_pid, skip_backlog
 
 from mandi_availability.config import Settings
 from mandi_availability.domain.offers import OfferKind
@@ -44,7 +44,7 @@ from mandi_availability.entrypoints.service import DEFINITION
 from mandi_availability.service_layer import offers
 from mandi_availability.service_layer.unit_of_work import OfferFilter, PageRequest
 from mandi_contracts import EVENTS, ReserveQuantity
-from mandi_messaging import commands_topic, create_producer, ensure_topics, events_topic
+from mandi_messaging import commands_topic, events_topic, replies_topic
 from mandi_runtime import migrate, running
 from mandi_security import Principal, PrincipalType
 from mandi_testing import as_tenant, find_infrastructure, fresh_database
@@ -99,59 +99,10 @@ async def _lot_ids(database: Any, tenant: uuid.UUID, count: int) -> list[uuid.UU
     return [row["id"] for row in rows]
 
 
-async def _skip_backlog(bootstrap: str, topics: list[str]) -> None:
-    """Commits the shared group's offsets at the topics' ends: the run applies its own only."""
-    await ensure_topics(bootstrap, topics)
-    consumer = AIOKafkaConsumer(bootstrap_servers=bootstrap, group_id="availability")
-    await consumer.start()
-    try:
-        partitions = [
-            TopicPartition(topic, partition)
-            for topic in topics
-            for partition in (
-                consumer.partitions_for_topic(topic) or await _partitions(consumer, topic)
-            )
-        ]
-        consumer.assign(partitions)
-        await consumer.commit(await consumer.end_offsets(partitions))
-    finally:
-        await consumer.stop()
-
-
-async def _partitions(consumer: AIOKafkaConsumer, topic: str) -> set[int]:
-    await consumer._client.force_metadata_update()  # noqa: SLF001 - aiokafka names no other way
-    return consumer.partitions_for_topic(topic) or set()
-
-
-def _consumer_pid() -> int:
-    for stat in Path("/proc").glob("[0-9]*/cmdline"):
-        try:
-            command = stat.read_bytes().split(b"\0")
-        except OSError:
-            continue
-        if b"mandi_availability" in command and b"consume" in command:
-            return int(stat.parent.name)
-    raise RuntimeError("the consume process is not running")
-
-
-async def _replies(database: Any, tenant: uuid.UUID) -> int:
-    owner = await asyncpg.connect(database.owner_url)
-    try:
-        return int(
-            await owner.fetchval(
-                "SELECT count(*) FROM outbox WHERE tenant_id = $1 AND topic LIKE '%.replies'",
-                str(tenant),
-            )
-        )
-    finally:
-        await owner.close()
-
-
 async def _command_run(
     bootstrap: str, database: Any, tenant: uuid.UUID, lots: list[uuid.UUID], *, count: int, pid: int
 ) -> tuple[float, float]:
     """Commands per second and CPU ms per command of the consumer, for `count` commands."""
-    already = await _replies(database, tenant)
     deadline = datetime.now(UTC) + timedelta(hours=1)
     envelopes = [
         envelope_of(
@@ -169,31 +120,14 @@ async def _command_run(
         )
         for n in range(count)
     ]
-    producer = create_producer(bootstrap, client_id="bench-availability")
-    await producer.start()
-    try:
-        cpu_before, started = cpu_seconds(pid), time.perf_counter()
-        await _send_all(producer, envelopes)
-        while await _replies(database, tenant) < already + count:
-            await asyncio.sleep(0.05)
-        elapsed, cpu = time.perf_counter() - started, cpu_seconds(pid) - cpu_before
-    finally:
-        await producer.stop()
-    return count / elapsed, 1000 * cpu / count
-
-
-async def _send_all(producer: AIOKafkaProducer, envelopes: list[Any]) -> None:
-    """Sends the commands as fast as the producer batches them, so the consumer is measured."""
-    sent = [
-        await producer.send(
-            COMMANDS,
-            value=envelope.data,
-            key=envelope.subject.encode(),
-            headers=envelope.kafka_headers(),
-        )
-        for envelope in envelopes
-    ]
-    await asyncio.gather(*sent)
+    return await command_run(
+        bootstrap,
+        database.owner_url,
+        tenant,
+        topics=(COMMANDS, replies_topic("availability")),
+        envelopes=envelopes,
+        pid=pid,
+    )
 
 
 async def _raw_updates(
@@ -256,8 +190,10 @@ async def _commands(
     await _seed(database, tenant, args.lots, quantity=10**9)
     lots = await _lot_ids(database, tenant, args.lots)
     bootstrap = infrastructure.kafka_bootstrap_servers
-    await _skip_backlog(
-        bootstrap, [COMMANDS, events_topic("partners"), events_topic("availability")]
+    await skip_backlog(
+        bootstrap,
+        "availability",
+        [COMMANDS, events_topic("partners"), events_topic("availability")],
     )
     environment = {
         **service_environment("availability", infrastructure, database, port=0),
@@ -265,7 +201,7 @@ async def _commands(
     }
     figures: dict[str, float] = {}
     with TemporaryDirectory() as logs, running_consumers("availability", environment, Path(logs)):
-        pid = _consumer_pid()
+        pid = consumer_pid("mandi_availability")
         rate, cpu = await _command_run(
             bootstrap, database, tenant, lots, count=args.commands, pid=pid
         )
@@ -278,17 +214,6 @@ async def _commands(
         await _raw_updates(database, tenant, lots, args.commands), 1
     )
     return figures
-
-
-def report(figures: dict[str, float]) -> None:
-    for name, value in figures.items():
-        print(f"  {name:<32} {value}")
-    print("Targets:")
-    for name, (direction, target) in TARGETS.items():
-        value = figures.get(name)
-        met = value is not None and (value >= target if direction == ">=" else value <= target)
-        verdict = "met" if met else "MISSED"
-        print(f"  {name:<32} {value!s:>8}  target {direction} {target:g}  {verdict}")
 
 
 def main() -> None:
@@ -308,7 +233,7 @@ def main() -> None:
         searched = uuid.uuid4()
         asyncio.run(_seed(database, searched, args.offers, quantity=1000))
         figures.update(asyncio.run(_radius(settings, database, searched, args.searches)))
-    report(figures)
+    report(figures, TARGETS)
     saved = save("availability", figures, commands=args.commands, offers=args.offers)
     print(f"saved {saved}")
 

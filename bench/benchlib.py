@@ -103,3 +103,15 @@ def _link(path: Path) -> str | None:
         return str(path.readlink())
     except OSError:  # closed meanwhile
         return None
+
+
+def report(figures: dict[str, float], targets: dict[str, tuple[str, float]]) -> None:
+    """Prints every figure, then each one with a target beside it: met or MISSED."""
+    for name, value in figures.items():
+        print(f"  {name:<32} {value}")
+    print("Targets:")
+    for name, (direction, target) in targets.items():
+        value = figures.get(name)
+        met = value is not None and (value >= target if direction == ">=" else value <= target)
+        verdict = "met" if met else "MISSED"
+        print(f"  {name:<32} {value!s:>8}  target {direction} {target:g}  {verdict}")
