@@ -156,6 +156,8 @@ class ServiceDefinition(Generic[S, D]):
     fast_paths: Sequence[Callable[[ASGIApp, str], ASGIApp]] = ()
     consumers: Sequence[Consumers] = ()  # its consumer groups, each with its handlers
     publishes: Sequence[type[Event]] = ()  # the events its outbox writes (AsyncAPI)
+    # The replies it sends a saga on mandi.<name>.replies, through its outbox (AsyncAPI).
+    replies: Sequence[type[Event]] = ()
 
     @property
     def app_factory(self) -> str:

@@ -8,7 +8,7 @@ from mandi_availability.bootstrap import build
 from mandi_availability.config import Settings
 from mandi_availability.entrypoints.consumers import consumers
 from mandi_availability.entrypoints.http.routes import router
-from mandi_contracts import AVAILABILITY_EVENTS
+from mandi_contracts import AVAILABILITY_EVENTS, AVAILABILITY_REPLIES
 from mandi_messaging import events_topic
 from mandi_runtime import ServiceDefinition
 from mandi_runtime.redis import redis_unavailable
@@ -27,4 +27,5 @@ DEFINITION = ServiceDefinition(
     unavailable=[redis_unavailable],
     consumers=[consumers],
     publishes=AVAILABILITY_EVENTS,
+    replies=AVAILABILITY_REPLIES,
 )

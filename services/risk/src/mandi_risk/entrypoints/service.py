@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from importlib import resources
 
-from mandi_contracts import RISK_EVENTS
+from mandi_contracts import RISK_EVENTS, RISK_REPLIES
 from mandi_messaging import events_topic
 from mandi_risk.bootstrap import build
 from mandi_risk.config import Settings
@@ -24,5 +24,6 @@ DEFINITION = ServiceDefinition(
     topic=events_topic("risk"),
     consumers=[consumers],
     publishes=RISK_EVENTS,
+    replies=RISK_REPLIES,
     commands=COMMANDS,
 )
