@@ -54,21 +54,33 @@ start_service() { # name
   say "$name: ready on http://127.0.0.1:$port, log in $LOGS/$name.log"
 }
 
-# A stand-in for the external KYC verification API the partners service calls (its URL is a
-# setting; in production it is the vendor's). It shares its token with partners through a file.
+# Stand-ins for external APIs the services call (their URLs are settings; in production they are
+# the vendors'): the KYC verifier partners calls, and the credit bureau risk calls. Each shares
+# its token with its service through a file service_env.sh generates (secrets.txt names it).
 VERIFIER_PORT="${MANDI_FAKE_VERIFIER_PORT:-58190}"
-start_fake_verifier() {
-  local pidfile="$PIDS/fake-verifier.pid" token="$SECRETS_DIR/fake-verifier.token"
-  if pid_is_alive "$pidfile"; then say "fake verifier: running"; return 0; fi
+BUREAU_PORT="${MANDI_FAKE_BUREAU_PORT:-58191}"
+
+start_fake() { # name (fake-<name>), its module in mandi_testing, port, token variable, what it is
+  local name=$1 module=$2 port=$3 variable=$4 what=$5
+  local pidfile="$PIDS/fake-$name.pid" token="$SECRETS_DIR/fake-$name.token"
+  if pid_is_alive "$pidfile"; then say "fake $name: running"; return 0; fi
   mkdir -p "$LOGS" "$PIDS"
-  [ -s "$token" ] || die "fake verifier: $token is missing (deploy/local/service_env.sh makes it)"
-  ( export FAKE_VERIFIER_TOKEN="$(cat "$token")"; cd "$PROJECT_ROOT" && exec setsid \
-      $UV run --no-sync python -m mandi_testing.fake_verifier --host 127.0.0.1 --port "$VERIFIER_PORT" ) \
-    >>"$LOGS/fake-verifier.log" 2>&1 < /dev/null &
+  [ -s "$token" ] || die "fake $name: $token is missing (deploy/local/service_env.sh makes it)"
+  ( export "$variable=$(cat "$token")"; cd "$PROJECT_ROOT" && exec setsid \
+      $UV run --no-sync python -m "mandi_testing.$module" --host 127.0.0.1 --port "$port" ) \
+    >>"$LOGS/fake-$name.log" 2>&1 < /dev/null &
   echo $! > "$pidfile"
-  wait_until 30 "the fake verifier to be ready" curl -fs -o /dev/null "http://127.0.0.1:$VERIFIER_PORT/healthz" \
-    || die "the fake verifier did not start, see $LOGS/fake-verifier.log"
-  say "fake verifier: ready on http://127.0.0.1:$VERIFIER_PORT (the partners service's KYC API)"
+  wait_until 30 "the fake $name to be ready" curl -fs -o /dev/null "http://127.0.0.1:$port/healthz" \
+    || die "the fake $name did not start, see $LOGS/fake-$name.log"
+  say "fake $name: ready on http://127.0.0.1:$port ($what)"
+}
+
+start_fake_verifier() {
+  start_fake verifier fake_verifier "$VERIFIER_PORT" FAKE_VERIFIER_TOKEN "the partners service's KYC API"
+}
+
+start_fake_bureau() {
+  start_fake bureau fake_bureau "$BUREAU_PORT" FAKE_BUREAU_TOKEN "the risk service's credit bureau"
 }
 
 # The demo tenant and its admin, made once with a generated password the developer can read.
@@ -84,6 +96,7 @@ up() {
   local name found=0
   command -v curl >/dev/null 2>&1 || ensure_apt_packages curl  # readiness checks, login example
   start_fake_verifier
+  start_fake_bureau
   for name in $(services); do start_service "$name"; found=1; done
   [ $found -eq 1 ] || die "services: none exist yet under services/"
   "$DEPLOY_LOCAL/gateway.sh" up
@@ -121,6 +134,7 @@ down() {
   "$DEPLOY_LOCAL/gateway.sh" down
   for name in $(services); do stop_group "$name" "$PIDS/$name.pid"; done
   stop_group "fake verifier" "$PIDS/fake-verifier.pid"
+  stop_group "fake bureau" "$PIDS/fake-bureau.pid"
 }
 
 status() {

@@ -26,8 +26,9 @@ write_service_env() { # service, port
     echo "${prefix}KAFKA_BOOTSTRAP_SERVERS=127.0.0.1:$MANDI_KAFKA_PORT"
     echo "${prefix}REDIS_URL=redis://127.0.0.1:$MANDI_REDIS_PORT/0"
     echo "${prefix}REDIS_PASSWORD_FILE=$SECRETS_DIR/redis.password"
-    # partners calls a KYC verifier; locally that is the fake dev.sh starts.
+    # partners calls a KYC verifier, risk a credit bureau; locally those are the fakes dev.sh starts.
     [ "$service" = partners ] && echo "${prefix}VERIFIER_URL=http://127.0.0.1:${MANDI_FAKE_VERIFIER_PORT:-58190}"
+    [ "$service" = risk ] && echo "${prefix}BUREAU_URL=http://127.0.0.1:${MANDI_FAKE_BUREAU_PORT:-58191}"
     local svc setting kind file
     while read -r svc setting kind file; do
       [ "$svc" = "$service" ] || continue

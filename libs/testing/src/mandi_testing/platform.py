@@ -1,7 +1,8 @@
 """The platform as `make dev` runs it, for end-to-end tests and benchmarks: services behind nginx.
 
-Auth always runs; the partners service (with a fake of the KYC verifier it calls) when a
-database is given for it.
+Auth always runs; the partners service (with a fake of the KYC verifier it calls), the
+availability service, and the risk service (with a fake of the credit bureau it calls), each when
+a database is given for it.
 
 Secrets are generated for the run, as deploy/local/service_env.sh generates them for `make dev`;
 the gateway secret is written to a file nginx's config is rendered from.
@@ -22,6 +23,7 @@ from pathlib import Path
 
 from mandi_config import declared_secrets, new_secret_value
 from mandi_config.env_names import env_prefix
+from mandi_testing.fake_bureau import FakeBureau, running_fake_bureau
 from mandi_testing.fake_verifier import FakeVerifier, running_fake_verifier
 from mandi_testing.infrastructure import Infrastructure
 from mandi_testing.postgres import TestDatabase
@@ -40,6 +42,7 @@ __all__ = [
     "RunningPlatform",
     "running_gateway_for",
     "running_platform",
+    "service_command",
     "service_secrets",
     "settings_values",
 ]
@@ -55,6 +58,8 @@ class RunningPlatform:
     partners: RunningService | None = None
     verifier: FakeVerifier | None = None
     availability: RunningService | None = None
+    risk: RunningService | None = None
+    bureau: FakeBureau | None = None
 
     @property
     def gateway_secret(self) -> str:
@@ -72,21 +77,35 @@ class RunningPlatform:
 
     def auth_command(self, *arguments: str, stdin: str | None = None) -> str:
         """Runs `python -m mandi_auth <arguments>` with the auth service's settings; its output."""
-        result = subprocess.run(
-            [sys.executable, "-m", "mandi_auth", *arguments],
-            input=stdin,
-            env={**os.environ, **self.auth.environment},
-            capture_output=True,
-            text=True,
-            check=False,
-        )
-        if result.returncode != 0:
-            raise ServiceFailed(f"mandi_auth {arguments[0]} failed: {result.stderr.strip()}")
-        return result.stdout
+        return service_command(self.auth, *arguments, stdin=stdin)
+
+    def risk_command(self, *arguments: str) -> str:
+        """Runs `python -m mandi_risk <arguments>` (`train …`) with the risk service's settings;
+        its output."""
+        assert self.risk is not None, "the platform runs no risk service"
+        return service_command(self.risk, *arguments)
+
+
+def service_command(service: RunningService, *arguments: str, stdin: str | None = None) -> str:
+    """Runs `python -m mandi_<name> <arguments>` with the running service's settings, as an
+    operator would beside it; its output (ServiceFailed, with its errors, if it fails)."""
+    module = f"mandi_{service.name.replace('-', '_')}"
+    result = subprocess.run(
+        [sys.executable, "-m", module, *arguments],
+        input=stdin,
+        env={**os.environ, **service.environment},
+        capture_output=True,
+        text=True,
+        check=False,
+    )
+    if result.returncode != 0:
+        raise ServiceFailed(f"{module} {arguments[0]} failed: {result.stderr.strip()}")
+    return result.stdout
 
 
 GATEWAY_SECRET_FILE = "gateway.secret"  # noqa: S105 - the file's name, not a secret
 VERIFIER_TOKEN_FILE = "fake-verifier.token"  # noqa: S105 - the file's name
+BUREAU_TOKEN_FILE = "fake-bureau.token"  # noqa: S105 - the file's name
 
 
 def service_secrets(service: str, shared: Mapping[str, str] | None = None) -> dict[str, str]:
@@ -172,6 +191,28 @@ def _running_availability(
     return stack.enter_context(running_service("availability", environment, port, workdir))
 
 
+def _running_risk(
+    stack: ExitStack,
+    infrastructure: Infrastructure,
+    database: TestDatabase,
+    workdir: Path,
+    *,
+    gateway_secret: str,
+    settings: Mapping[str, object],
+) -> tuple[RunningService, FakeBureau]:
+    token = secrets.token_urlsafe(24)
+    bureau = stack.enter_context(running_fake_bureau(token, workdir / "bureau"))
+    port = free_port()
+    shared = {GATEWAY_SECRET_FILE: gateway_secret, BUREAU_TOKEN_FILE: token}
+    environment = {
+        **service_environment("risk", infrastructure, database, port),
+        **service_secrets("risk", shared),
+        "MANDI_RISK_BUREAU_URL": bureau.url,
+        **_as_environment(settings, "MANDI_RISK_"),
+    }
+    return stack.enter_context(running_service("risk", environment, port, workdir)), bureau
+
+
 @contextmanager
 def running_platform(
     infrastructure: Infrastructure,
@@ -182,11 +223,13 @@ def running_platform(
     partners_database: TestDatabase | None = None,
     partners_settings: Mapping[str, object] | None = None,
     availability_database: TestDatabase | None = None,
+    risk_database: TestDatabase | None = None,
+    risk_settings: Mapping[str, object] | None = None,
     per_ip_rate: int = 1000,
     per_ip_burst: int = 2000,
 ) -> Iterator[RunningPlatform]:
-    """Auth (and partners, and availability, each given a database), migrated and serving,
-    nginx in front; all stopped when it ends."""
+    """Auth (and partners, availability and risk, each given a database), migrated and
+    serving, nginx in front; all stopped when it ends."""
     generated = service_secrets("auth")
     secret_file = workdir / "gateway.secret"
     secret_file.write_text(generated["MANDI_AUTH_GATEWAY_SECRET"])
@@ -200,7 +243,7 @@ def running_platform(
     with ExitStack() as stack:
         auth = stack.enter_context(running_service("auth", environment, port, workdir))
         upstreams = {"auth": port}
-        partners = verifier = availability = None
+        partners = verifier = availability = risk = bureau = None
         if partners_database is not None:
             partners, verifier = _running_partners(
                 stack,
@@ -220,6 +263,16 @@ def running_platform(
                 gateway_secret=generated["MANDI_AUTH_GATEWAY_SECRET"],
             )
             upstreams["availability"] = availability.port
+        if risk_database is not None:
+            risk, bureau = _running_risk(
+                stack,
+                infrastructure,
+                risk_database,
+                workdir,
+                gateway_secret=generated["MANDI_AUTH_GATEWAY_SECRET"],
+                settings=risk_settings or {},
+            )
+            upstreams["risk"] = risk.port
         gateway = stack.enter_context(
             running_gateway(
                 upstreams,
@@ -229,7 +282,9 @@ def running_platform(
                 per_ip_burst=per_ip_burst,
             )
         )
-        yield RunningPlatform(auth, gateway, generated, partners, verifier, availability)
+        yield RunningPlatform(
+            auth, gateway, generated, partners, verifier, availability, risk, bureau
+        )
 
 
 def running_gateway_for(
