@@ -1,4 +1,5 @@
-"""The platform for end-to-end tests: auth and partners behind real nginx, Redis, Kafka, PostgreSQL.
+"""The platform for end-to-end tests: auth, partners, availability and risk behind real nginx,
+Redis, Kafka, PostgreSQL.
 
 Limits are set low on purpose (plans `tiny` and `quota`) so refusals can be reached quickly.
 """
@@ -71,6 +72,7 @@ def platform(
             "e2e_availability",
             AvailabilitySettings.database_extensions,
         ) as availability_database,
+        fresh_database(infrastructure.postgres_admin_url, "e2e_risk") as risk_database,
         running_platform(
             infrastructure,
             database,
@@ -79,6 +81,7 @@ def platform(
             partners_database=partners_database,
             partners_settings=PARTNERS_SETTINGS,
             availability_database=availability_database,
+            risk_database=risk_database,
         ) as running,
     ):
         pytestconfig.stash[_WIRE_START] = {

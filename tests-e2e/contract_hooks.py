@@ -6,7 +6,8 @@ descriptions instead: a GSTIN's mod-36 check character, a German VAT number's ch
 VAT number starting with its country's code, one tax id of each kind, a GSTIN of the partner's
 own PAN, tax ids of the partner's country, coordinates given in pairs, a key's expiry in the
 future; in the availability catalog, a price unit among the commodity's units, distinct grades,
-a quality range whose maximum is at least its minimum, and exact amounts. A request the fuzzer
+a quality range whose maximum is at least its minimum, and exact amounts; in risk, a trade's value
+and a credit limit with no more decimals than their currency has. A request the fuzzer
 means as valid ("positive") is made to keep them, as a client following the descriptions would;
 negative requests are left alone, to be refused.
 
@@ -225,6 +226,23 @@ def _offer_terms(body: dict[str, Any]) -> dict[str, Any]:
     return body
 
 
+def _in_currency(body: dict[str, Any], name: str, *, positive: bool) -> dict[str, Any]:
+    """The amount `name` with no more decimals than the body's currency has."""
+    places = _MINOR_UNITS.get(str(body.get("currency")), 2)
+    amount = Decimal(_exact(body.get(name, 0), positive=positive))
+    amount = amount.quantize(Decimal(1).scaleb(-places), rounding=ROUND_DOWN)
+    body[name] = str(amount if amount > 0 or not positive else Decimal(1))
+    return body
+
+
+def _trade_value(body: dict[str, Any]) -> dict[str, Any]:
+    return _in_currency(body, "value", positive=True)
+
+
+def _credit_limit(body: dict[str, Any]) -> dict[str, Any]:
+    return _in_currency(body, "amount", positive=False)
+
+
 def _offer(body: dict[str, Any]) -> dict[str, Any]:
     body = _offer_terms(body)
     if body.get("partner_id") is None:  # operator staff name the partner they act for
@@ -255,4 +273,6 @@ _FIXES = {
     ("POST", "/requirements"): _offer,
     ("PATCH", "/availabilities/{offer_id}"): _offer_terms,
     ("PATCH", "/requirements/{offer_id}"): _offer_terms,
+    ("POST", "/assessments"): _trade_value,
+    ("PUT", "/partners/{partner_id}/limit"): _credit_limit,
 }

@@ -1,13 +1,30 @@
-"""Gateway clients acting for a partner: its ERP with an API key, its staff signed in."""
+"""Gateway clients acting for a partner: its ERP with an API key, its staff signed in; and an
+approved partner to act for."""
 
 from __future__ import annotations
 
+import time
 import uuid
 from collections.abc import Sequence
 
 import httpx
+from partner_bodies import new_partner_body
 
 from mandi_testing.platform import RunningPlatform
+
+
+def approved_partner(staff: httpx.Client) -> str:
+    """A new partner, registered, verified by the fake verifier and approved by operator staff;
+    its id."""
+    partner = staff.post("/api/v1/partners", json=new_partner_body()).json()
+    assert staff.post(f"/api/v1/partners/{partner['id']}/submit").status_code == 200
+    deadline = time.monotonic() + 20
+    while staff.get(f"/api/v1/partners/{partner['id']}").json()["verification"] != "passed":
+        assert time.monotonic() < deadline, "the verifier never answered"
+        time.sleep(0.2)
+    approved = staff.post(f"/api/v1/partners/{partner['id']}/approve", json={})
+    assert approved.status_code == 200, approved.text
+    return str(partner["id"])
 
 
 def api_key_client(

@@ -15,7 +15,7 @@ from typing import Any
 import httpx
 from offer_bodies import cotton_body, offer_terms
 from partner_bodies import new_partner_body
-from partner_clients import api_key_client, partner_user_client
+from partner_clients import api_key_client, approved_partner, partner_user_client
 
 from mandi_testing.kafka import read_topic
 from mandi_testing.platform import RunningPlatform
@@ -29,18 +29,6 @@ def _commodity(staff: httpx.Client) -> str:
     defined = staff.post("/api/v1/availability/catalog/commodities", json=cotton_body(code))
     assert defined.status_code == 201, defined.text
     return code
-
-
-def _approved_partner(staff: httpx.Client) -> str:
-    partner = staff.post("/api/v1/partners", json=new_partner_body()).json()
-    assert staff.post(f"/api/v1/partners/{partner['id']}/submit").status_code == 200
-    deadline = time.monotonic() + 20
-    while staff.get(f"/api/v1/partners/{partner['id']}").json()["verification"] != "passed":
-        assert time.monotonic() < deadline, "the verifier never answered"
-        time.sleep(0.2)
-    approved = staff.post(f"/api/v1/partners/{partner['id']}/approve", json={})
-    assert approved.status_code == 200, approved.text
-    return str(partner["id"])
 
 
 def _published(client: httpx.Client, path: str) -> httpx.Response:
@@ -72,7 +60,7 @@ def test_a_seller_publishes_with_an_api_key_and_a_buyer_posts_with_a_jwt(
     admin = new_admin("a")
     gateway.headers.update(admin.bearer)
     commodity = _commodity(gateway)
-    seller, buyer = _approved_partner(gateway), _approved_partner(gateway)
+    seller, buyer = approved_partner(gateway), approved_partner(gateway)
 
     with closing(api_key_client(platform, gateway, seller, _SCOPES)) as erp:
         drafted = erp.post(
