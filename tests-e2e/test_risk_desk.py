@@ -258,11 +258,6 @@ def test_operator_staff_read_risk_but_set_no_limits(
         assert refused.headers["content-type"] == PROBLEM
 
 
-@pytest.mark.xfail(
-    strict=True,
-    reason="auth grants operators risk:assess, but the gateway's required_scope "
-    "(mandi_auth.domain.access) asks risk:write of every POST, so the gateway refuses them",
-)
 def test_operator_staff_ask_for_assessments(
     platform: RunningPlatform, desk: Desk, trading_pair: tuple[str, str]
 ) -> None:

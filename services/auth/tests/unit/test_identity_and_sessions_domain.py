@@ -121,6 +121,14 @@ def test_a_post_to_search_is_a_query_that_needs_the_read_scope():
     assert required_scope("PUT", "partners", "/api/v1/partners/search") == "partners:write"
 
 
+def test_asking_for_a_risk_assessment_needs_the_assess_scope_and_nothing_else_does():
+    assert required_scope("POST", "risk", "/api/v1/risk/assessments") == "risk:assess"
+    assert required_scope("POST", "risk", "/api/v1/risk/assessments/") == "risk:assess"
+    assert required_scope("GET", "risk", "/api/v1/risk/assessments") == "risk:read"
+    assert required_scope("PUT", "risk", "/api/v1/risk/partners/1/limit") == "risk:write"
+    assert required_scope("POST", "partners", "/api/v1/partners/assessments") == "partners:write"
+
+
 @pytest.mark.parametrize(
     ("service", "path"),
     [

@@ -1,4 +1,5 @@
-"""What a gateway request needs: `<service>:read` to read, `<service>:write` otherwise.
+"""What a gateway request needs: `<service>:read` to read, `<service>:write` otherwise, and a
+scope of its own for the few writes that are another role's everyday act.
 
 The service is the one the gateway's route targets, named in the route's own configuration;
 it is never parsed out of what the client sent. The path is the normalised one nginx routed on
@@ -17,6 +18,9 @@ _READS = frozenset({"GET", "HEAD", "OPTIONS"})
 # A POST to a path ending in /search is a query whose criteria are too sensitive for a URL
 # (tax ids): it reads, so it needs the read scope.
 _QUERY_SUFFIX = "/search"
+# Writes that need a scope of their own: asking for a risk assessment is operator staff's
+# everyday act (`risk:assess`), while `risk:write` sets limits and promotes models.
+_OWN_SCOPES = {("risk", "POST", "/assessments"): "assess"}
 
 # Reached without a credential: they are how a credential is obtained or checked.
 PUBLIC_ROUTES = frozenset(
@@ -34,13 +38,12 @@ def required_scope(method: str, service: str, path: str) -> str | None:
     if not _SERVICE.fullmatch(service) or not _under(path, f"/api/v1/{service}"):
         return None
     verb = method.upper()
-    reads = verb in _READS or (verb == "POST" and _is_query(service, path))
-    return f"{service}:{'read' if reads else 'write'}"
-
-
-def _is_query(service: str, path: str) -> bool:
     within_service = path.rstrip("/").removeprefix(f"/api/v1/{service}")
-    return within_service.endswith(_QUERY_SUFFIX)
+    own = _OWN_SCOPES.get((service, verb, within_service))
+    if own is not None:
+        return f"{service}:{own}"
+    reads = verb in _READS or (verb == "POST" and within_service.endswith(_QUERY_SUFFIX))
+    return f"{service}:{'read' if reads else 'write'}"
 
 
 def _under(path: str, prefix: str) -> bool:
