@@ -206,7 +206,10 @@ def _conditions(features: Features) -> list[str]:
 
 def _breakdown(scored: Scored, situation: Situation, now: datetime) -> str:
     ranked = sorted(scored.points.items(), key=lambda item: item[1], reverse=True)
-    parts = ", ".join(f"{name.replace('_', ' ')} {points:+.1f}" for name, points in ranked)
+    # round() + 0.0: a factor that gave nothing reads +0.0, never -0.0.
+    parts = ", ".join(
+        f"{name.replace('_', ' ')} {round(points, 1) + 0.0:+.1f}" for name, points in ranked
+    )
     model = f"{scored.model.name} v{scored.model.version}"
     return f"By {model}: base {scored.base:.1f}, {parts}; {situation.bureau.describe(now)}."
 

@@ -142,9 +142,10 @@ def assessment_view(assessment: Assessment) -> AssessmentView:
         rationale=assessment.verdict.rationale,
         model_name=scored.model.name,
         model_version=scored.model.version,
-        base=round(scored.base, 4),
+        base=round(scored.base, 4) + 0.0,
         factors=[
-            FactorView(name=name, value=values[name], points=round(points, 4))
+            # + 0.0: a factor that gave nothing shows 0.0, never -0.0.
+            FactorView(name=name, value=values[name], points=round(points, 4) + 0.0)
             for name, points in scored.points.items()
         ],
         bureau_score=assessment.bureau.score,

@@ -10,7 +10,7 @@ from __future__ import annotations
 from typing import Annotated
 from uuid import UUID
 
-from pydantic import BaseModel, ConfigDict, Field, StringConstraints
+from pydantic import BaseModel, BeforeValidator, ConfigDict, Field, StringConstraints
 from pydantic.config import JsonDict
 
 from mandi_risk.domain.assessment import Proposal
@@ -35,6 +35,13 @@ _ASSESSMENT: JsonDict = {
 }
 
 
+def _not_a_boolean(value: object) -> object:
+    # JSON's true and false are not numbers, though Python counts them as ints.
+    if isinstance(value, bool):
+        raise ValueError("a number of days, not true or false")  # noqa: TRY004 - pydantic's 422
+    return value
+
+
 class _Body(BaseModel):
     model_config = ConfigDict(extra="forbid", frozen=True)
 
@@ -47,7 +54,9 @@ class AssessmentIn(_Body):
     buyer_id: UUID
     seller_id: UUID
     commodity: Code
-    value: PositiveAmount
+    value: PositiveAmount = Field(
+        description="The trade's value; no more decimals than the currency has (two for INR)."
+    )
     currency: Currency
 
     def to_proposal(self) -> Proposal:
@@ -66,7 +75,9 @@ class CreditLimitIn(_Body):
         }
     )
 
-    amount: Amount
+    amount: Amount = Field(
+        description="The limit; no more decimals than the currency has (two for INR)."
+    )
     currency: Currency
     reason: Annotated[str, single_line(500)] = Field(min_length=1)
 
@@ -84,7 +95,7 @@ class RatingIn(_Body):
 class PaymentIn(_Body):
     """One payment a partner made: how many days after it was due (0: on time)."""
 
-    days_late: int = Field(ge=0, le=3650)
+    days_late: Annotated[int, BeforeValidator(_not_a_boolean)] = Field(ge=0, le=3650)
 
 
 class ModelVersionIn(_Body):
