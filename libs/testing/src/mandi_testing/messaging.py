@@ -6,7 +6,8 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import uuid
-from collections.abc import AsyncIterator, Mapping, Sequence
+from collections.abc import AsyncIterator, Callable, Mapping, Sequence
+from typing import Any
 from uuid import UUID
 
 from aiokafka import AIOKafkaProducer, ConsumerRecord
@@ -29,16 +30,19 @@ from mandi_messaging import (
     create_broker,
     start_broker,
 )
+from mandi_runtime import RunningService
 
 __all__ = [
     "EFFECTS_TABLE",
     "TEST_EVENTS",
     "TEST_TENANT",
     "DeadLetterRecorder",
+    "Delivering",
     "EffectRecorder",
     "Noted",
     "consuming",
     "delivering_in_memory",
+    "delivering_to",
     "envelope_of",
     "noted",
     "publish_envelope",
@@ -219,3 +223,28 @@ async def delivering_in_memory(
     broker.include_router(consumers.router(runtime))
     async with TestKafkaBroker(broker) as testing:
         yield testing
+
+
+Delivering = Callable[[DeadLetterRecorder], contextlib.AbstractAsyncContextManager[KafkaBroker]]
+
+
+def delivering_to(service: RunningService[Any, Any], consumers: Consumers) -> Delivering:
+    """For a service running in the test: `async with deliver(dead_letters) as broker` gives
+    FastStream's in-memory Kafka delivering to its consumer group, with the service's own unit of
+    work and handler dependencies, on its database."""
+
+    def deliver(
+        dead_letters: DeadLetterRecorder,
+    ) -> contextlib.AbstractAsyncContextManager[KafkaBroker]:
+        unit_of_work = service.wiring.consumer_unit_of_work
+        if unit_of_work is None:
+            raise TypeError(f"{service.definition.name} wires no consumer unit of work")
+        return delivering_in_memory(
+            consumers,
+            service.database.sessions,
+            unit_of_work,
+            dead_letters,
+            service.wiring.handler_dependencies,
+        )
+
+    return deliver

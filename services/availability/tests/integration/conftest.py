@@ -4,14 +4,12 @@ module's."""
 from __future__ import annotations
 
 from collections.abc import AsyncIterator, Awaitable, Callable, Iterator
-from contextlib import AbstractAsyncContextManager
 from datetime import UTC, date, datetime, timedelta
 from decimal import Decimal
 from typing import Any
 from uuid import UUID, uuid4
 
 import pytest
-from faststream.kafka import KafkaBroker
 
 from mandi_availability.config import Settings
 from mandi_availability.domain.catalog import Commodity
@@ -26,7 +24,7 @@ from mandi_availability.service_layer.standing import record_standing
 from mandi_runtime import RunningService, migrate, running
 from mandi_security import Principal, PrincipalType
 from mandi_testing import Infrastructure, TestDatabase, fresh_database
-from mandi_testing.messaging import DeadLetterRecorder, delivering_in_memory
+from mandi_testing.messaging import Delivering, delivering_to
 from mandi_testing.platform import settings_values
 
 
@@ -53,26 +51,10 @@ async def service(settings: Settings) -> AsyncIterator[RunningService[Settings, 
         yield started
 
 
-Delivering = Callable[[DeadLetterRecorder], AbstractAsyncContextManager[KafkaBroker]]
-
-
 @pytest.fixture
 def delivering(service: RunningService[Settings, Any]) -> Delivering:
-    """FastStream's in-memory Kafka delivering to the service's consumer group, with its own
-    unit of work and handler dependencies, on this module's database."""
-
-    def deliver(dead_letters: DeadLetterRecorder) -> AbstractAsyncContextManager[KafkaBroker]:
-        unit_of_work = service.wiring.consumer_unit_of_work
-        assert unit_of_work is not None
-        return delivering_in_memory(
-            consumers,
-            service.database.sessions,
-            unit_of_work,
-            dead_letters,
-            service.wiring.handler_dependencies,
-        )
-
-    return deliver
+    """FastStream's in-memory Kafka delivering to the service's consumer group."""
+    return delivering_to(service, consumers)
 
 
 PublishAvailability = Callable[..., Awaitable[UUID]]

@@ -19,7 +19,7 @@ from mandi_contracts import (
     PartnerSubmitted,
     PartnerSuspended,
 )
-from mandi_messaging import Event, commands_topic, events_topic
+from mandi_messaging import Event, commands_topic, events_topic, replies_topic
 from mandi_runtime import asyncapi_of
 from mandi_testing.messaging import DeadLetterRecorder, envelope_of, publish_envelope
 
@@ -140,5 +140,7 @@ def test_the_asyncapi_document_shows_what_availability_consumes_and_publishes() 
         PARTNERS_TOPIC,
         commands_topic("availability"),
         events_topic("availability"),
+        replies_topic("availability"),
     }
     assert {"ReserveQuantity", "ReleaseQuantity"} <= set(schemas)
+    assert {"QuantityReserved", "ReservationRefused", "QuantityReleased"} <= set(schemas)

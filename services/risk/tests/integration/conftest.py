@@ -3,14 +3,14 @@ credit bureau (a real HTTP server in its own process)."""
 
 from __future__ import annotations
 
-from collections.abc import AsyncIterator, Callable, Iterator
-from contextlib import AbstractAsyncContextManager
+import json
+from collections.abc import AsyncIterator, Awaitable, Callable, Iterator
 from decimal import Decimal
 from typing import Any
 from uuid import UUID, uuid4
 
+import asyncpg
 import pytest
-from faststream.kafka import KafkaBroker
 
 from mandi_risk.config import Settings
 from mandi_risk.domain.profile import Rating, Standing
@@ -22,7 +22,7 @@ from mandi_runtime import RunningService, migrate, running
 from mandi_security import Principal, PrincipalType
 from mandi_testing import Infrastructure, TestDatabase, fresh_database
 from mandi_testing.fake_bureau import FakeBureau, running_fake_bureau
-from mandi_testing.messaging import DeadLetterRecorder, delivering_in_memory
+from mandi_testing.messaging import Delivering, delivering_to
 from mandi_testing.platform import settings_values
 
 BUREAU_TOKEN = "risk-tests-bureau-token"
@@ -75,22 +75,10 @@ async def service(settings: Settings) -> AsyncIterator[RunningService[Settings, 
         yield started
 
 
-Delivering = Callable[[DeadLetterRecorder], AbstractAsyncContextManager[KafkaBroker]]
-
-
 @pytest.fixture
 def delivering(service: RunningService[Settings, Any]) -> Delivering:
-    """FastStream's in-memory Kafka delivering to the service's consumer group, with its own
-    unit of work, on this module's database."""
-
-    def deliver(dead_letters: DeadLetterRecorder) -> AbstractAsyncContextManager[KafkaBroker]:
-        unit_of_work = service.wiring.consumer_unit_of_work
-        assert unit_of_work is not None
-        return delivering_in_memory(
-            consumers, service.database.sessions, unit_of_work, dead_letters
-        )
-
-    return deliver
+    """FastStream's in-memory Kafka delivering to the service's consumer group."""
+    return delivering_to(service, consumers)
 
 
 def officer(tenant: UUID) -> Principal:
@@ -140,3 +128,27 @@ class Desk:
 def desk(service: RunningService[Settings, Any]) -> Desk:
     """A fresh tenant's desk on the running service."""
     return Desk(service.deps)
+
+
+OutboxEvents = Callable[[UUID, str], Awaitable[list[dict[str, Any]]]]
+
+
+@pytest.fixture
+def outbox_events(database: TestDatabase) -> OutboxEvents:
+    """`await outbox_events(tenant, "mandi.credit.")`: the payloads of the tenant's outbox rows
+    whose type starts so, oldest first, each with its `type`."""
+
+    async def read(tenant: UUID, types: str) -> list[dict[str, Any]]:
+        connection = await asyncpg.connect(database.owner_url)
+        try:
+            rows = await connection.fetch(
+                "SELECT event_type, payload FROM outbox"
+                " WHERE tenant_id = $1 AND event_type LIKE $2 ORDER BY id",
+                str(tenant),
+                f"{types}%",
+            )
+        finally:
+            await connection.close()
+        return [{"type": row["event_type"], **json.loads(row["payload"])} for row in rows]
+
+    return read

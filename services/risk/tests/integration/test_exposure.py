@@ -4,17 +4,14 @@ never beyond it under concurrency, each step once, and release exactly what was 
 from __future__ import annotations
 
 import asyncio
-import json
 from decimal import Decimal
 from typing import Any
 from uuid import UUID, uuid4
 
-import asyncpg
 import pytest
 
 from mandi_contracts import EVENTS, CheckAndReserveExposure, ReleaseExposure
 from mandi_risk.service_layer.exposure import release_exposure, reserve_exposure
-from mandi_testing import TestDatabase
 from mandi_testing.messaging import DeadLetterRecorder, envelope_of, publish_envelope
 
 pytestmark = pytest.mark.integration
@@ -40,21 +37,6 @@ async def apply(desk: Any, command: Any) -> None:
         await uow.commit()
 
 
-async def outbox(database: TestDatabase, tenant: UUID, types: str) -> list[dict[str, Any]]:
-    """The payloads of the tenant's outbox rows whose type starts with `types`, oldest first."""
-    connection = await asyncpg.connect(database.owner_url)
-    try:
-        rows = await connection.fetch(
-            "SELECT event_type, payload FROM outbox WHERE tenant_id = $1 AND event_type LIKE $2"
-            " ORDER BY id",
-            str(tenant),
-            f"{types}%",
-        )
-    finally:
-        await connection.close()
-    return [{"type": row["event_type"], **json.loads(row["payload"])} for row in rows]
-
-
 async def exposure_of(desk: Any, partner: UUID) -> Decimal:
     async with desk.deps.uow(desk.tenant) as uow:
         found = await uow.exposure.get(partner)
@@ -62,7 +44,7 @@ async def exposure_of(desk: Any, partner: UUID) -> Decimal:
 
 
 async def test_a_reservation_that_fits_is_made_announced_and_answered(
-    desk: Any, database: TestDatabase
+    desk: Any, outbox_events: Any
 ) -> None:
     buyer = await desk.partner(limit=Decimal(1_000_000))
     seller = await desk.partner()
@@ -71,10 +53,10 @@ async def test_a_reservation_that_fits_is_made_announced_and_answered(
     await apply(desk, command)
 
     assert await exposure_of(desk, buyer) == Decimal("400000.00")
-    [reply] = await outbox(database, desk.tenant, "mandi.credit.")
+    [reply] = await outbox_events(desk.tenant, "mandi.credit.")
     assert reply["type"] == "mandi.credit.reserved.v1"
     assert (reply["saga_id"], Decimal(reply["headroom"])) == (str(command.saga_id), 600000)
-    [event] = await outbox(database, desk.tenant, "mandi.exposure.")
+    [event] = await outbox_events(desk.tenant, "mandi.exposure.")
     assert event["type"] == "mandi.exposure.reserved.v1"
     assert (event["counterparty_id"], Decimal(event["exposure"])) == (str(seller), 400000)
 
@@ -88,7 +70,7 @@ async def test_a_reservation_that_fits_is_made_announced_and_answered(
     ],
 )
 async def test_a_reservation_that_does_not_fit_is_refused_with_why(
-    desk: Any, database: TestDatabase, limit: Decimal | None, currency: str, reason: str
+    desk: Any, outbox_events: Any, limit: Decimal | None, currency: str, reason: str
 ) -> None:
     buyer = await desk.partner(limit=limit)
     command = reserve_command(desk, buyer, uuid4(), "100000.01").model_copy(
@@ -98,7 +80,7 @@ async def test_a_reservation_that_does_not_fit_is_refused_with_why(
     await apply(desk, command)
 
     assert await exposure_of(desk, buyer) == 0
-    [reply] = await outbox(database, desk.tenant, "mandi.credit.")
+    [reply] = await outbox_events(desk.tenant, "mandi.credit.")
     assert reply["type"] == "mandi.credit.refused.v1"
     assert reason in reply["reason"]
 
@@ -120,7 +102,7 @@ async def test_concurrent_sagas_of_one_buyer_never_take_it_past_its_limit(desk: 
 
 
 async def test_a_step_sent_again_is_answered_the_same_and_reserves_once(
-    desk: Any, database: TestDatabase
+    desk: Any, outbox_events: Any
 ) -> None:
     buyer = await desk.partner(limit=Decimal(1_000_000))
     command = reserve_command(desk, buyer, uuid4(), "250000.00")
@@ -129,13 +111,13 @@ async def test_a_step_sent_again_is_answered_the_same_and_reserves_once(
     await apply(desk, command)  # a redelivery with another message id: the same step
 
     assert await exposure_of(desk, buyer) == Decimal("250000.00")
-    first, second = await outbox(database, desk.tenant, "mandi.credit.")
+    first, second = await outbox_events(desk.tenant, "mandi.credit.")
     assert first == second
-    assert len(await outbox(database, desk.tenant, "mandi.exposure.")) == 1
+    assert len(await outbox_events(desk.tenant, "mandi.exposure.")) == 1
 
 
 async def test_release_gives_back_exactly_what_was_reserved_and_only_once(
-    desk: Any, database: TestDatabase
+    desk: Any, outbox_events: Any
 ) -> None:
     buyer = await desk.partner(limit=Decimal(1_000_000))
     seller = await desk.partner()
@@ -148,14 +130,14 @@ async def test_release_gives_back_exactly_what_was_reserved_and_only_once(
     await apply(desk, release.model_copy(update={"step": "release-again"}))
 
     assert await exposure_of(desk, buyer) == Decimal("100000.00")
-    *_, released, released_again = await outbox(database, desk.tenant, "mandi.credit.")
+    *_, released, released_again = await outbox_events(desk.tenant, "mandi.credit.")
     assert released["type"] == "mandi.credit.released.v1"
     assert Decimal(released["amount"]) == Decimal("333333.33")
     assert Decimal(released_again["amount"]) == 0  # nothing held any more
 
 
 async def test_the_consumer_applies_commands_from_kafka(
-    desk: Any, database: TestDatabase, delivering: Any
+    desk: Any, outbox_events: Any, delivering: Any
 ) -> None:
     buyer = await desk.partner(limit=Decimal(500_000))
     command = reserve_command(desk, buyer, uuid4(), "500000.00")
@@ -167,5 +149,5 @@ async def test_the_consumer_applies_commands_from_kafka(
 
     assert dead_letters.records == []
     assert await exposure_of(desk, buyer) == Decimal("500000.00")
-    [reply] = await outbox(database, desk.tenant, "mandi.credit.")
+    [reply] = await outbox_events(desk.tenant, "mandi.credit.")
     assert reply["type"] == "mandi.credit.reserved.v1"

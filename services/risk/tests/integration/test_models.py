@@ -3,11 +3,9 @@ back changes which model decides, the kept decisions show it, and drift rises wh
 
 from __future__ import annotations
 
-import json
 from decimal import Decimal
 from typing import Any
 
-import asyncpg
 import pytest
 from prometheus_client import REGISTRY
 
@@ -18,7 +16,6 @@ from mandi_risk.domain.scoring import ModelRef
 from mandi_risk.service_layer import assessments, models
 from mandi_risk.service_layer.drift import MINIMUM_SAMPLE, drift_of_tenant
 from mandi_rules import Money
-from mandi_testing import TestDatabase
 
 pytestmark = pytest.mark.integration
 
@@ -63,7 +60,7 @@ async def test_promoting_and_rolling_back_change_which_model_decides(desk: Any) 
 
 
 async def test_the_registry_lists_versions_with_digests_metrics_and_the_active_one(
-    desk: Any, database: TestDatabase
+    desk: Any, outbox_events: Any
 ) -> None:
     model = await registered(desk)
     await models.promote(desk.deps, desk.officer, model)
@@ -78,14 +75,14 @@ async def test_the_registry_lists_versions_with_digests_metrics_and_the_active_o
     )
     assert len(view.artifact_digest) == len(view.training_digest) == 64
     assert view.metrics["roc_auc"] > 0.7
-    events = await _events(database, desk.tenant, "mandi.risk_model.")
+    events = await outbox_events(desk.tenant, "mandi.risk_model.")
     assert [(e["type"], e["previous_version"]) for e in events] == [
         ("mandi.risk_model.promoted.v1", None)
     ]
 
 
 async def test_drift_rises_when_the_inputs_shift_and_is_announced_once(
-    desk: Any, database: TestDatabase
+    desk: Any, outbox_events: Any
 ) -> None:
     buyer = await desk.partner(limit=Decimal(10_000_000))
     seller = await desk.partner()
@@ -105,19 +102,5 @@ async def test_drift_rises_when_the_inputs_shift_and_is_announced_once(
     assert after["credit_headroom"] > desk.deps.drift_threshold
     labels = {"model": "logistic", "version": "1", "feature": "credit_headroom"}
     assert REGISTRY.get_sample_value("mandi_risk_model_drift", labels) == after["credit_headroom"]
-    [announced] = await _events(database, desk.tenant, "mandi.risk_model.drift")
+    [announced] = await outbox_events(desk.tenant, "mandi.risk_model.drift")
     assert "credit_headroom" in announced["stability"]
-
-
-async def _events(database: TestDatabase, tenant: Any, types: str) -> list[dict[str, Any]]:
-    connection = await asyncpg.connect(database.owner_url)
-    try:
-        rows = await connection.fetch(
-            "SELECT event_type, payload FROM outbox WHERE tenant_id = $1 AND event_type LIKE $2"
-            " ORDER BY id",
-            str(tenant),
-            f"{types}%",
-        )
-    finally:
-        await connection.close()
-    return [{"type": row["event_type"], **json.loads(row["payload"])} for row in rows]
