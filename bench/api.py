@@ -39,7 +39,7 @@ from pathlib import Path
 from typing import Any
 
 import httpx
-from benchlib import cpu_seconds, listening_pids, percentile, save
+from benchlib import idle_rates, listening_pids, percentile, save
 
 from mandi_availability.config import Settings as AvailabilitySettings
 from mandi_testing import find_infrastructure, fresh_database
@@ -234,16 +234,6 @@ def _processes(platform: RunningPlatform) -> dict[str, list[int]]:
     return processes
 
 
-def _idle_rates(processes: dict[str, list[int]]) -> dict[str, float]:
-    """CPU seconds per second each process spends with no request."""
-    before = {name: sum(map(cpu_seconds, pids)) for name, pids in processes.items()}
-    time.sleep(IDLE_SECONDS)
-    return {
-        name: (sum(map(cpu_seconds, pids)) - before[name]) / IDLE_SECONDS
-        for name, pids in processes.items()
-    }
-
-
 @dataclass
 class _Bench:
     """The platform's address, the caller's headers, the processes and the seeded resources."""
@@ -350,7 +340,7 @@ def _measure(bench: _Bench, args: argparse.Namespace) -> dict[str, float]:
     ]
     for scenario in scenarios:
         bench.run(scenario, rate=args.rate, count=args.warmup)
-    idle = _idle_rates(bench.processes)
+    idle = idle_rates(bench.processes, IDLE_SECONDS)
     figures = {f"idle_{name}_cpu_ms_per_s": round(rate * 1000, 3) for name, rate in idle.items()}
     for scenario in scenarios:
         with _profiled(bench.processes, scenario.name, args.profile):

@@ -6,6 +6,7 @@ import json
 import os
 import platform
 import subprocess
+import time
 from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
@@ -115,3 +116,13 @@ def report(figures: dict[str, float], targets: dict[str, tuple[str, float]]) -> 
         met = value is not None and (value >= target if direction == ">=" else value <= target)
         verdict = "met" if met else "MISSED"
         print(f"  {name:<32} {value!s:>8}  target {direction} {target:g}  {verdict}")
+
+
+def idle_rates(processes: dict[str, list[int]], seconds: float) -> dict[str, float]:
+    """CPU seconds per second each process spends with no request (its background jobs)."""
+    before = {name: sum(map(cpu_seconds, pids)) for name, pids in processes.items()}
+    time.sleep(seconds)
+    return {
+        name: (sum(map(cpu_seconds, pids)) - before[name]) / seconds
+        for name, pids in processes.items()
+    }

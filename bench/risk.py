@@ -12,7 +12,14 @@ On the local PostgreSQL and Kafka, in a database of its own:
             Raw baseline, in the same run: the reservation alone as one SQL UPDATE per command
             straight through asyncpg (no Kafka, no inbox, no outbox), sequentially.
 
-Assessments are measured through the gateway by `make bench-api` (assess scenarios).
+  assess    CPU ms per assessment of the risk service's `serve` process (one uvicorn worker,
+            tracing and an access line per request, its relay and consumers beside), asked
+            directly with the gateway's principal headers at a steady --rate from the load
+            process of bench-api (bench/api_load.py), its idle CPU taken off. The trained model
+            decides; the bureau is the fake one, answering (breaker closed), then failing until
+            the breaker opened (no call leaves for it, the remembered score is used).
+            Raw baseline, in the same run: the trained model's scoring alone, in process.
+
 No other `risk` consumer may run meanwhile (stop `make dev` first): the group is shared.
 Prints each figure beside its target and saves bench/results/risk.json.
 Run: make bench-risk   (or: uv run python bench/risk.py --commands 2000)
@@ -22,6 +29,9 @@ from __future__ import annotations
 
 import argparse
 import asyncio
+import json
+import subprocess
+import sys
 import time
 import uuid
 from contextlib import ExitStack
@@ -31,23 +41,42 @@ from tempfile import TemporaryDirectory
 from typing import Any
 
 import asyncpg
-from benchlib import report, save
+from benchlib import idle_rates, listening_pids, report, save
 from commands import command_run, consumer_pid, skip_backlog
 
 from mandi_contracts import EVENTS, CheckAndReserveExposure
 from mandi_messaging import commands_topic, events_topic, replies_topic
+from mandi_risk.adapters.training import generate_history, train
 from mandi_risk.config import Settings
+from mandi_risk.domain.features import Features
+from mandi_risk.domain.profile import Rating, Standing
+from mandi_risk.domain.scoring import ModelRef
+from mandi_risk.domain.trained_model import LogisticScorer
 from mandi_risk.entrypoints.service import DEFINITION
-from mandi_runtime import migrate
+from mandi_risk.service_layer import models, partners
+from mandi_rules import InsiderLinks, Money
+from mandi_runtime import migrate, running
+from mandi_security import GATEWAY_SECRET_HEADER, Principal, PrincipalType, gateway_headers
 from mandi_testing import as_tenant, find_infrastructure, fresh_database
+from mandi_testing.fake_bureau import running_fake_bureau
 from mandi_testing.messaging import envelope_of
 from mandi_testing.platform import service_secrets, settings_values
-from mandi_testing.processes import running_consumers, service_environment
+from mandi_testing.processes import (
+    free_port,
+    running_consumers,
+    running_service,
+    service_environment,
+)
 
 TARGETS = {
+    "assessment_cpu_ms": ("<=", 3.0),
+    "assessment_breaker_open_cpu_ms": ("<=", 3.0),
     "exposure_commands_per_s": (">=", 500.0),
     "exposure_command_cpu_ms": ("<=", 2.0),
 }
+LOAD = Path(__file__).parent / "api_load.py"
+BUREAU_TOKEN = uuid.uuid4().hex  # the fake bureau's, for this run
+IDLE_SECONDS = 5.0
 COMMANDS = commands_topic("risk")
 # Limits of a billion rupees: every reservation of the run fits.
 _BUYERS = """
@@ -63,6 +92,8 @@ def _arguments() -> argparse.Namespace:
     parser.add_argument("--commands", type=int, default=5000, help="spread over the buyers")
     parser.add_argument("--hot-commands", type=int, default=2000, help="against one buyer")
     parser.add_argument("--buyers", type=int, default=1000)
+    parser.add_argument("--assessments", type=int, default=2000, help="per bureau state")
+    parser.add_argument("--rate", type=float, default=100.0, help="assessments per second")
     return parser.parse_args()
 
 
@@ -152,15 +183,121 @@ def main() -> None:
     args = _arguments()
     with ExitStack() as stack:
         infrastructure = find_infrastructure(stack)
-        database = stack.enter_context(
-            fresh_database(infrastructure.postgres_admin_url, "bench_risk")
-        )
+        admin_url = infrastructure.postgres_admin_url
+        database = stack.enter_context(fresh_database(admin_url, "bench_risk"))
         settings = Settings(**settings_values("risk", infrastructure, database))
         migrate(settings, DEFINITION.migrations)
         figures = asyncio.run(_measure(args, infrastructure, database))
+        assessing = stack.enter_context(fresh_database(admin_url, "bench_risk_assess"))
+        figures |= _assessments(args, infrastructure, assessing, stack)
     report(figures, TARGETS)
-    saved = save("risk", figures, commands=args.commands)
+    saved = save("risk", figures, commands=args.commands, assessments=args.assessments)
     print(f"saved {saved}")
+
+
+def _assessments(
+    args: argparse.Namespace, infrastructure: Any, database: Any, stack: ExitStack
+) -> dict[str, float]:
+    """CPU ms per assessment of the serving process, with the bureau answering, then not."""
+    workdir = Path(stack.enter_context(TemporaryDirectory()))
+    bureau = stack.enter_context(running_fake_bureau(BUREAU_TOKEN, workdir))
+    port = free_port()
+    environment = {
+        **service_environment("risk", infrastructure, database, port=port),
+        **service_secrets("risk"),
+        "MANDI_RISK_BUREAU_URL": bureau.url,
+        "MANDI_RISK_BUREAU_TOKEN": BUREAU_TOKEN,
+        "MANDI_RISK_BUREAU_RESET_SECONDS": "3600",  # once open, it stays open for the run
+    }
+    service = stack.enter_context(running_service("risk", environment, port, workdir))
+    settings = Settings(**settings_values("risk", infrastructure, database, environment))
+    officer, body = asyncio.run(_seeded(settings))
+    headers = {**gateway_headers(officer), "content-type": "application/json"}
+    assert settings.gateway_secret is not None  # noqa: S101 - declared with a default maker
+    headers[GATEWAY_SECRET_HEADER] = settings.gateway_secret.get_secret_value()
+    processes = {"risk": listening_pids(port)}
+    plan = {
+        "base_url": service.url,
+        "headers": headers,
+        "method": "POST",
+        "path": "/assessments",
+        "body": body,
+        "pids": processes,
+        "settle_seconds": 0.5,
+    }
+    _load({**plan, "rate": args.rate, "count": 200})  # warm-up
+    idle = idle_rates(processes, IDLE_SECONDS)["risk"]
+    figures = {"idle_risk_cpu_ms_per_s": round(idle * 1000, 3)}
+    figures["assessment_cpu_ms"] = _cpu_per_request(plan, args, idle)
+    bureau.set_mode("fail")
+    _load({**plan, "rate": args.rate, "count": 50})  # the breaker opens
+    calls = bureau.calls()
+    figures["assessment_breaker_open_cpu_ms"] = _cpu_per_request(plan, args, idle)
+    figures["bureau_calls_while_open"] = bureau.calls() - calls
+    figures["raw_scoring_ms"] = _raw_scoring_ms(args.assessments)
+    return figures
+
+
+def _load(plan: dict[str, Any]) -> dict[str, Any]:
+    output = subprocess.run(
+        [sys.executable, str(LOAD)],
+        input=json.dumps(plan),
+        capture_output=True,
+        text=True,
+        check=True,
+    ).stdout
+    outcome: dict[str, Any] = json.loads(output)
+    failed = outcome["unsent"] + sum(n for s, n in outcome["statuses"].items() if s != "201")
+    if failed:
+        raise SystemExit(f"assessments failed: {outcome['statuses']}, unsent {outcome['unsent']}")
+    return outcome
+
+
+def _cpu_per_request(plan: dict[str, Any], args: argparse.Namespace, idle: float) -> float:
+    outcome = _load({**plan, "rate": args.rate, "count": args.assessments})
+    busy = outcome["cpu_s"]["risk"] - idle * outcome["window_s"]
+    return round(busy * 1000 / len(outcome["latencies_ms"]), 3)
+
+
+async def _seeded(settings: Settings) -> tuple[Principal, str]:
+    """An approved buyer with a limit and a rating, an approved seller, and a trained model
+    promoted, in a new tenant; a risk officer of it and the body of its assessments."""
+    tenant, buyer, seller = uuid.uuid4(), uuid.uuid4(), uuid.uuid4()
+    scopes = frozenset({"*:read", "risk:write", "risk:assess"})
+    officer = Principal(tenant, "bench.officer", PrincipalType.INTERNAL, None, scopes)
+    async with running(DEFINITION, settings, background=False) as service:
+        deps = service.deps
+        async with deps.uow(tenant) as uow:
+            for partner in (buyer, seller):
+                links = InsiderLinks(partner, None, frozenset(), frozenset())
+                await partners.record_links(uow, tenant, links, version=1)
+                await partners.record_standing(uow, tenant, partner, Standing.APPROVED, 2)
+            await uow.commit()
+        await partners.set_rating(deps, officer, buyer, Rating.A)
+        limit = Money("INR", Decimal(10**12))
+        await partners.set_limit(deps, officer, buyer, limit, "bench", if_match=None)
+        trained = train(generate_history(10_000, 7), name="logistic", version=1)
+        await models.register(deps, tenant, trained, by="bench")
+        await models.promote(deps, officer, ModelRef("logistic", 1))
+    body = {
+        "buyer_id": str(buyer),
+        "seller_id": str(seller),
+        "commodity": "cotton",
+        "value": "2240000.00",
+        "currency": "INR",
+    }
+    return officer, json.dumps(body)
+
+
+def _raw_scoring_ms(count: int) -> float:
+    """The trained model's scoring alone, per assessment: what the rest costs is the service."""
+    trained = train(generate_history(2000, 7), name="logistic", version=1)
+    scorer = LogisticScorer(trained.model, trained.artifact.weights)
+    features = Features(0.7, 0.71, 0.9, 0.02, 0.3, 0.8)
+    started = time.process_time()
+    for _ in range(count):
+        scorer.score(features)
+    return round(1000 * (time.process_time() - started) / count, 4)
 
 
 if __name__ == "__main__":
