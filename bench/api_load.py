@@ -9,7 +9,7 @@ such as the outbox relay publishing its event, counts too).
 A path may name `{id}`: targets are taken in turn. With `if_match`, a target is a resource
 and its version: each request sends `If-Match` with the version last read, takes a target no
 other request holds, and keeps the ETag of the answer for the next one. `{n}` in the body is
-the request's number, so each write changes something.
+the request's number, so each write changes something; `{id}` in the body is the target too.
 """
 
 from __future__ import annotations
@@ -79,7 +79,7 @@ async def _one(
     if targets.versions:
         headers["if-match"] = f'"{targets.versions[target]}"'
     body = plan.get("body")
-    content = body.replace("{n}", str(number)).encode() if body else None
+    content = body.replace("{n}", str(number)).replace("{id}", target).encode() if body else None
     if content:
         headers["content-type"] = "application/json"
     started = time.perf_counter()

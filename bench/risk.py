@@ -16,8 +16,12 @@ On the local PostgreSQL and Kafka, in a database of its own:
             tracing and an access line per request, its relay and consumers beside), asked
             directly with the gateway's principal headers at a steady --rate from the load
             process of bench-api (bench/api_load.py), its idle CPU taken off. The trained model
-            decides; the bureau is the fake one, answering (breaker closed), then failing until
-            the breaker opened (no call leaves for it, the remembered score is used).
+            decides; the bureau is the fake one. Three runs, each buyer assessed once per run:
+              assessment_cpu_ms                the bureau asked for every buyer (breaker closed);
+              assessment_fresh_bureau_cpu_ms   the same buyers again: their scores are fresh,
+                                               so the bureau is not asked;
+              assessment_breaker_open_cpu_ms   new buyers with the bureau failing until its
+                                               breaker opened: no call leaves for it.
             Raw baseline, in the same run: the trained model's scoring alone, in process.
 
 No other `risk` consumer may run meanwhile (stop `make dev` first): the group is shared.
@@ -49,12 +53,10 @@ from mandi_messaging import commands_topic, events_topic, replies_topic
 from mandi_risk.adapters.training import generate_history, train
 from mandi_risk.config import Settings
 from mandi_risk.domain.features import Features
-from mandi_risk.domain.profile import Rating, Standing
 from mandi_risk.domain.scoring import ModelRef
 from mandi_risk.domain.trained_model import LogisticScorer
 from mandi_risk.entrypoints.service import DEFINITION
-from mandi_risk.service_layer import models, partners
-from mandi_rules import InsiderLinks, Money
+from mandi_risk.service_layer import models
 from mandi_runtime import migrate, running
 from mandi_security import GATEWAY_SECRET_HEADER, Principal, PrincipalType, gateway_headers
 from mandi_testing import as_tenant, find_infrastructure, fresh_database
@@ -70,11 +72,29 @@ from mandi_testing.processes import (
 
 TARGETS = {
     "assessment_cpu_ms": ("<=", 3.0),
+    "assessment_fresh_bureau_cpu_ms": ("<=", 3.0),
     "assessment_breaker_open_cpu_ms": ("<=", 3.0),
     "exposure_commands_per_s": (">=", 500.0),
     "exposure_command_cpu_ms": ("<=", 2.0),
 }
 LOAD = Path(__file__).parent / "api_load.py"
+ASSESSMENT = {"commodity": "cotton", "value": "2240000.00", "currency": "INR"}
+_PARTNERS = """
+    INSERT INTO partners (tenant_id, partner_id, standing, group_id, director_fingerprints,
+        contact_fingerprints, version, rating, payments_on_time, payments_late, days_late)
+    SELECT $1, gen_random_uuid(), 'approved', NULL, '{}', '{}', 2, 'A', 18, 2, 30
+    FROM generate_series(1, $2)
+"""
+_PARTNER = """
+    INSERT INTO partners (tenant_id, partner_id, standing, group_id, director_fingerprints,
+        contact_fingerprints, version, rating, payments_on_time, payments_late, days_late)
+    VALUES ($1, $2, 'approved', NULL, '{}', '{}', 2, NULL, 0, 0, 0)
+"""
+_LIMITS = """
+    INSERT INTO credit_limits (tenant_id, partner_id, amount, currency, reason, set_by, set_at,
+        version)
+    SELECT $1, partner_id, 1000000000, 'INR', 'bench', 'bench', now(), 1 FROM partners
+"""
 BUREAU_TOKEN = uuid.uuid4().hex  # the fake bureau's, for this run
 IDLE_SECONDS = 5.0
 COMMANDS = commands_topic("risk")
@@ -198,7 +218,7 @@ def main() -> None:
 def _assessments(
     args: argparse.Namespace, infrastructure: Any, database: Any, stack: ExitStack
 ) -> dict[str, float]:
-    """CPU ms per assessment of the serving process, with the bureau answering, then not."""
+    """CPU ms per assessment of the serving process: bureau asked, fresh, breaker open."""
     workdir = Path(stack.enter_context(TemporaryDirectory()))
     bureau = stack.enter_context(running_fake_bureau(BUREAU_TOKEN, workdir))
     port = free_port()
@@ -211,40 +231,50 @@ def _assessments(
     }
     service = stack.enter_context(running_service("risk", environment, port, workdir))
     settings = Settings(**settings_values("risk", infrastructure, database, environment))
-    officer, body = asyncio.run(_seeded(settings))
-    headers = {**gateway_headers(officer), "content-type": "application/json"}
+    count = args.assessments
+    officer, seller, buyers = asyncio.run(_seeded(settings, database, 3 * count + 100))
     assert settings.gateway_secret is not None  # noqa: S101 - declared with a default maker
-    headers[GATEWAY_SECRET_HEADER] = settings.gateway_secret.get_secret_value()
+    headers = {
+        **gateway_headers(officer),
+        GATEWAY_SECRET_HEADER: settings.gateway_secret.get_secret_value(),
+    }
     processes = {"risk": listening_pids(port)}
+    body = {**ASSESSMENT, "buyer_id": "{id}", "seller_id": str(seller)}
     plan = {
         "base_url": service.url,
         "headers": headers,
         "method": "POST",
         "path": "/assessments",
-        "body": body,
+        "body": json.dumps(body),
+        "rate": args.rate,
         "pids": processes,
         "settle_seconds": 0.5,
     }
-    _load({**plan, "rate": args.rate, "count": 200})  # warm-up
+    warm, asked, failing = buyers[:100], buyers[100 : 100 + count], buyers[100 + count :]
+    _load({**plan, "targets": warm, "count": len(warm)})
     idle = idle_rates(processes, IDLE_SECONDS)["risk"]
     figures = {"idle_risk_cpu_ms_per_s": round(idle * 1000, 3)}
-    figures["assessment_cpu_ms"] = _cpu_per_request(plan, args, idle)
-    bureau.set_mode("fail")
-    _load({**plan, "rate": args.rate, "count": 50})  # the breaker opens
+    figures["assessment_cpu_ms"] = _cpu_per_request({**plan, "targets": asked}, count, idle)
     calls = bureau.calls()
-    figures["assessment_breaker_open_cpu_ms"] = _cpu_per_request(plan, args, idle)
+    fresh = _cpu_per_request({**plan, "targets": asked}, count, idle)
+    figures["assessment_fresh_bureau_cpu_ms"] = fresh
+    figures["bureau_calls_while_fresh"] = bureau.calls() - calls
+    bureau.set_mode("fail")
+    _load({**plan, "targets": failing[:50], "count": 50})  # the breaker opens
+    calls = bureau.calls()
+    open_targets = failing[50:]
+    figures["assessment_breaker_open_cpu_ms"] = _cpu_per_request(
+        {**plan, "targets": open_targets}, len(open_targets), idle
+    )
     figures["bureau_calls_while_open"] = bureau.calls() - calls
-    figures["raw_scoring_ms"] = _raw_scoring_ms(args.assessments)
+    figures["raw_scoring_ms"] = _raw_scoring_ms(count)
     return figures
 
 
 def _load(plan: dict[str, Any]) -> dict[str, Any]:
+    command = [sys.executable, str(LOAD)]
     output = subprocess.run(
-        [sys.executable, str(LOAD)],
-        input=json.dumps(plan),
-        capture_output=True,
-        text=True,
-        check=True,
+        command, input=json.dumps(plan), capture_output=True, text=True, check=True
     ).stdout
     outcome: dict[str, Any] = json.loads(output)
     failed = outcome["unsent"] + sum(n for s, n in outcome["statuses"].items() if s != "201")
@@ -253,40 +283,34 @@ def _load(plan: dict[str, Any]) -> dict[str, Any]:
     return outcome
 
 
-def _cpu_per_request(plan: dict[str, Any], args: argparse.Namespace, idle: float) -> float:
-    outcome = _load({**plan, "rate": args.rate, "count": args.assessments})
+def _cpu_per_request(plan: dict[str, Any], count: int, idle: float) -> float:
+    outcome = _load({**plan, "count": count})
     busy = outcome["cpu_s"]["risk"] - idle * outcome["window_s"]
     return round(busy * 1000 / len(outcome["latencies_ms"]), 3)
 
 
-async def _seeded(settings: Settings) -> tuple[Principal, str]:
-    """An approved buyer with a limit and a rating, an approved seller, and a trained model
-    promoted, in a new tenant; a risk officer of it and the body of its assessments."""
-    tenant, buyer, seller = uuid.uuid4(), uuid.uuid4(), uuid.uuid4()
+async def _seeded(
+    settings: Settings, database: Any, count: int
+) -> tuple[Principal, uuid.UUID, list[str]]:
+    """In a new tenant: `count` approved buyers rated A with a limit, an approved seller, and a
+    trained model promoted; a risk officer of it, the seller and the buyers' ids."""
+    tenant, seller = uuid.uuid4(), uuid.uuid4()
     scopes = frozenset({"*:read", "risk:write", "risk:assess"})
     officer = Principal(tenant, "bench.officer", PrincipalType.INTERNAL, None, scopes)
+
+    async def seed(connection: asyncpg.Connection) -> list[str]:
+        await connection.execute(_PARTNERS, tenant, count)
+        await connection.execute(_LIMITS, tenant)
+        await connection.execute(_PARTNER, tenant, seller)
+        rows = await connection.fetch("SELECT partner_id FROM credit_limits")
+        return [str(row["partner_id"]) for row in rows]
+
+    buyers = list(await as_tenant(database.app_url, tenant, seed))
     async with running(DEFINITION, settings, background=False) as service:
-        deps = service.deps
-        async with deps.uow(tenant) as uow:
-            for partner in (buyer, seller):
-                links = InsiderLinks(partner, None, frozenset(), frozenset())
-                await partners.record_links(uow, tenant, links, version=1)
-                await partners.record_standing(uow, tenant, partner, Standing.APPROVED, 2)
-            await uow.commit()
-        await partners.set_rating(deps, officer, buyer, Rating.A)
-        limit = Money("INR", Decimal(10**12))
-        await partners.set_limit(deps, officer, buyer, limit, "bench", if_match=None)
         trained = train(generate_history(10_000, 7), name="logistic", version=1)
-        await models.register(deps, tenant, trained, by="bench")
-        await models.promote(deps, officer, ModelRef("logistic", 1))
-    body = {
-        "buyer_id": str(buyer),
-        "seller_id": str(seller),
-        "commodity": "cotton",
-        "value": "2240000.00",
-        "currency": "INR",
-    }
-    return officer, json.dumps(body)
+        await models.register(service.deps, tenant, trained, by="bench")
+        await models.promote(service.deps, officer, ModelRef("logistic", 1))
+    return officer, seller, buyers
 
 
 def _raw_scoring_ms(count: int) -> float:

@@ -7,7 +7,11 @@ from functools import partial
 from uuid import UUID
 
 from mandi_risk.adapters.bureau import BureauClient, CreditBureau
-from mandi_risk.adapters.unit_of_work import SqlRiskDirectory, SqlRiskUnitOfWork
+from mandi_risk.adapters.unit_of_work import (
+    SqlRiskDirectory,
+    SqlRiskLookups,
+    SqlRiskUnitOfWork,
+)
 from mandi_risk.config import Settings
 from mandi_risk.service_layer.dependencies import RiskDependencies
 from mandi_risk.service_layer.drift import check_drift
@@ -43,9 +47,11 @@ def build(resources: Resources[Settings]) -> Wiring[RiskDependencies]:
     deps = RiskDependencies(
         uow=uow,
         read_uow=read_uow,
+        lookups=lambda tenant_id: SqlRiskLookups(resources.database.engine, tenant_id=tenant_id),
         directory=lambda: SqlRiskDirectory(resources.sessions),
         bureau=bureau,
         clock=SystemClock(),
+        bureau_fresh_for=timedelta(hours=settings.bureau_fresh_hours),
         drift_window_hours=settings.drift_window_hours,
         drift_threshold=settings.drift_threshold,
     )

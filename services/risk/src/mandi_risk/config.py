@@ -31,6 +31,8 @@ class Settings(ServiceSettings):
     bureau_attempts: int = Field(default=2, ge=1, le=5)
     bureau_failures_to_open: int = Field(default=5, ge=1)
     bureau_reset_seconds: float = Field(default=30.0, gt=0)
+    # A score the bureau gave this recently is used without asking again (0: ask every time).
+    bureau_fresh_hours: float = Field(default=24.0, ge=0)
 
     # Drift: how far back the leader looks at assessments, how often, and from which index on
     # a factor counts as shifted (0.25: a significant shift by the usual reading).

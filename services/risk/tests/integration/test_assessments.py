@@ -51,6 +51,23 @@ async def test_an_assessment_with_a_live_bureau_score_is_explained_and_kept(
         assert (await uow.bureau_scores.last(buyer) or (0,))[0] == 780
 
 
+async def test_a_score_the_bureau_gave_recently_is_used_without_asking_again(
+    desk: Any, bureau: FakeBureau
+) -> None:
+    buyer = await desk.partner(limit=Decimal(10_000_000))
+    seller = await desk.partner()
+    bureau.set_score(str(buyer), 700)
+    first = (await assessments.assess(desk.deps, desk.officer, proposal(buyer, seller))).value
+    calls = bureau.calls(str(buyer))
+
+    again = (await assessments.assess(desk.deps, desk.officer, proposal(buyer, seller))).value
+
+    assert bureau.calls(str(buyer)) == calls == 1
+    assert (first.bureau_live, again.bureau_live, again.bureau_score) == (True, False, 700)
+    assert "bureau score 700 from 0 h ago, recent enough not to ask again" in again.rationale
+    assert again.score == first.score  # a fresh score weighs as a live one
+
+
 async def test_with_the_breaker_open_the_last_score_counts_less_and_the_rationale_says_so(
     desk: Any, bureau: FakeBureau
 ) -> None:

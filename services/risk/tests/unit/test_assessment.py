@@ -68,6 +68,12 @@ def test_a_remembered_bureau_score_weighs_less_with_age_and_says_so() -> None:
     assert "left out" in unknown.describe(NOW)
 
 
+def test_a_fresh_score_weighs_as_a_live_one_and_says_it_was_not_asked_again() -> None:
+    fresh = BureauReading(780, NOW - timedelta(hours=5), fresh=True)
+    assert fresh.strength(NOW) == pytest.approx(0.8)
+    assert fresh.describe(NOW) == "bureau score 780 from 5 h ago, recent enough not to ask again"
+
+
 @pytest.mark.parametrize(
     ("score", "decision"),
     [

@@ -118,6 +118,12 @@ _MARK_HOLD = PreparedQuery(
 )
 _ADD_ASSESSMENT = PreparedQuery(_insert_all(assessments))
 _ASSESSMENT = PreparedQuery(select(assessments).where(assessments.c.id == bindparam("id")))
+_ACTIVATIONS = PreparedQuery(select(model_activations).order_by(model_activations.c.id.desc()))
+_DIGEST = PreparedQuery(
+    select(risk_models.c.artifact_digest).where(
+        risk_models.c.name == bindparam("name"), risk_models.c.version == bindparam("version")
+    )
+)
 _BUREAU = PreparedQuery(
     select(bureau_scores).where(bureau_scores.c.partner_id == bindparam("partner_id"))
 )
@@ -394,6 +400,7 @@ def _assessment_values(tenant_id: UUID, assessment: Assessment) -> dict[str, Any
             "as_of": bureau.as_of.isoformat() if bureau.as_of else None,
             "live": bureau.live,
             "why_not_live": bureau.why_not_live,
+            "fresh": bureau.fresh,
         },
         "assessed_by": assessment.assessed_by,
         "assessed_at": assessment.assessed_at,
@@ -420,6 +427,7 @@ def _assessment(row: Any) -> Assessment:
             as_of=datetime.fromisoformat(bureau["as_of"]) if bureau["as_of"] else None,
             live=bureau["live"],
             why_not_live=bureau["why_not_live"],
+            fresh=bureau.get("fresh", False),
         ),
         assessed_by=row.assessed_by,
         assessed_at=row.assessed_at,
@@ -485,13 +493,17 @@ class SqlModelRegistry(SqlRepository):
 
     async def activations(self) -> list[Activation]:
         """Who made which version decide, newest first."""
-        query = select(model_activations).order_by(model_activations.c.id.desc())
         return [
             Activation(
                 ModelRef(row.name, row.version), row.action, row.activated_by, row.activated_at
             )
-            for row in await self._execute(query)
+            for row in await self._fetch(_ACTIVATIONS, {})
         ]
+
+    async def digest_of(self, model: ModelRef) -> str | None:
+        """The digest of a version's artifact, if registered."""
+        rows = await self._fetch(_DIGEST, {"name": model.name, "version": model.version})
+        return rows[0].artifact_digest if rows else None
 
     async def activate(self, activation: Activation) -> None:
         """Makes a version decide from now on."""

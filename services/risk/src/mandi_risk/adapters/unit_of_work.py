@@ -6,10 +6,16 @@ from datetime import timedelta
 from typing import Self
 from uuid import UUID
 
-from sqlalchemy.ext.asyncio import async_sessionmaker
+from sqlalchemy.ext.asyncio import AsyncEngine, async_sessionmaker
 
 from mandi_contracts import EVENTS
-from mandi_db import IdempotencyStore, SqlTenantDirectory, TenantAwareSession, TenantlessUnitOfWork
+from mandi_db import (
+    IdempotencyStore,
+    ReadTransaction,
+    SqlTenantDirectory,
+    TenantAwareSession,
+    TenantlessUnitOfWork,
+)
 from mandi_messaging import OutboxAddress, OutboxUnitOfWork, events_topic
 from mandi_risk.adapters.repositories import (
     SqlAssessments,
@@ -21,7 +27,7 @@ from mandi_risk.adapters.repositories import (
 )
 from mandi_risk.adapters.tables import tenants
 
-__all__ = ["SqlRiskDirectory", "SqlRiskUnitOfWork"]
+__all__ = ["SqlRiskDirectory", "SqlRiskLookups", "SqlRiskUnitOfWork"]
 
 
 class SqlRiskUnitOfWork(OutboxUnitOfWork):
@@ -70,4 +76,19 @@ class SqlRiskDirectory(TenantlessUnitOfWork):
     async def __aenter__(self) -> Self:
         await super().__aenter__()
         self.tenants = SqlTenantDirectory(self.session, tenants)
+        return self
+
+
+class SqlRiskLookups(ReadTransaction):
+    """Reads of one tenant's data an assessment makes before its transaction: READ ONLY, on
+    the primary, without a session."""
+
+    bureau_scores: SqlBureauMemory
+
+    def __init__(self, engine: AsyncEngine, *, tenant_id: UUID) -> None:
+        super().__init__(engine, tenant_id=tenant_id)
+
+    async def __aenter__(self) -> Self:
+        await super().__aenter__()
+        self.bureau_scores = SqlBureauMemory(self, self.tenant_id)
         return self

@@ -83,19 +83,26 @@ class Proposal:
 
 @dataclass(frozen=True)
 class BureauReading:
-    """The buyer's bureau score as the assessment could get it, and how."""
+    """The buyer's bureau score as the assessment could get it, and how.
+
+    Live: the bureau answered just now. Fresh: it answered recently enough (within the desk's
+    freshness window) that it was not asked again; a bureau's pull is paid for, and its
+    scores move daily at most. Remembered: it could not answer (`why_not_live`), and its last
+    score stands in, less for its age. None: it could not answer and never did.
+    """
 
     score: int | None  # 300..900; None: none live, none remembered
     as_of: datetime | None = None
     live: bool = False
     why_not_live: str = ""  # "breaker open", "timed out", "invalid answer", ...
+    fresh: bool = False
 
     def strength(self, now: datetime) -> float | None:
         """The score on 0..1, less for a remembered one by its age; None without a score."""
         if self.score is None:
             return None
         strength = (self.score - _BUREAU_FLOOR) / _BUREAU_SPAN
-        if not self.live and self.as_of is not None:
+        if not (self.live or self.fresh) and self.as_of is not None:
             age = max(timedelta(0), now - self.as_of)
             strength -= _AGE_PENALTY_PER_30_DAYS * (age / timedelta(days=30))
         return max(0.0, strength)
@@ -106,6 +113,9 @@ class BureauReading:
             return f"bureau score {self.score}, live"
         if self.score is None:
             return f"no bureau score ({self.why_not_live}): the bureau factor is left out"
+        if self.fresh:
+            hours = (now - self.as_of) // timedelta(hours=1) if self.as_of else 0
+            return f"bureau score {self.score} from {hours} h ago, recent enough not to ask again"
         age = (now - self.as_of).days if self.as_of else 0
         return (
             f"bureau score {self.score} remembered from {age} days ago ({self.why_not_live}), "

@@ -1,9 +1,10 @@
 """Assessments: score a proposed trade with the active model, decide, explain, and keep it.
 
-The bureau is asked first, outside any transaction (no network call holds a transaction open).
-When it gives no live score (its breaker open, a timeout, an invalid answer), the assessment
-uses the last score it gave for the buyer, weighed less for its age, or none at all, and the
-rationale says which. Every assessment is stored with who asked, the model and the inputs it
+The bureau is asked first, outside any transaction (no network call holds a transaction open),
+unless it gave the buyer's score recently enough (`bureau_fresh_for`) to use as is. When it
+gives no live score (its breaker open, a timeout, an invalid answer), the assessment uses the
+last score it gave for the buyer, weighed less for its age, or none at all, and the rationale
+says which. Every assessment is stored with who asked, the model and the inputs it
 saw, and announced (`mandi.assessment.made`).
 """
 
@@ -43,11 +44,13 @@ async def assess(
 ) -> Answer[AssessmentView]:
     """Assesses the proposal and keeps the assessment."""
     access.require(principal, access.ASSESS)
-    live = await deps.bureau.live_score(proposal.buyer_id)
+    remembered = await _remembered(deps, principal.tenant_id, proposal.buyer_id)
+    fresh = remembered is not None and deps.clock.now() - remembered[1] < deps.bureau_fresh_for
+    asked = None if fresh else await deps.bureau.live_score(proposal.buyer_id)
 
     async def work(uow: RiskUnitOfWork) -> AssessmentView:
         now = deps.clock.now()
-        bureau = await _reading(uow, proposal.buyer_id, live)
+        bureau = await _reading(uow, proposal.buyer_id, asked, remembered)
         situation = await _situation(uow, proposal, bureau)
         features = features_of(proposal, situation, now)
         scored = (await active_scorer(uow)).score(features)
@@ -56,7 +59,6 @@ async def assess(
             uuid4(), proposal, features, scored, verdict, bureau, principal.principal_id, now
         )
         await uow.assessments.add(made)
-        await uow.tenants.remember(uow.tenant_id)
         await uow.publish(_announcement(uow.tenant_id, made), subject=str(proposal.buyer_id))
         return assessment_view(made)
 
@@ -92,15 +94,30 @@ async def assessments(
     return views, (following.assessed_at, following.id) if following else None
 
 
-async def _reading(uow: RiskUnitOfWork, buyer_id: UUID, live: LiveScore | str) -> BureauReading:
-    if isinstance(live, LiveScore):
-        await uow.bureau_scores.remember(buyer_id, live.score, live.as_of)
-        return BureauReading(live.score, live.as_of, live=True)
-    remembered = await uow.bureau_scores.last(buyer_id)
+async def _remembered(
+    deps: RiskDependencies, tenant_id: UUID, buyer_id: UUID
+) -> tuple[int, datetime] | None:
+    async with deps.lookups(tenant_id) as lookups:
+        return await lookups.bureau_scores.last(buyer_id)
+
+
+async def _reading(
+    uow: RiskUnitOfWork,
+    buyer_id: UUID,
+    asked: LiveScore | str | None,
+    remembered: tuple[int, datetime] | None,
+) -> BureauReading:
+    """What the bureau factor rests on: the live answer, a fresh remembered score (`asked` is
+    None: the bureau was not asked), or a remembered one standing in for a failed call."""
+    if isinstance(asked, LiveScore):
+        await uow.bureau_scores.remember(buyer_id, asked.score, asked.as_of)
+        return BureauReading(asked.score, asked.as_of, live=True)
     if remembered is None:
-        return BureauReading(None, why_not_live=live)
+        return BureauReading(None, why_not_live=asked or "not asked")
     score, as_of = remembered
-    return BureauReading(score, as_of, live=False, why_not_live=live)
+    if asked is None:
+        return BureauReading(score, as_of, fresh=True)
+    return BureauReading(score, as_of, why_not_live=asked)
 
 
 async def _situation(uow: RiskUnitOfWork, proposal: Proposal, bureau: BureauReading) -> Situation:

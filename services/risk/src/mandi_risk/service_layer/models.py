@@ -10,7 +10,6 @@ artifact is parsed once per process.
 from __future__ import annotations
 
 from dataclasses import dataclass
-from functools import lru_cache
 from uuid import UUID
 
 from mandi_contracts import RiskModelPromoted, RiskModelRolledBack
@@ -40,6 +39,9 @@ __all__ = [
 ]
 
 PROMOTED, ROLLED_BACK = "promoted", "rolled_back"
+# Scorers by model and artifact digest: an artifact is parsed once per process. Versions are
+# few and never change (a digest names its bytes), so nothing is ever evicted.
+_SCORERS: dict[tuple[ModelRef, str | None], LogisticScorer] = {}
 
 
 @dataclass(frozen=True)
@@ -62,15 +64,16 @@ async def active_scorer(uow: RiskUnitOfWork) -> Scorer:
     model = await active_model(uow)
     if model is None:
         return Scorecard()
+    digest = await uow.models.digest_of(model)
+    cached = _SCORERS.get((model, digest))
+    if cached is not None:
+        return cached
     registered = await uow.models.get(model)
     if registered is None:  # the foreign key keeps this from happening
         raise NotFound(f"{model.name} v{model.version} is not registered.")
-    return _scorer_of(model, registered.artifact)
-
-
-@lru_cache(maxsize=32)
-def _scorer_of(model: ModelRef, artifact: bytes) -> LogisticScorer:
-    return LogisticScorer(model, ModelArtifact.from_json(artifact).weights)
+    scorer = LogisticScorer(model, ModelArtifact.from_json(registered.artifact).weights)
+    _SCORERS[(model, registered.artifact_digest)] = scorer
+    return scorer
 
 
 async def next_version(deps: RiskDependencies, tenant_id: UUID, name: str) -> int:

@@ -25,9 +25,11 @@ __all__ = [
     "DirectoryUnitOfWork",
     "ExposureRepository",
     "LimitRepository",
+    "LookupFactory",
     "ModelRegistry",
     "PartnerRepository",
     "RegisteredModel",
+    "RiskLookups",
     "RiskUnitOfWork",
     "TenantDirectory",
     "UnitOfWorkFactory",
@@ -122,6 +124,9 @@ class ModelRegistry(Protocol):
     async def activations(self) -> list[Activation]:
         """Newest first; the first is the active model."""
 
+    async def digest_of(self, model: ModelRef) -> str | None:
+        """The digest of a version's artifact (it names the artifact: a cache key)."""
+
     async def activate(self, activation: Activation) -> None: ...
 
 
@@ -166,6 +171,13 @@ class RiskUnitOfWork(TransactionPort, Protocol):
         """Queues an event, as this unit's tenant's, in the outbox of this transaction."""
 
 
+class RiskLookups(Protocol):
+    """One read-only transaction in one tenant's context, on the primary, without a session."""
+
+    @property
+    def bureau_scores(self) -> BureauMemory: ...
+
+
 class DirectoryUnitOfWork(TransactionPort, Protocol):
     """One transaction with no tenant: the directory of tenants, and nothing of theirs."""
 
@@ -175,3 +187,4 @@ class DirectoryUnitOfWork(TransactionPort, Protocol):
 
 DirectoryFactory = Callable[[], AbstractAsyncContextManager[DirectoryUnitOfWork]]
 UnitOfWorkFactory = Callable[[UUID], AbstractAsyncContextManager[RiskUnitOfWork]]
+LookupFactory = Callable[[UUID], AbstractAsyncContextManager[RiskLookups]]
