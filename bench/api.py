@@ -25,21 +25,20 @@ from __future__ import annotations
 
 import argparse
 import json
-import signal
 import subprocess
 import sys
 import tempfile
 import time
 import uuid
-from collections.abc import Callable, Iterator, Mapping
-from contextlib import ExitStack, contextmanager
+from collections.abc import Callable, Mapping
+from contextlib import ExitStack
 from dataclasses import dataclass, field
 from http import HTTPStatus
 from pathlib import Path
 from typing import Any
 
 import httpx
-from benchlib import idle_rates, listening_pids, percentile, save
+from benchlib import idle_rates, listening_pids, percentile, profiled, save
 
 from mandi_availability.config import Settings as AvailabilitySettings
 from mandi_testing import find_infrastructure, fresh_database
@@ -307,33 +306,6 @@ def _latency_figures(latency: Latency, outcome: dict[str, Any], rate: float) -> 
     }
 
 
-@contextmanager
-def _profiled(processes: dict[str, list[int]], name: str, folder: Path | None) -> Iterator[None]:
-    """py-spy recording each service's process while the block runs, when asked for."""
-    if folder is None:
-        yield
-        return
-    folder.mkdir(parents=True, exist_ok=True)
-    recorders = [
-        subprocess.Popen(
-            [
-                *("py-spy", "record", "--pid", str(pids[0]), "--format", "raw", "--rate", "200"),
-                *("--output", str(folder / f"{name}-{process}.txt")),
-            ],
-            stdout=subprocess.DEVNULL,
-            stderr=subprocess.DEVNULL,
-        )
-        for process, pids in processes.items()
-        if process != "nginx"
-    ]
-    try:
-        yield
-    finally:
-        for recorder in recorders:
-            recorder.send_signal(signal.SIGINT)  # py-spy writes its file when interrupted
-            recorder.wait()
-
-
 def _measure(bench: _Bench, args: argparse.Namespace) -> dict[str, float]:
     scenarios = [
         scenario for scenario in SCENARIOS if scenario.name in (args.only or [scenario.name])
@@ -343,7 +315,7 @@ def _measure(bench: _Bench, args: argparse.Namespace) -> dict[str, float]:
     idle = idle_rates(bench.processes, IDLE_SECONDS)
     figures = {f"idle_{name}_cpu_ms_per_s": round(rate * 1000, 3) for name, rate in idle.items()}
     for scenario in scenarios:
-        with _profiled(bench.processes, scenario.name, args.profile):
+        with profiled(bench.processes, scenario.name, args.profile):
             outcome = bench.run(scenario, rate=args.rate, count=args.count)
         figures |= _cpu_figures(scenario, outcome, idle)
     by_name = {scenario.name: scenario for scenario in scenarios}

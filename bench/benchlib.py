@@ -5,8 +5,11 @@ from __future__ import annotations
 import json
 import os
 import platform
+import signal
 import subprocess
 import time
+from collections.abc import Iterator
+from contextlib import contextmanager
 from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
@@ -126,3 +129,30 @@ def idle_rates(processes: dict[str, list[int]], seconds: float) -> dict[str, flo
         name: (sum(map(cpu_seconds, pids)) - before[name]) / seconds
         for name, pids in processes.items()
     }
+
+
+@contextmanager
+def profiled(processes: dict[str, list[int]], name: str, folder: Path | None) -> Iterator[None]:
+    """py-spy recording each service's process while the block runs, when asked for."""
+    if folder is None:
+        yield
+        return
+    folder.mkdir(parents=True, exist_ok=True)
+    recorders = [
+        subprocess.Popen(
+            [
+                *("py-spy", "record", "--pid", str(pids[0]), "--format", "raw", "--rate", "200"),
+                *("--output", str(folder / f"{name}-{process}.txt")),
+            ],
+            stdout=subprocess.DEVNULL,
+            stderr=subprocess.DEVNULL,
+        )
+        for process, pids in processes.items()
+        if process != "nginx"
+    ]
+    try:
+        yield
+    finally:
+        for recorder in recorders:
+            recorder.send_signal(signal.SIGINT)  # py-spy writes its file when interrupted
+            recorder.wait()

@@ -45,7 +45,7 @@ from tempfile import TemporaryDirectory
 from typing import Any
 
 import asyncpg
-from benchlib import idle_rates, listening_pids, report, save
+from benchlib import idle_rates, listening_pids, profiled, report, save
 from commands import command_run, consumer_pid, skip_backlog
 
 from mandi_contracts import EVENTS, CheckAndReserveExposure
@@ -114,6 +114,11 @@ def _arguments() -> argparse.Namespace:
     parser.add_argument("--buyers", type=int, default=1000)
     parser.add_argument("--assessments", type=int, default=2000, help="per bureau state")
     parser.add_argument("--rate", type=float, default=100.0, help="assessments per second")
+    parser.add_argument(
+        "--profile",
+        type=Path,
+        help="write py-spy's collapsed stacks of the serving process per assessment run here",
+    )
     return parser.parse_args()
 
 
@@ -254,9 +259,10 @@ def _assessments(
     _load({**plan, "targets": warm, "count": len(warm)})
     idle = idle_rates(processes, IDLE_SECONDS)["risk"]
     figures = {"idle_risk_cpu_ms_per_s": round(idle * 1000, 3)}
-    figures["assessment_cpu_ms"] = _cpu_per_request({**plan, "targets": asked}, count, idle)
+    asking = _cpu_per_request({**plan, "targets": asked}, count, idle, ("asked", args.profile))
+    figures["assessment_cpu_ms"] = asking
     calls = bureau.calls()
-    fresh = _cpu_per_request({**plan, "targets": asked}, count, idle)
+    fresh = _cpu_per_request({**plan, "targets": asked}, count, idle, ("fresh", args.profile))
     figures["assessment_fresh_bureau_cpu_ms"] = fresh
     figures["bureau_calls_while_fresh"] = bureau.calls() - calls
     bureau.set_mode("fail")
@@ -264,7 +270,7 @@ def _assessments(
     calls = bureau.calls()
     open_targets = failing[50:]
     figures["assessment_breaker_open_cpu_ms"] = _cpu_per_request(
-        {**plan, "targets": open_targets}, len(open_targets), idle
+        {**plan, "targets": open_targets}, len(open_targets), idle, ("open", args.profile)
     )
     figures["bureau_calls_while_open"] = bureau.calls() - calls
     figures["raw_scoring_ms"] = _raw_scoring_ms(count)
@@ -283,8 +289,11 @@ def _load(plan: dict[str, Any]) -> dict[str, Any]:
     return outcome
 
 
-def _cpu_per_request(plan: dict[str, Any], count: int, idle: float) -> float:
-    outcome = _load({**plan, "count": count})
+def _cpu_per_request(
+    plan: dict[str, Any], count: int, idle: float, profile: tuple[str, Path | None]
+) -> float:
+    with profiled(plan["pids"], *profile):
+        outcome = _load({**plan, "count": count})
     busy = outcome["cpu_s"]["risk"] - idle * outcome["window_s"]
     return round(busy * 1000 / len(outcome["latencies_ms"]), 3)
 
