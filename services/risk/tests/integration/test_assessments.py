@@ -6,6 +6,7 @@ from __future__ import annotations
 from datetime import UTC, datetime, timedelta
 from decimal import Decimal
 from typing import Any
+from uuid import uuid4
 
 import pytest
 
@@ -47,8 +48,10 @@ async def test_an_assessment_with_a_live_bureau_score_is_explained_and_kept(
     assert "bureau score 780, live" in made.rationale
     kept = await assessments.assessment(desk.deps, desk.officer, made.id)
     assert kept == made
-    async with desk.deps.uow(desk.tenant) as uow:
-        assert (await uow.bureau_scores.last(buyer) or (0,))[0] == 780
+    async with desk.deps.lookups(desk.tenant) as lookups:
+        remembered = (await lookups.facts(buyer, seller)).bureau
+    assert remembered is not None
+    assert remembered[0] == 780
 
 
 async def test_a_score_the_bureau_gave_recently_is_used_without_asking_again(
@@ -138,3 +141,26 @@ async def test_assessments_are_listed_newest_first_a_page_at_a_time(desk: Any) -
 
     assert [m.id for m in page + rest] == made[::-1]
     assert end is None
+
+
+async def test_the_facts_of_a_proposal_are_read_in_one_query(desk: Any) -> None:
+    buyer = await desk.partner(limit=Decimal(1_000_000))
+    seller, stranger = await desk.partner(), uuid4()
+    async with desk.deps.uow(desk.tenant) as uow:
+        exposure = await uow.exposure.locked(buyer, "INR")
+        await uow.exposure.save(exposure.plus(Decimal(250_000)))
+        await uow.commit()
+
+    async with desk.deps.lookups(desk.tenant) as lookups:
+        known = await lookups.facts(buyer, seller)
+        unknown = await lookups.facts(stranger, stranger)
+
+    assert known.buyer is not None
+    assert known.seller is not None
+    assert (known.buyer.partner_id, known.seller.partner_id) == (buyer, seller)
+    assert known.limit is not None
+    assert (known.limit.limit.amount, known.limit.version) == (Decimal(1_000_000), 1)
+    assert known.exposure is not None
+    assert known.exposure.open == Decimal(250_000)
+    assert (known.with_seller, known.bureau) == (0, None)
+    assert (unknown.buyer, unknown.seller, unknown.limit, unknown.exposure) == (None,) * 4

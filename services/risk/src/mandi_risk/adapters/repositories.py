@@ -5,10 +5,11 @@ from __future__ import annotations
 
 from datetime import datetime
 from decimal import Decimal
+from types import SimpleNamespace
 from typing import Any
 from uuid import UUID
 
-from sqlalchemy import bindparam, func, insert, select, tuple_, update
+from sqlalchemy import bindparam, func, insert, literal, select, tuple_, update
 from sqlalchemy.dialects.postgresql import insert as pg_insert
 
 from mandi_db import PreparedQuery, SqlRepository, StatementSource
@@ -35,7 +36,7 @@ from mandi_risk.domain.credit import CreditLimit, Exposure, Hold, HoldStatus
 from mandi_risk.domain.features import FEATURES, Features
 from mandi_risk.domain.profile import PartnerProfile, PaymentRecord, Rating, Standing
 from mandi_risk.domain.scoring import ModelRef, Scored
-from mandi_risk.service_layer.unit_of_work import Activation, RegisteredModel
+from mandi_risk.service_layer.unit_of_work import Activation, ProposalFacts, RegisteredModel
 from mandi_rules import Money
 
 __all__ = [
@@ -45,6 +46,7 @@ __all__ = [
     "SqlLimits",
     "SqlModelRegistry",
     "SqlPartners",
+    "SqlProposalFacts",
 ]
 
 
@@ -84,13 +86,6 @@ _SAVE_EXPOSURE = PreparedQuery(
     .where(exposures.c.partner_id == bindparam("partner_id"))
     .values(open=bindparam("new_open"))
 )
-_WITH_SELLER = PreparedQuery(
-    select(func.coalesce(func.sum(exposure_holds.c.amount), 0).label("held")).where(
-        exposure_holds.c.buyer_id == bindparam("buyer_id"),
-        exposure_holds.c.seller_id == bindparam("seller_id"),
-        exposure_holds.c.status == HoldStatus.RESERVED.value,
-    )
-)
 _HOLD = PreparedQuery(
     select(exposure_holds).where(
         exposure_holds.c.saga_id == bindparam("saga_id"),
@@ -119,13 +114,15 @@ _MARK_HOLD = PreparedQuery(
 _ADD_ASSESSMENT = PreparedQuery(_insert_all(assessments))
 _ASSESSMENT = PreparedQuery(select(assessments).where(assessments.c.id == bindparam("id")))
 _ACTIVATIONS = PreparedQuery(select(model_activations).order_by(model_activations.c.id.desc()))
+_MODEL = PreparedQuery(
+    select(risk_models).where(
+        risk_models.c.name == bindparam("name"), risk_models.c.version == bindparam("version")
+    )
+)
 _DIGEST = PreparedQuery(
     select(risk_models.c.artifact_digest).where(
         risk_models.c.name == bindparam("name"), risk_models.c.version == bindparam("version")
     )
-)
-_BUREAU = PreparedQuery(
-    select(bureau_scores).where(bureau_scores.c.partner_id == bindparam("partner_id"))
 )
 _NEW_BUREAU = pg_insert(bureau_scores).values({c.name: bindparam(c.name) for c in bureau_scores.c})
 _REMEMBER_BUREAU = PreparedQuery(
@@ -135,6 +132,71 @@ _REMEMBER_BUREAU = PreparedQuery(
         where=bureau_scores.c.as_of < _NEW_BUREAU.excluded.as_of,
     )
 )
+
+
+def _facts_query() -> PreparedQuery:
+    """A proposal's buyer and seller, the buyer's limit, exposure, reservations with the
+    seller and last bureau score, as one row (each part NULL when there is none)."""
+    buyer, seller = partners.alias("buyer"), partners.alias("seller")
+    with_seller = (
+        select(func.coalesce(func.sum(exposure_holds.c.amount), 0))
+        .where(
+            exposure_holds.c.buyer_id == bindparam("buyer_id"),
+            exposure_holds.c.seller_id == bindparam("seller_id"),
+            exposure_holds.c.status == HoldStatus.RESERVED.value,
+        )
+        .scalar_subquery()
+    )
+    one = select(literal(1).label("one")).subquery("one")
+    query = (
+        select(
+            *(column.label(f"buyer_{column.name}") for column in buyer.c),
+            *(column.label(f"seller_{column.name}") for column in seller.c),
+            *(column.label(f"limit_{column.name}") for column in credit_limits.c),
+            exposures.c.open.label("exposure_open"),
+            exposures.c.currency.label("exposure_currency"),
+            with_seller.label("with_seller"),
+            bureau_scores.c.score.label("bureau_score"),
+            bureau_scores.c.as_of.label("bureau_as_of"),
+        )
+        .select_from(one)
+        .outerjoin(buyer, buyer.c.partner_id == bindparam("buyer_id"))
+        .outerjoin(seller, seller.c.partner_id == bindparam("seller_id"))
+        .outerjoin(credit_limits, credit_limits.c.partner_id == bindparam("buyer_id"))
+        .outerjoin(exposures, exposures.c.partner_id == bindparam("buyer_id"))
+        .outerjoin(bureau_scores, bureau_scores.c.partner_id == bindparam("buyer_id"))
+    )
+    return PreparedQuery(query)
+
+
+_FACTS = _facts_query()
+
+
+class SqlProposalFacts(SqlRepository):
+    """What is known of proposals' buyers and sellers."""
+
+    async def of(self, buyer_id: UUID, seller_id: UUID) -> ProposalFacts:
+        """Everything known of a proposal's buyer and seller, in one round trip."""
+        [row] = await self._fetch(_FACTS, {"buyer_id": buyer_id, "seller_id": seller_id})
+        return ProposalFacts(
+            buyer=_profile(_part(row, "buyer_")) if row.buyer_partner_id else None,
+            seller=_profile(_part(row, "seller_")) if row.seller_partner_id else None,
+            limit=_limit(_part(row, "limit_")) if row.limit_partner_id else None,
+            exposure=(
+                Exposure(buyer_id, row.exposure_currency, row.exposure_open)
+                if row.exposure_open is not None
+                else None
+            ),
+            with_seller=Decimal(row.with_seller),
+            bureau=(row.bureau_score, row.bureau_as_of) if row.bureau_score is not None else None,
+        )
+
+
+def _part(row: Any, prefix: str) -> SimpleNamespace:
+    """The columns of one table in a joined row, by their own names."""
+    return SimpleNamespace(
+        **{key.removeprefix(prefix): value for key, value in row.items() if key.startswith(prefix)}
+    )
 
 
 class SqlPartners(SqlRepository):
@@ -274,11 +336,6 @@ class SqlExposure(SqlRepository):
         await self._fetch(
             _SAVE_EXPOSURE, {"partner_id": exposure.partner_id, "new_open": exposure.open}
         )
-
-    async def with_seller(self, buyer_id: UUID, seller_id: UUID) -> Decimal:
-        """What the buyer's open reservations hold with this seller."""
-        [row] = await self._fetch(_WITH_SELLER, {"buyer_id": buyer_id, "seller_id": seller_id})
-        return Decimal(row.held)
 
     async def hold(self, saga_id: UUID, step: str) -> Hold | None:
         """The step, if it was applied before."""
@@ -441,11 +498,6 @@ class SqlBureauMemory(SqlRepository):
         super().__init__(source)
         self._tenant_id = tenant_id
 
-    async def last(self, partner_id: UUID) -> tuple[int, datetime] | None:
-        """The last live score and when the bureau gave it."""
-        rows = await self._fetch(_BUREAU, {"partner_id": partner_id})
-        return (rows[0].score, rows[0].as_of) if rows else None
-
     async def remember(self, partner_id: UUID, score: int, as_of: datetime) -> None:
         """Keeps a live score, unless a newer one is kept already."""
         values = {"tenant_id": self._tenant_id, "partner_id": partner_id, "score": score}
@@ -478,11 +530,8 @@ class SqlModelRegistry(SqlRepository):
 
     async def get(self, model: ModelRef) -> RegisteredModel | None:
         """One version, if registered."""
-        query = select(risk_models).where(
-            risk_models.c.name == model.name, risk_models.c.version == model.version
-        )
-        row = (await self._execute(query)).first()
-        return _registered(row) if row else None
+        rows = await self._fetch(_MODEL, {"name": model.name, "version": model.version})
+        return _registered(rows[0]) if rows else None
 
     async def versions(self) -> list[RegisteredModel]:
         """Every registered version, newest first."""

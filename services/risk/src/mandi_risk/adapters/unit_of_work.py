@@ -24,8 +24,10 @@ from mandi_risk.adapters.repositories import (
     SqlLimits,
     SqlModelRegistry,
     SqlPartners,
+    SqlProposalFacts,
 )
 from mandi_risk.adapters.tables import tenants
+from mandi_risk.service_layer.unit_of_work import ProposalFacts
 
 __all__ = ["SqlRiskDirectory", "SqlRiskLookups", "SqlRiskUnitOfWork"]
 
@@ -80,15 +82,20 @@ class SqlRiskDirectory(TenantlessUnitOfWork):
 
 
 class SqlRiskLookups(ReadTransaction):
-    """Reads of one tenant's data an assessment makes before its transaction: READ ONLY, on
-    the primary, without a session."""
+    """The reads an assessment makes before its transaction: READ ONLY, on the primary, without
+    a session."""
 
-    bureau_scores: SqlBureauMemory
+    models: SqlModelRegistry
 
     def __init__(self, engine: AsyncEngine, *, tenant_id: UUID) -> None:
         super().__init__(engine, tenant_id=tenant_id)
 
     async def __aenter__(self) -> Self:
         await super().__aenter__()
-        self.bureau_scores = SqlBureauMemory(self, self.tenant_id)
+        self.models = SqlModelRegistry(self, self.tenant_id)
+        self._facts = SqlProposalFacts(self)
         return self
+
+    async def facts(self, buyer_id: UUID, seller_id: UUID) -> ProposalFacts:
+        """Everything known of a proposal's buyer and seller, in one round trip."""
+        return await self._facts.of(buyer_id, seller_id)

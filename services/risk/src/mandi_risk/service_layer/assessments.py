@@ -29,7 +29,7 @@ from mandi_risk.domain.credit import Exposure
 from mandi_risk.domain.profile import PartnerProfile
 from mandi_risk.service_layer.dependencies import LiveScore, RiskDependencies
 from mandi_risk.service_layer.models import active_scorer
-from mandi_risk.service_layer.unit_of_work import RiskUnitOfWork
+from mandi_risk.service_layer.unit_of_work import ProposalFacts, RiskUnitOfWork
 from mandi_risk.service_layer.views import AssessmentView, assessment_view
 from mandi_security import Principal
 
@@ -44,16 +44,19 @@ async def assess(
 ) -> Answer[AssessmentView]:
     """Assesses the proposal and keeps the assessment."""
     access.require(principal, access.ASSESS)
-    remembered = await _remembered(deps, principal.tenant_id, proposal.buyer_id)
+    async with deps.lookups(principal.tenant_id) as lookups:
+        facts = await lookups.facts(proposal.buyer_id, proposal.seller_id)
+        scorer = await active_scorer(lookups.models)
+    remembered = facts.bureau
     fresh = remembered is not None and deps.clock.now() - remembered[1] < deps.bureau_fresh_for
     asked = None if fresh else await deps.bureau.live_score(proposal.buyer_id)
 
     async def work(uow: RiskUnitOfWork) -> AssessmentView:
         now = deps.clock.now()
         bureau = await _reading(uow, proposal.buyer_id, asked, remembered)
-        situation = await _situation(uow, proposal, bureau)
+        situation = _situation(proposal, facts, bureau)
         features = features_of(proposal, situation, now)
-        scored = (await active_scorer(uow)).score(features)
+        scored = scorer.score(features)
         verdict = decide(proposal, situation, features, scored, now)
         made = Assessment(
             uuid4(), proposal, features, scored, verdict, bureau, principal.principal_id, now
@@ -94,13 +97,6 @@ async def assessments(
     return views, (following.assessed_at, following.id) if following else None
 
 
-async def _remembered(
-    deps: RiskDependencies, tenant_id: UUID, buyer_id: UUID
-) -> tuple[int, datetime] | None:
-    async with deps.lookups(tenant_id) as lookups:
-        return await lookups.bureau_scores.last(buyer_id)
-
-
 async def _reading(
     uow: RiskUnitOfWork,
     buyer_id: UUID,
@@ -120,16 +116,14 @@ async def _reading(
     return BureauReading(score, as_of, why_not_live=asked)
 
 
-async def _situation(uow: RiskUnitOfWork, proposal: Proposal, bureau: BureauReading) -> Situation:
+def _situation(proposal: Proposal, facts: ProposalFacts, bureau: BureauReading) -> Situation:
     buyer_id, seller_id = proposal.buyer_id, proposal.seller_id
-    limit = await uow.limits.get(buyer_id)
-    exposure = await uow.exposure.get(buyer_id)
     return Situation(
-        buyer=await uow.partners.get(buyer_id) or PartnerProfile(buyer_id),
-        seller=await uow.partners.get(seller_id) or PartnerProfile(seller_id),
-        limit=limit,
-        exposure=exposure or Exposure(buyer_id, proposal.value.currency),
-        with_seller=await uow.exposure.with_seller(buyer_id, seller_id),
+        buyer=facts.buyer or PartnerProfile(buyer_id),
+        seller=facts.seller or PartnerProfile(seller_id),
+        limit=facts.limit,
+        exposure=facts.exposure or Exposure(buyer_id, proposal.value.currency),
+        with_seller=facts.with_seller,
         bureau=bureau,
     )
 

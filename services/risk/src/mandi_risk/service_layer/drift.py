@@ -51,7 +51,7 @@ async def drift_of_tenant(deps: RiskDependencies, tenant_id: UUID) -> DriftRepor
     """Measures, exports and, on crossing the threshold, announces the tenant's drift; None
     while the scorecard decides or too few assessments were made lately."""
     async with deps.uow(tenant_id) as uow:
-        model = await active_model(uow)
+        model = await active_model(uow.models)
         if model is None:
             return None
         report = await _measured(deps, uow, model)

@@ -21,8 +21,8 @@ from mandi_risk.domain.trained_model import LogisticScorer, ModelArtifact
 from mandi_risk.service_layer.dependencies import RiskDependencies
 from mandi_risk.service_layer.unit_of_work import (
     Activation,
+    ModelRegistry,
     RegisteredModel,
-    RiskUnitOfWork,
 )
 from mandi_risk.service_layer.views import ModelView, model_view
 from mandi_security import Principal
@@ -53,22 +53,22 @@ class TrainedModel:
     training_digest: str
 
 
-async def active_model(uow: RiskUnitOfWork) -> ModelRef | None:
+async def active_model(registry: ModelRegistry) -> ModelRef | None:
     """The trained version that decides now; None while the scorecard does."""
-    stack = _stack(await uow.models.activations())
+    stack = _stack(await registry.activations())
     return stack[-1] if stack else None
 
 
-async def active_scorer(uow: RiskUnitOfWork) -> Scorer:
+async def active_scorer(registry: ModelRegistry) -> Scorer:
     """The scorer of the active version, or the scorecard."""
-    model = await active_model(uow)
+    model = await active_model(registry)
     if model is None:
         return Scorecard()
-    digest = await uow.models.digest_of(model)
+    digest = await registry.digest_of(model)
     cached = _SCORERS.get((model, digest))
     if cached is not None:
         return cached
-    registered = await uow.models.get(model)
+    registered = await registry.get(model)
     if registered is None:  # the foreign key keeps this from happening
         raise NotFound(f"{model.name} v{model.version} is not registered.")
     scorer = LogisticScorer(model, ModelArtifact.from_json(registered.artifact).weights)
@@ -127,7 +127,7 @@ async def promote(deps: RiskDependencies, principal: Principal, model: ModelRef)
         registered = await uow.models.get(model)
         if registered is None:
             raise NotFound(f"{model.name} v{model.version} is not registered.")
-        previous = await active_model(uow)
+        previous = await active_model(uow.models)
         if previous == model:
             raise Conflict(f"{model.name} v{model.version} decides already.")
         activation = Activation(model, PROMOTED, principal.principal_id, deps.clock.now())

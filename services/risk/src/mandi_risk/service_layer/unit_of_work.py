@@ -28,6 +28,7 @@ __all__ = [
     "LookupFactory",
     "ModelRegistry",
     "PartnerRepository",
+    "ProposalFacts",
     "RegisteredModel",
     "RiskLookups",
     "RiskUnitOfWork",
@@ -62,9 +63,6 @@ class ExposureRepository(Protocol):
 
     async def get(self, partner_id: UUID) -> Exposure | None: ...
     async def save(self, exposure: Exposure) -> None: ...
-    async def with_seller(self, buyer_id: UUID, seller_id: UUID) -> Decimal:
-        """What the buyer's open reservations hold with this seller."""
-
     async def hold(self, saga_id: UUID, step: str) -> Hold | None: ...
     async def held(self, saga_id: UUID, buyer_id: UUID) -> list[Hold]:
         """The saga's open reservations of the buyer's credit, locked."""
@@ -88,7 +86,6 @@ class AssessmentRepository(Protocol):
 class BureauMemory(Protocol):
     """The last bureau score read live for each partner."""
 
-    async def last(self, partner_id: UUID) -> tuple[int, datetime] | None: ...
     async def remember(self, partner_id: UUID, score: int, as_of: datetime) -> None: ...
 
 
@@ -171,11 +168,26 @@ class RiskUnitOfWork(TransactionPort, Protocol):
         """Queues an event, as this unit's tenant's, in the outbox of this transaction."""
 
 
+@dataclass(frozen=True)
+class ProposalFacts:
+    """What the database knows that bears on a proposal, read together."""
+
+    buyer: PartnerProfile | None
+    seller: PartnerProfile | None
+    limit: CreditLimit | None
+    exposure: Exposure | None
+    with_seller: Decimal  # the buyer's open reservations with this seller
+    bureau: tuple[int, datetime] | None  # the buyer's last live bureau score, and when
+
+
 class RiskLookups(Protocol):
     """One read-only transaction in one tenant's context, on the primary, without a session."""
 
     @property
-    def bureau_scores(self) -> BureauMemory: ...
+    def models(self) -> ModelRegistry: ...
+
+    async def facts(self, buyer_id: UUID, seller_id: UUID) -> ProposalFacts:
+        """Everything known of a proposal's buyer and seller, in one round trip."""
 
 
 class DirectoryUnitOfWork(TransactionPort, Protocol):
