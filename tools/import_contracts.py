@@ -17,7 +17,7 @@ ROOT = Path(__file__).resolve().parent.parent
 LIBRARY_LAYERS = (
     "mandi_testing",
     "mandi_runtime",
-    "mandi_contracts",
+    "mandi_contracts | mandi_saga",
     "mandi_messaging",
     "mandi_db",
     "mandi_security | mandi_resilience | mandi_rules",
