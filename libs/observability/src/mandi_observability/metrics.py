@@ -22,6 +22,7 @@ __all__ = [
     "READ_FALLBACKS",
     "REPLICA_LAG",
     "REPLICA_SERVING_READS",
+    "SAGA_TRANSITIONS",
 ]
 
 # Buckets from 1 ms to 10 s: API latency objectives sit in the tens to hundreds of ms.
@@ -95,4 +96,15 @@ READ_FALLBACKS = Counter(
     "mandi_db_read_fallbacks_total",
     "Reads served by the primary because the replica was unavailable or too far behind.",
     ["service", "reason"],
+)
+
+# Sagas that entered each status, by saga type. A counter, not a gauge: every replica applies
+# transitions, so only a sum over replicas is true. An alert on sagas needing an operator reads
+# `increase(mandi_saga_transitions_total{status="needs_operator"}[15m]) > 0`; a resolution or
+# retry shows as a later transition out of it.
+SAGA_TRANSITIONS = Counter(
+    "mandi_saga_transitions_total",
+    "Sagas that entered a status (started as running, compensating, completed, failed,"
+    " needs_operator), by saga type.",
+    ["saga_type", "status"],
 )

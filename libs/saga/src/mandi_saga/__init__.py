@@ -1,6 +1,7 @@
 """Orchestrated sagas: a persisted state machine per saga, with deadlines and compensations,
 whose state changes and commands commit in one transaction through the outbox."""
 
+from mandi_observability.metrics import SAGA_TRANSITIONS
 from mandi_saga.definition import (
     Command,
     Compensation,
@@ -26,7 +27,6 @@ from mandi_saga.machine import (
     advance,
     begin,
 )
-from mandi_saga.metrics import SAGA_TRANSITIONS
 from mandi_saga.orchestrator import Clock, SagaOrchestrator, UnknownSaga
 from mandi_saga.repository import SagaRepository, StaleSaga
 from mandi_saga.schema import create_saga_tables, drop_saga_tables

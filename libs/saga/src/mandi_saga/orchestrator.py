@@ -19,6 +19,7 @@ from uuid import UUID, uuid4
 from mandi_db import UnitOfWork
 from mandi_messaging import OutboxUnitOfWork
 from mandi_observability import get_logger
+from mandi_observability.metrics import SAGA_TRANSITIONS
 from mandi_saga.definition import SagaDefinition, SagaMessage
 from mandi_saga.machine import (
     DeadlinePassed,
@@ -33,7 +34,6 @@ from mandi_saga.machine import (
     advance,
     begin,
 )
-from mandi_saga.metrics import SAGA_TRANSITIONS
 from mandi_saga.repository import SagaRepository
 
 __all__ = ["Clock", "SagaOrchestrator", "UnknownSaga"]
