@@ -5,10 +5,12 @@
 API (the shape of a typical bureau's):
     GET  /v1/scores/{subject}  → 200 {"subject", "score": 300..900, "as_of": ISO date-time with
                                offset, "bureau": "fake"}; 401 without the bearer token when one
-                               is set. The score is derived from the subject unless one was set.
+                               is set. The score is derived from the subject unless one was set;
+                               404 {"error"} for a subject the bureau holds no file on.
     GET  /healthz              → 200
 Controls for tests:
     PUT  /admin/scores/{subject}  {"score": 300..900, "as_of": optional ISO date-time with offset}
+    DELETE /admin/scores/{subject}  the bureau holds no file on the subject from now on (404)
     POST /_control/mode      {"mode": "ok"|"slow"|"fail"|"garbage", "delay_seconds": 5,
                              "garbage": one of GARBAGE_KINDS}: fail answers 503, slow waits before
                              answering, garbage answers 200 with a body that breaks the schema.
@@ -59,6 +61,7 @@ class _State:
     calls: int = 0
     calls_about: dict[str, int] = field(default_factory=dict)
     scores: dict[str, tuple[int, datetime]] = field(default_factory=dict)
+    without_file: set[str] = field(default_factory=set)
 
 
 def _now() -> datetime:
@@ -132,6 +135,8 @@ def create_app(token: str | None) -> FastAPI:
         state.calls_about[subject] = state.calls_about.get(subject, 0) + 1
         if state.mode == "fail":
             return JSONResponse({"error": "bureau unavailable"}, status_code=503)
+        if subject in state.without_file:
+            return JSONResponse({"error": "no credit file"}, status_code=404)
         if state.mode == "slow":
             await asyncio.sleep(state.delay_seconds)
         if state.mode == "garbage":
@@ -141,6 +146,12 @@ def create_app(token: str | None) -> FastAPI:
     @app.put("/admin/scores/{subject}", response_model=None)
     async def set_score(subject: str, request: Request) -> JSONResponse | dict[str, Any]:
         return _set_score(state, subject, await request.json())
+
+    @app.delete("/admin/scores/{subject}")
+    async def forget(subject: str) -> dict[str, str]:
+        state.without_file.add(subject)
+        state.scores.pop(subject, None)
+        return {"subject": subject, "file": "none"}
 
     @app.post("/_control/mode", response_model=None)
     async def set_mode(request: Request) -> JSONResponse | dict[str, str]:
@@ -173,6 +184,10 @@ class FakeBureau(FakeServer):
         """From now on the bureau reports `score` for `subject`, as of `as_of` (default: now)."""
         body = {"score": score, "as_of": as_of.isoformat() if as_of else None}
         self._call(f"/admin/scores/{subject}", body, method="PUT")
+
+    def hold_no_file_on(self, subject: str) -> None:
+        """From now on the bureau answers 404 for `subject`: it holds no credit file on it."""
+        self._call(f"/admin/scores/{subject}", method="DELETE")
 
     def calls(self, about: str | None = None) -> int:
         """Score requests received since the process started (about one subject)."""

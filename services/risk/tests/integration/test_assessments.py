@@ -98,6 +98,19 @@ async def test_with_the_breaker_open_the_last_score_counts_less_and_the_rational
     assert "no bureau score (breaker open): the bureau factor is left out" in unknown.rationale
 
 
+async def test_a_buyer_the_bureau_has_no_file_on_is_assessed_without_the_bureau_factor(
+    desk: Any, bureau: FakeBureau
+) -> None:
+    buyer = await desk.partner(limit=Decimal(10_000_000))
+    seller = await desk.partner()
+    bureau.hold_no_file_on(str(buyer))
+
+    made = (await assessments.assess(desk.deps, desk.officer, proposal(buyer, seller))).value
+
+    assert made.bureau_score is None
+    assert "no bureau score (no credit file): the bureau factor is left out" in made.rationale
+
+
 async def test_insiders_are_rejected_whatever_the_score(desk: Any) -> None:
     buyer = await desk.partner(limit=Decimal(10_000_000), directors=frozenset({"d-meena"}))
     seller = await desk.partner(directors=frozenset({"d-meena"}))

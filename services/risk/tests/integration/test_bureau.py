@@ -190,6 +190,19 @@ async def test_garbage_counts_against_the_breaker(
     assert credit_bureau.breaker_open
 
 
+async def test_no_credit_file_is_an_answer_that_never_opens_the_breaker(
+    bureau: FakeBureau, credit_bureau: CreditBureau
+) -> None:
+    unknown = uuid4()
+    bureau.hold_no_file_on(str(unknown))
+
+    answers = [await credit_bureau.score_of(unknown) for _ in range(FAIL_MAX + 2)]
+
+    assert {unavailable_because(answer) for answer in answers} == {Unavailability.NO_CREDIT_FILE}
+    assert bureau.calls(str(unknown)) == FAIL_MAX + 2, "each asked once, none refused locally"
+    assert not credit_bureau.breaker_open
+
+
 async def test_a_wrong_token_is_refused_and_not_retried(bureau: FakeBureau) -> None:
     before = bureau.calls()
     wrong = guarded(bureau.url, token="not-the-token")

@@ -6,6 +6,9 @@ subject that was asked about. Anything else is an invalid answer: not retried, b
 against the breaker like an outage, since a bureau sending garbage is broken. Fields the schema
 does not name are ignored, so the bureau may add some without taking the bureau factor down.
 
+A 404 means the bureau holds no credit file on the partner (a new company, a thin file): an
+answer, not a failure, so it never counts against the breaker.
+
 `CreditBureau.score_of` never raises for the bureau: it answers a live `BureauReport`, or
 `BureauUnavailable` saying why not. What an assessment does without a live score (a remembered
 one, less for its age, or none) is decided where assessments are made, not here.
@@ -59,6 +62,7 @@ class Unavailability(StrEnum):
     UNREACHABLE = "unreachable"
     SERVER_ERROR = "server error"
     INVALID_ANSWER = "invalid answer"
+    NO_CREDIT_FILE = "no credit file"
     REFUSED = "refused"
     FAILED = "failed"
 
@@ -111,10 +115,13 @@ class BureauClient:
         timeout = httpx.Timeout(backstop_timeout_seconds)
         self._client = httpx.AsyncClient(base_url=base_url, headers=headers, timeout=timeout)
 
-    async def report(self, partner_id: UUID) -> BureauReport:
-        """The bureau's report on the partner; raises BureauServerError, InvalidBureauAnswer,
-        httpx.TransportError, or another error for a refused request."""
+    async def report(self, partner_id: UUID) -> BureauReport | None:
+        """The bureau's report on the partner; None when it holds no file on it (404). Raises
+        BureauServerError, InvalidBureauAnswer, httpx.TransportError, or another error for a
+        refused request."""
         answer = await self._client.get(f"/v1/scores/{partner_id}")
+        if answer.status_code == httpx.codes.NOT_FOUND:
+            return None
         _raise_for_status(answer)
         return _report(partner_id, answer.content)
 
@@ -193,10 +200,14 @@ class CreditBureau:
         return self._guard.state == "open"
 
     async def score_of(self, partner_id: UUID) -> BureauReport | BureauUnavailable:
-        """The bureau's live report on the partner, or why there is none."""
-        return await self._guard.call(
+        """The bureau's live report on the partner, or why there is none. A bureau that holds
+        no file on a partner answered: that is no failure, and never opens the breaker."""
+        answer = await self._guard.call(
             lambda: self._client.report(partner_id), fallback=_unavailable
         )
+        if answer is None:
+            return BureauUnavailable(Unavailability.NO_CREDIT_FILE, "the bureau has no file on it")
+        return answer
 
     async def live_score(self, partner_id: UUID) -> LiveScore | str:
         """What assessments ask (the `Bureau` port): a live score, or why there is none, in the
