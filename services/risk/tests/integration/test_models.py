@@ -9,6 +9,7 @@ from typing import Any
 import pytest
 from prometheus_client import REGISTRY
 
+from mandi_db import IdempotencyKey
 from mandi_errors import Conflict
 from mandi_risk.adapters.training import generate_history, train
 from mandi_risk.domain.assessment import Proposal
@@ -42,7 +43,7 @@ async def test_promoting_and_rolling_back_change_which_model_decides(desk: Any) 
     await models.promote(desk.deps, desk.officer, first)
     await models.promote(desk.deps, desk.officer, second)
     by_second = await assess(desk, buyer, seller, "1000000.00")
-    assert await models.roll_back(desk.deps, desk.officer) == first
+    assert (await models.roll_back(desk.deps, desk.officer)).value.version == first.version
     by_first = await assess(desk, buyer, seller, "1000000.00")
     await models.roll_back(desk.deps, desk.officer)
     by_scorecard_again = await assess(desk, buyer, seller, "1000000.00")
@@ -57,6 +58,22 @@ async def test_promoting_and_rolling_back_change_which_model_decides(desk: Any) 
     assert sum(f.points for f in kept.factors) + kept.base == pytest.approx(kept.score, abs=0.5)
     with pytest.raises(Conflict):
         await models.roll_back(desk.deps, desk.officer)
+
+
+async def test_a_rollback_sent_again_with_its_key_rolls_back_once(desk: Any) -> None:
+    first, second = await registered(desk, 1), await registered(desk, 2, seed=8)
+    await models.promote(desk.deps, desk.officer, first)
+    await models.promote(desk.deps, desk.officer, second)
+    key = IdempotencyKey.from_header("risk.officer", "roll-back-1", "fingerprint")
+
+    done = await models.roll_back(desk.deps, desk.officer, key)
+    again = await models.roll_back(desk.deps, desk.officer, key)
+
+    assert (done.value.name, done.value.version) == ("logistic", 1)
+    assert again.replayed
+    assert again.value == done.value
+    async with desk.deps.uow(desk.tenant) as uow:
+        assert await models.active_model(uow.models) == first  # not rolled back to the scorecard
 
 
 async def test_the_registry_lists_versions_with_digests_metrics_and_the_active_one(

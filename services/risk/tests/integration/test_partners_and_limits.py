@@ -15,7 +15,8 @@ from mandi_contracts import (
     PartnerRegistered,
     PartnerSuspended,
 )
-from mandi_errors import PermissionDenied, PreconditionFailed, PreconditionRequired
+from mandi_db import IdempotencyKey
+from mandi_errors import Conflict, PermissionDenied, PreconditionFailed, PreconditionRequired
 from mandi_risk.domain.profile import Rating, Standing
 from mandi_risk.service_layer import partners
 from mandi_rules import Money
@@ -109,11 +110,23 @@ async def test_ratings_and_payments_are_recorded(desk: Any) -> None:
     partner = await desk.partner(rating=None)
 
     await partners.set_rating(desk.deps, desk.officer, partner, Rating.BBB)
-    await partners.record_payment(desk.deps, desk.officer, partner, 0)
-    view = await partners.record_payment(desk.deps, desk.officer, partner, 12)
+    key = IdempotencyKey.from_header("risk.officer", "payment-1", "fingerprint")
+    await partners.record_payment(desk.deps, desk.officer, partner, 0, key)
+    replayed = await partners.record_payment(desk.deps, desk.officer, partner, 0, key)
+    view = (await partners.record_payment(desk.deps, desk.officer, partner, 12)).value
 
+    assert replayed.replayed, "a payment sent again with its key is recorded once"
     assert (view.rating, view.payments_on_time, view.payments_late) == ("BBB", 1, 1)
     assert view.average_days_late == 6
+
+
+async def test_a_limit_keeps_its_currency(desk: Any) -> None:
+    partner = await desk.partner(limit=Decimal(1_000_000))
+
+    with pytest.raises(Conflict, match="keeps its currency"):
+        await partners.set_limit(
+            desk.deps, desk.officer, partner, Money("USD", Decimal(10_000)), "fx", if_match=1
+        )
 
 
 @pytest.mark.parametrize(

@@ -13,6 +13,7 @@ from dataclasses import dataclass
 from uuid import UUID
 
 from mandi_contracts import RiskModelPromoted, RiskModelRolledBack
+from mandi_db import Answer, IdempotencyKey, idempotently
 from mandi_errors import Conflict, NotFound
 from mandi_risk.domain import access
 from mandi_risk.domain.scorecard import SCORECARD, Scorecard
@@ -23,8 +24,9 @@ from mandi_risk.service_layer.unit_of_work import (
     Activation,
     ModelRegistry,
     RegisteredModel,
+    RiskUnitOfWork,
 )
-from mandi_risk.service_layer.views import ModelView, model_view
+from mandi_risk.service_layer.views import ActiveModelView, ModelView, model_view
 from mandi_security import Principal
 
 __all__ = [
@@ -145,11 +147,14 @@ async def promote(deps: RiskDependencies, principal: Principal, model: ModelRef)
     return model_view(registered, activation)
 
 
-async def roll_back(deps: RiskDependencies, principal: Principal) -> ModelRef:
+async def roll_back(
+    deps: RiskDependencies, principal: Principal, key: IdempotencyKey | None = None
+) -> Answer[ActiveModelView]:
     """Takes the active version off: the one promoted before it decides again (or the
-    scorecard); which model decides now."""
+    scorecard); which model decides now. A request sent again with its key rolls back once."""
     access.require(principal, access.WRITE)
-    async with deps.uow(principal.tenant_id) as uow:
+
+    async def work(uow: RiskUnitOfWork) -> ActiveModelView:
         stack = _stack(await uow.models.activations())
         if not stack:
             raise Conflict("No trained model decides: there is nothing to roll back.")
@@ -166,8 +171,9 @@ async def roll_back(deps: RiskDependencies, principal: Principal) -> ModelRef:
             ),
             subject=rolled_back.name,
         )
-        await uow.commit()
-    return now_active
+        return ActiveModelView(name=now_active.name, version=now_active.version)
+
+    return await idempotently(deps.uow(principal.tenant_id), key, work, answer_type=ActiveModelView)
 
 
 def _stack(activations: list[Activation]) -> list[ModelRef]:

@@ -8,7 +8,7 @@ from uuid import UUID
 
 from mandi_contracts import CreditLimitChanged
 from mandi_db import Answer, IdempotencyKey, idempotently
-from mandi_errors import InvalidInput, PreconditionFailed, PreconditionRequired
+from mandi_errors import Conflict, InvalidInput, PreconditionFailed, PreconditionRequired
 from mandi_risk.domain import access
 from mandi_risk.domain.credit import CreditLimit
 from mandi_risk.domain.profile import PartnerProfile, Rating, Standing
@@ -97,6 +97,9 @@ async def set_limit(
             raise PreconditionFailed(
                 f"The limit is at version {current.version}: name it in If-Match to change it."
             )
+        elif limit.currency != current.limit.currency:
+            # Open exposure is counted in the limit's currency; none is converted.
+            raise Conflict(f"The limit is in {current.limit.currency}, and keeps its currency.")
         else:
             new = current.changed(limit, reason=reason, by=principal.principal_id, at=now)
         await uow.limits.save(new)
@@ -131,17 +134,23 @@ async def set_rating(
 
 
 async def record_payment(
-    deps: RiskDependencies, principal: Principal, partner_id: UUID, days_late: int
-) -> PartnerRiskView:
-    """Records one payment a partner made, `days_late` days after it was due (0: on time)."""
+    deps: RiskDependencies,
+    principal: Principal,
+    partner_id: UUID,
+    days_late: int,
+    key: IdempotencyKey | None = None,
+) -> Answer[PartnerRiskView]:
+    """Records one payment a partner made, `days_late` days after it was due (0: on time). A
+    request sent again with its key records the payment once."""
     access.require(principal, access.WRITE)
-    async with deps.uow(principal.tenant_id) as uow:
+
+    async def work(uow: RiskUnitOfWork) -> PartnerRiskView:
         profile = await uow.partners.get_for_update(partner_id) or PartnerProfile(partner_id)
         paid = replace(profile, payments=profile.payments.with_payment(days_late))
         await uow.partners.put(paid)
-        view = await _view(uow, paid)
-        await uow.commit()
-    return view
+        return await _view(uow, paid)
+
+    return await idempotently(deps.uow(principal.tenant_id), key, work, answer_type=PartnerRiskView)
 
 
 async def partner_risk(

@@ -15,6 +15,7 @@ from mandi_risk.domain.profile import PartnerProfile
 from mandi_risk.service_layer.unit_of_work import Activation, RegisteredModel
 
 __all__ = [
+    "ActiveModelView",
     "AssessmentView",
     "CreditLimitView",
     "FactorView",
@@ -153,6 +154,13 @@ def assessment_view(assessment: Assessment) -> AssessmentView:
         assessed_by=assessment.assessed_by,
         assessed_at=assessment.assessed_at,
     )
+
+
+class ActiveModelView(_View):
+    """The model that decides now (`scorecard` v1 while no trained one is promoted)."""
+
+    name: str
+    version: int
 
 
 class ModelView(_View):

@@ -6,11 +6,12 @@ names it in If-Match. A replayed idempotent answer says so in `Idempotent-Replay
 
 from __future__ import annotations
 
-from typing import Annotated
+from typing import Annotated, TypeVar
 from uuid import UUID
 
 from fastapi import APIRouter, Query, Response, status
 
+from mandi_db import Answer
 from mandi_risk.domain.scoring import ModelRef
 from mandi_risk.entrypoints.http.deps import DepsDep
 from mandi_risk.entrypoints.http.schemas import (
@@ -22,6 +23,7 @@ from mandi_risk.entrypoints.http.schemas import (
 )
 from mandi_risk.service_layer import assessments, models, partners
 from mandi_risk.service_layer.views import (
+    ActiveModelView,
     AssessmentView,
     CreditLimitView,
     ModelView,
@@ -33,6 +35,7 @@ from mandi_runtime.requests import IdempotencyDep, IfMatchDep, PrincipalDep, eta
 __all__ = ["router"]
 
 router = APIRouter()
+V = TypeVar("V", AssessmentView, CreditLimitView, PartnerRiskView, ActiveModelView)
 _ASSESSMENTS, _PARTNERS, _MODELS = "assessments", "partners", "models"
 
 
@@ -52,9 +55,7 @@ async def assess(
     """Assesses a proposed trade: score, decision, breakdown per factor and rationale."""
     answer = await assessments.assess(deps, principal, body.to_proposal(), idempotency)
     response.headers["Location"] = f"/api/v1/risk/assessments/{answer.value.id}"
-    if answer.replayed:
-        response.headers["Idempotent-Replayed"] = "true"
-    return answer.value
+    return _replayed(answer, response)
 
 
 @router.get("/assessments", response_model=list[AssessmentView], tags=[_ASSESSMENTS])
@@ -120,9 +121,7 @@ async def set_limit(
         key=idempotency,
     )
     response.headers["ETag"] = etag(answer.value.version)
-    if answer.replayed:
-        response.headers["Idempotent-Replayed"] = "true"
-    return answer.value
+    return _replayed(answer, response)
 
 
 @router.put("/partners/{partner_id}/rating", response_model=PartnerRiskView, tags=[_PARTNERS])
@@ -135,10 +134,17 @@ async def set_rating(
 
 @router.post("/partners/{partner_id}/payments", response_model=PartnerRiskView, tags=[_PARTNERS])
 async def record_payment(
-    partner_id: UUID, body: PaymentIn, principal: PrincipalDep, deps: DepsDep
+    *,
+    partner_id: UUID,
+    body: PaymentIn,
+    principal: PrincipalDep,
+    deps: DepsDep,
+    idempotency: IdempotencyDep,
+    response: Response,
 ) -> PartnerRiskView:
     """Records one payment a partner made, and how late."""
-    return await partners.record_payment(deps, principal, partner_id, body.days_late)
+    answer = await partners.record_payment(deps, principal, partner_id, body.days_late, idempotency)
+    return _replayed(answer, response)
 
 
 @router.get("/models", response_model=list[ModelView], tags=[_MODELS])
@@ -153,9 +159,16 @@ async def promote_model(body: ModelVersionIn, principal: PrincipalDep, deps: Dep
     return await models.promote(deps, principal, ModelRef(body.name, body.version))
 
 
-@router.post("/models/active/rollback", response_model=ModelVersionIn, tags=[_MODELS])
-async def roll_back_model(principal: PrincipalDep, deps: DepsDep) -> ModelVersionIn:
+@router.post("/models/active/rollback", response_model=ActiveModelView, tags=[_MODELS])
+async def roll_back_model(
+    principal: PrincipalDep, deps: DepsDep, idempotency: IdempotencyDep, response: Response
+) -> ActiveModelView:
     """Takes the active version off: the one promoted before it decides again (or the
     scorecard)."""
-    now_active = await models.roll_back(deps, principal)
-    return ModelVersionIn(name=now_active.name, version=now_active.version)
+    return _replayed(await models.roll_back(deps, principal, idempotency), response)
+
+
+def _replayed(answer: Answer[V], response: Response) -> V:
+    if answer.replayed:
+        response.headers["Idempotent-Replayed"] = "true"
+    return answer.value
