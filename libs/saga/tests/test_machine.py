@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from dataclasses import replace as changed
 from datetime import timedelta
 from typing import Any
 from uuid import uuid4
@@ -278,3 +279,31 @@ def test_an_operator_acts_only_on_a_saga_waiting_for_one(run: Run) -> None:
     _stuck(run)
     with pytest.raises(ValueError, match="failed or completed"):
         run.apply(OperatorResolution(SagaStatus.RUNNING, "ops@mandi", "restart it"))
+
+
+def _named_undo(kit: Any) -> Any:
+    """The kit's saga, but the quantity is released under a step name of its own."""
+    first = kit.definition.steps[0]
+    undo = changed(first.compensation, step="release_quantity")
+    steps = (changed(first, compensation=undo), *kit.definition.steps[1:])
+    return changed(kit, definition=changed(kit.definition, steps=steps))
+
+
+def test_a_compensation_under_its_own_name_is_answered_under_that_name(kit: Any) -> None:
+    run = Run(_named_undo(kit))
+    run.succeed(QUANTITY)
+    run.refuse(EXPOSURE)
+    assert run.saga.status is SagaStatus.COMPENSATING
+
+    assert not run.released(QUANTITY).changed  # the step's own name is not the undo's
+    run.released("release_quantity")
+
+    assert run.saga.status is SagaStatus.FAILED
+    assert run.saga.steps[0] is StepStatus.UNDONE
+
+
+def test_a_compensation_may_not_take_the_name_of_a_step(kit: Any) -> None:
+    first = kit.definition.steps[0]
+    clash = changed(first, compensation=changed(first.compensation, step=EXPOSURE))
+    with pytest.raises(ValueError, match="distinct names"):
+        changed(kit.definition, steps=(clash, *kit.definition.steps[1:]))

@@ -14,7 +14,7 @@ from prometheus_client import REGISTRY
 from sqlalchemy.ext.asyncio import async_sessionmaker
 
 from mandi_db import TenantAwareSession
-from mandi_saga import SagaOrchestrator, SagaStatus, StepStatus
+from mandi_saga import SagaOrchestrator, SagaStatus, StepStatus, Transition
 from mandi_testing import TestDatabase, as_tenant
 from mandi_testing.fakes import FakeClock
 
@@ -213,3 +213,33 @@ async def test_a_tenant_never_sees_nor_moves_another_tenants_saga(
     async with unit_of_work(sessions, tenant_id=tenant) as uow:
         unchanged = await sagas.get(uow, saga.id)
     assert unchanged == saga
+
+
+class _Watcher:
+    """An observer that notes each move, and publishes nothing."""
+
+    def __init__(self) -> None:
+        self.moves: list[tuple[SagaStatus | None, SagaStatus, int]] = []
+
+    async def moved(self, _uow: Any, before: SagaStatus | None, transition: Transition) -> None:
+        self.moves.append((before, transition.saga.status, len(transition.commands)))
+
+
+async def test_the_observer_sees_every_move_and_no_duplicate(
+    sessions: async_sessionmaker[TenantAwareSession],
+    unit_of_work: Any,
+    kit: Any,
+    clock: FakeClock,
+    tenant: UUID,
+) -> None:
+    watcher = _Watcher()
+    sagas = SagaOrchestrator([kit.definition], clock, observer=watcher)
+    async with unit_of_work(sessions, tenant_id=tenant) as uow:
+        saga = await sagas.start(uow, kit.definition, DATA)
+        reply = kit.refusal(saga_id=saga.id, step="reserve_quantity", reason="none free")
+        await sagas.on_reply(uow, reply)
+        await sagas.on_reply(uow, reply)  # a duplicate moves nothing, so is not seen
+        await uow.commit()
+
+    running, failed = SagaStatus.RUNNING, SagaStatus.FAILED
+    assert watcher.moves == [(None, running, 1), (running, failed, 0)]

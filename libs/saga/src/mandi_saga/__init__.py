@@ -27,7 +27,7 @@ from mandi_saga.machine import (
     advance,
     begin,
 )
-from mandi_saga.orchestrator import Clock, SagaOrchestrator, UnknownSaga
+from mandi_saga.orchestrator import Clock, SagaObserver, SagaOrchestrator, UnknownSaga
 from mandi_saga.repository import SagaRepository, StaleSaga
 from mandi_saga.schema import create_saga_tables, drop_saga_tables
 
@@ -48,6 +48,7 @@ __all__ = [
     "SagaDefinition",
     "SagaEvent",
     "SagaMessage",
+    "SagaObserver",
     "SagaOrchestrator",
     "SagaRepository",
     "SagaStatus",

@@ -73,11 +73,17 @@ CommandBuilder = Callable[["Saga"], Command]
 @dataclass(frozen=True)
 class Compensation:
     """How a step's effect is undone: the command, how its reply is recognised, and how long to
-    wait for that reply before sending the command again."""
+    wait for that reply before sending the command again.
+
+    `step` is the name the command and its replies carry when it is not the step's own. A
+    participant that remembers what it applied by saga and step name needs one: else the undo
+    would look to it like the step it already applied, and be answered as that step.
+    """
 
     command: CommandBuilder
     recognises: Callable[[Any], bool]
     deadline: timedelta
+    step: str | None = None
 
 
 @dataclass(frozen=True)
@@ -103,15 +109,27 @@ class SagaDefinition:
 
     def __post_init__(self) -> None:
         names = [step.name for step in self.steps]
-        if not names or len(names) != len(set(names)):
+        names += [name for name in map(_undo_name, self.steps) if name is not None]
+        if not self.steps or len(names) != len(set(names)):
             raise ValueError(f"saga {self.type!r} needs steps with distinct names, not {names}")
         if self.compensation_attempts < 1:
             raise ValueError("a compensation is sent at least once")
 
     def index_of(self, step: str) -> int | None:
-        """The position of the step named `step`, if the saga has one."""
+        """The position of the step named `step`, or whose compensation is, if the saga has
+        one."""
         return self._positions.get(step)
 
     @cached_property
     def _positions(self) -> Mapping[str, int]:
-        return {step.name: index for index, step in enumerate(self.steps)}
+        positions = {step.name: index for index, step in enumerate(self.steps)}
+        for index, step in enumerate(self.steps):
+            undo = _undo_name(step)
+            if undo is not None:
+                positions[undo] = index
+        return positions
+
+
+def _undo_name(step: Step) -> str | None:
+    """The name the step's compensation is sent under, when it has one of its own."""
+    return step.compensation.step if step.compensation else None

@@ -21,7 +21,14 @@ from enum import StrEnum
 from typing import Any
 from uuid import UUID
 
-from mandi_saga.definition import Command, Completed, Refused, SagaDefinition, SagaMessage
+from mandi_saga.definition import (
+    Command,
+    Completed,
+    Refused,
+    SagaDefinition,
+    SagaMessage,
+    Step,
+)
 
 __all__ = [
     "DeadlinePassed",
@@ -197,7 +204,7 @@ def _on_reply(
     if index is None:
         return Transition(saga)
     step, status = definition.steps[index], saga.steps[index]
-    if status is StepStatus.UNDOING and step.compensation and step.compensation.recognises(message):
+    if status is StepStatus.UNDOING and _undoes(step, message):
         return _compensated(definition, saga, index, now)
     outcome = step.read_reply(message)
     if status is StepStatus.SENT and isinstance(outcome, Completed):
@@ -210,6 +217,14 @@ def _on_reply(
     if status is StepStatus.ABANDONED and isinstance(outcome, Completed):
         return _late_success(definition, saga, index, now)
     return Transition(saga)
+
+
+def _undoes(step: Step, message: SagaMessage) -> bool:
+    """Whether `message` answers the step's compensation, under the name it was sent with."""
+    undo = step.compensation
+    if undo is None or message.step != (undo.step or step.name):
+        return False
+    return undo.recognises(message)
 
 
 def _step_done(definition: SagaDefinition, saga: Saga, index: int, now: datetime) -> Transition:

@@ -36,7 +36,7 @@ from mandi_saga.machine import (
 )
 from mandi_saga.repository import SagaRepository
 
-__all__ = ["Clock", "SagaOrchestrator", "UnknownSaga"]
+__all__ = ["Clock", "SagaObserver", "SagaOrchestrator", "UnknownSaga"]
 
 _log = get_logger("mandi.saga")
 
@@ -48,6 +48,16 @@ class Clock(Protocol):
         """The current time, timezone-aware."""
 
 
+class SagaObserver(Protocol):
+    """What the owning service does when one of its sagas moves, in the same transaction: tell
+    the world through its outbox, and act on the outcome (confirm a trade)."""
+
+    async def moved(
+        self, uow: OutboxUnitOfWork, before: SagaStatus | None, transition: Transition
+    ) -> None:
+        """`transition` was applied to a saga that was `before` (None: it has just begun)."""
+
+
 class UnknownSaga(LookupError):
     """No saga of the tenant's has this id."""
 
@@ -56,9 +66,15 @@ class SagaOrchestrator:
     """Starts sagas of the definitions it knows and moves them on replies, deadlines and
     operators' actions, in the caller's unit of work."""
 
-    def __init__(self, definitions: Iterable[SagaDefinition], clock: Clock) -> None:
+    def __init__(
+        self,
+        definitions: Iterable[SagaDefinition],
+        clock: Clock,
+        observer: SagaObserver | None = None,
+    ) -> None:
         self._definitions = {definition.type: definition for definition in definitions}
         self._clock = clock
+        self._observer = observer
 
     async def start(
         self,
@@ -166,6 +182,8 @@ class SagaOrchestrator:
             await uow.publish(command.event, subject=command.key, topic=command.topic)
         if saga.status is not before:
             SAGA_TRANSITIONS.labels(saga_type=saga.type, status=saga.status.value).inc()
+        if self._observer is not None:
+            await self._observer.moved(uow, before, transition)
         _log.info(
             "saga moved",
             saga_id=str(saga.id),
