@@ -27,6 +27,7 @@ __all__ = [
     "AvailabilityUpdated",
     "AvailabilityWithdrawn",
     "CatalogChanged",
+    "ConfirmReservation",
     "OfferTermsData",
     "QuantityReleased",
     "QuantityReserved",
@@ -36,6 +37,7 @@ __all__ = [
     "RequirementPosted",
     "RequirementUpdated",
     "RequirementWithdrawn",
+    "ReservationConfirmed",
     "ReservationRefused",
     "ReserveQuantity",
 ]
@@ -197,9 +199,18 @@ class ReserveQuantity(_SagaStep):
     deadline: datetime
 
 
+@EVENTS.event("mandi.confirm.reservation", 1)
+class ConfirmReservation(_SagaStep):
+    """Make what the saga reserved of the availability its trade's: no deadline gives it back
+    any more, only a release."""
+
+
 @EVENTS.event("mandi.release.quantity", 1)
 class ReleaseQuantity(_SagaStep):
-    """Give back what the saga reserved of the availability (a compensation)."""
+    """Give back what a saga reserved of the availability: this saga's (a compensation), or,
+    named by `reserved_by`, another's (a trade's, when a cancellation sends it)."""
+
+    reserved_by: UUID | None = None
 
 
 @EVENTS.event("mandi.quantity.reserved", 1)
@@ -212,9 +223,17 @@ class QuantityReserved(_SagaStep):
 
 @EVENTS.event("mandi.reservation.refused", 1)
 class ReservationRefused(_SagaStep):
-    """Nothing was reserved; `reason` says why (not open, not enough free, below the lot)."""
+    """Nothing was reserved, or confirmed; `reason` says why (not open, not enough free, below
+    the lot, nothing held any more)."""
 
     reason: str
+
+
+@EVENTS.event("mandi.reservation.confirmed", 1)
+class ReservationConfirmed(_SagaStep):
+    """What the saga reserved is its trade's now."""
+
+    quantity: Decimal
 
 
 @EVENTS.event("mandi.quantity.released", 1)
@@ -224,9 +243,14 @@ class QuantityReleased(_SagaStep):
     quantity: Decimal
 
 
-AVAILABILITY_COMMANDS: tuple[type[Event], ...] = (ReserveQuantity, ReleaseQuantity)
+AVAILABILITY_COMMANDS: tuple[type[Event], ...] = (
+    ReserveQuantity,
+    ConfirmReservation,
+    ReleaseQuantity,
+)
 AVAILABILITY_REPLIES: tuple[type[Event], ...] = (
     QuantityReserved,
+    ReservationConfirmed,
     ReservationRefused,
     QuantityReleased,
 )

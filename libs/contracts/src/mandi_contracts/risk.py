@@ -132,8 +132,10 @@ class CheckAndReserveExposure(_SagaStep):
 
 @EVENTS.event("mandi.release.exposure", 1)
 class ReleaseExposure(_SagaStep):
-    """Give back what the saga reserved of the buyer's credit (a compensation, or the trade
-    settled)."""
+    """Give back what a saga reserved of the buyer's credit: this saga's (a compensation), or,
+    named by `reserved_by`, another's (a trade's, when it is cancelled or settled)."""
+
+    reserved_by: UUID | None = None
 
 
 @EVENTS.event("mandi.credit.reserved", 1)

@@ -1,0 +1,1 @@
+"""Mandi's matching service: proposals, the trade saga and trades."""

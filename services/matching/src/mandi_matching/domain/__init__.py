@@ -1,0 +1,1 @@
+"""The rules of matching and trades: pure, no I/O."""

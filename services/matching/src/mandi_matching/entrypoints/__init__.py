@@ -1,0 +1,1 @@
+"""How the world reaches matching: HTTP, consumers, commands."""
