@@ -10,7 +10,7 @@ import asyncio
 from collections.abc import AsyncIterator
 from dataclasses import dataclass
 from datetime import timedelta
-from typing import Any
+from typing import Any, Self
 from uuid import UUID
 
 import asyncpg
@@ -32,6 +32,7 @@ from mandi_saga import (
     Refused,
     Saga,
     SagaDefinition,
+    SagaRepository,
     Step,
     StepOutcome,
     create_saga_tables,
@@ -126,9 +127,15 @@ def kit() -> Kit:
 
 
 class LotsUnitOfWork(OutboxUnitOfWork):
-    """A sample service's unit of work."""
+    """A sample service's unit of work, with its sagas."""
 
     outbox = OutboxAddress(EVENTS, source="mandi/lots", topic="mandi.lots.events")
+    sagas: SagaRepository
+
+    async def __aenter__(self) -> Self:
+        await super().__aenter__()
+        self.sagas = SagaRepository(self.session)
+        return self
 
 
 @pytest.fixture(scope="module")

@@ -27,7 +27,13 @@ from mandi_saga.machine import (
     advance,
     begin,
 )
-from mandi_saga.orchestrator import Clock, SagaObserver, SagaOrchestrator, UnknownSaga
+from mandi_saga.orchestrator import (
+    Clock,
+    SagaObserver,
+    SagaOrchestrator,
+    SagaUnitOfWork,
+    UnknownSaga,
+)
 from mandi_saga.repository import SagaRepository, StaleSaga
 from mandi_saga.schema import create_saga_tables, drop_saga_tables
 
@@ -52,6 +58,7 @@ __all__ = [
     "SagaOrchestrator",
     "SagaRepository",
     "SagaStatus",
+    "SagaUnitOfWork",
     "StaleSaga",
     "Step",
     "StepOutcome",

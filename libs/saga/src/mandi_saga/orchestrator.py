@@ -13,11 +13,10 @@ import json
 from collections.abc import Iterable, Mapping
 from dataclasses import replace
 from datetime import datetime
-from typing import Any, Protocol
+from typing import Any, Generic, Protocol, TypeVar
 from uuid import UUID, uuid4
 
-from mandi_db import UnitOfWork
-from mandi_messaging import OutboxUnitOfWork
+from mandi_messaging import Event
 from mandi_observability import get_logger
 from mandi_observability.metrics import SAGA_TRANSITIONS
 from mandi_saga.definition import SagaDefinition, SagaMessage
@@ -36,7 +35,7 @@ from mandi_saga.machine import (
 )
 from mandi_saga.repository import SagaRepository
 
-__all__ = ["Clock", "SagaObserver", "SagaOrchestrator", "UnknownSaga"]
+__all__ = ["Clock", "SagaObserver", "SagaOrchestrator", "SagaUnitOfWork", "UnknownSaga"]
 
 _log = get_logger("mandi.saga")
 
@@ -48,13 +47,29 @@ class Clock(Protocol):
         """The current time, timezone-aware."""
 
 
-class SagaObserver(Protocol):
+class SagaUnitOfWork(Protocol):
+    """What the orchestrator needs of the caller's transaction: its tenant, its sagas, and its
+    outbox (a service's unit of work has all three)."""
+
+    @property
+    def tenant_id(self) -> UUID: ...
+
+    @property
+    def sagas(self) -> SagaRepository: ...
+
+    async def publish(self, event: Event, *, subject: str, topic: str | None = None) -> None:
+        """Queues an event in the outbox of this transaction."""
+
+
+U = TypeVar("U", bound=SagaUnitOfWork)
+U_contra = TypeVar("U_contra", bound=SagaUnitOfWork, contravariant=True)
+
+
+class SagaObserver(Protocol[U_contra]):
     """What the owning service does when one of its sagas moves, in the same transaction: tell
     the world through its outbox, and act on the outcome (confirm a trade)."""
 
-    async def moved(
-        self, uow: OutboxUnitOfWork, before: SagaStatus | None, transition: Transition
-    ) -> None:
+    async def moved(self, uow: U_contra, before: SagaStatus | None, transition: Transition) -> None:
         """`transition` was applied to a saga that was `before` (None: it has just begun)."""
 
 
@@ -62,7 +77,7 @@ class UnknownSaga(LookupError):
     """No saga of the tenant's has this id."""
 
 
-class SagaOrchestrator:
+class SagaOrchestrator(Generic[U]):
     """Starts sagas of the definitions it knows and moves them on replies, deadlines and
     operators' actions, in the caller's unit of work."""
 
@@ -70,7 +85,7 @@ class SagaOrchestrator:
         self,
         definitions: Iterable[SagaDefinition],
         clock: Clock,
-        observer: SagaObserver | None = None,
+        observer: SagaObserver[U] | None = None,
     ) -> None:
         self._definitions = {definition.type: definition for definition in definitions}
         self._clock = clock
@@ -78,7 +93,7 @@ class SagaOrchestrator:
 
     async def start(
         self,
-        uow: OutboxUnitOfWork,
+        uow: U,
         definition: SagaDefinition,
         data: Mapping[str, Any],
         saga_id: UUID | None = None,
@@ -98,38 +113,36 @@ class SagaOrchestrator:
             data=json.loads(json.dumps(dict(data), default=str)),
             now=self._clock.now(),
         )
-        sagas = SagaRepository(uow.session)
+        sagas = uow.sagas
         await sagas.add(transition.saga)
         return await self._record(uow, sagas, None, transition)
 
-    async def on_reply(self, uow: OutboxUnitOfWork, reply: SagaMessage) -> Saga | None:
+    async def on_reply(self, uow: U, reply: SagaMessage) -> Saga | None:
         """Applies a reply to its saga; a duplicate or stray reply changes nothing. None when
         the tenant has no such saga."""
-        sagas = SagaRepository(uow.session)
+        sagas = uow.sagas
         saga = await sagas.get(reply.saga_id, for_update=True)
         if saga is None:
             _log.warning("reply for an unknown saga", saga_id=str(reply.saga_id), step=reply.step)
             return None
         return await self._apply(uow, sagas, saga, Reply(reply), self._clock.now())
 
-    async def expire_due(self, uow: OutboxUnitOfWork, now: datetime, limit: int) -> int:
+    async def expire_due(self, uow: U, now: datetime, limit: int) -> int:
         """Times out up to `limit` of the tenant's sagas whose deadline passed by `now`,
         skipping those another transaction holds; how many."""
-        sagas = SagaRepository(uow.session)
+        sagas = uow.sagas
         due = await sagas.due(now, limit)
         for saga in due:
             await self._apply(uow, sagas, saga, DeadlinePassed(), now)
         return len(due)
 
-    async def retry(
-        self, uow: OutboxUnitOfWork, saga_id: UUID, *, operator: str, reason: str
-    ) -> Saga:
+    async def retry(self, uow: U, saga_id: UUID, *, operator: str, reason: str) -> Saga:
         """Sends a stuck saga's pending compensation again, with its attempts reset."""
         return await self._operate(uow, saga_id, OperatorRetry(operator, reason))
 
     async def resolve(
         self,
-        uow: OutboxUnitOfWork,
+        uow: U,
         saga_id: UUID,
         outcome: SagaStatus,
         *,
@@ -139,16 +152,16 @@ class SagaOrchestrator:
         """Settles a stuck saga by hand as failed (compensated by hand) or completed."""
         return await self._operate(uow, saga_id, OperatorResolution(outcome, operator, reason))
 
-    async def get(self, uow: UnitOfWork, saga_id: UUID) -> Saga | None:
+    async def get(self, uow: U, saga_id: UUID) -> Saga | None:
         """A saga's state, for an API to show."""
-        return await SagaRepository(uow.session).get(saga_id)
+        return await uow.sagas.get(saga_id)
 
-    async def history(self, uow: UnitOfWork, saga_id: UUID) -> list[HistoryEntry]:
+    async def history(self, uow: U, saga_id: UUID) -> list[HistoryEntry]:
         """Everything that happened to a saga, oldest first, for an API to show."""
-        return await SagaRepository(uow.session).history(saga_id)
+        return await uow.sagas.history(saga_id)
 
-    async def _operate(self, uow: OutboxUnitOfWork, saga_id: UUID, event: SagaEvent) -> Saga:
-        sagas = SagaRepository(uow.session)
+    async def _operate(self, uow: U, saga_id: UUID, event: SagaEvent) -> Saga:
+        sagas = uow.sagas
         saga = await sagas.get(saga_id, for_update=True)
         if saga is None:
             raise UnknownSaga(f"no saga {saga_id}")
@@ -156,7 +169,7 @@ class SagaOrchestrator:
 
     async def _apply(
         self,
-        uow: OutboxUnitOfWork,
+        uow: U,
         sagas: SagaRepository,
         saga: Saga,
         event: SagaEvent,
@@ -170,7 +183,7 @@ class SagaOrchestrator:
 
     async def _record(
         self,
-        uow: OutboxUnitOfWork,
+        uow: U,
         sagas: SagaRepository,
         before: SagaStatus | None,
         transition: Transition,
