@@ -11,7 +11,7 @@ from datetime import date, datetime
 from decimal import Decimal
 from uuid import UUID
 
-from pydantic import BaseModel, ConfigDict
+from pydantic import BaseModel, ConfigDict, Field
 
 from mandi_contracts.registry import EVENTS
 from mandi_messaging.registry import Event
@@ -74,6 +74,8 @@ class CatalogChanged(Event):
     commodity: str
     version: int
     changed_by: str
+    # Each quality parameter's allowed range, (min, max): how far apart two qualities are.
+    quality_ranges: dict[str, tuple[Decimal, Decimal]] = Field(default_factory=dict)
 
 
 class _AvailabilityEvent(Event):

@@ -3,6 +3,7 @@ each change publishes CatalogChanged in its transaction, and each tenant sees it
 
 from __future__ import annotations
 
+import json
 from dataclasses import replace
 from datetime import UTC, datetime
 from decimal import Decimal
@@ -71,6 +72,21 @@ async def test_a_defined_commodity_is_read_back_exactly_and_announced(
     )
     assert [item.code for item in await catalog.catalog(service.deps, operator)] == ["cotton"]
     assert await _events(database, operator.tenant_id) == [("mandi.catalog.changed.v1", "cotton")]
+    [announced] = await _payloads(database, operator.tenant_id)
+    assert announced["quality_ranges"] == {"trash_pct": ["0", "6.5"]}
+
+
+async def _payloads(database: TestDatabase, tenant: Any) -> list[dict[str, Any]]:
+    connection = await asyncpg.connect(database.owner_url)
+    try:
+        rows = await connection.fetch(
+            "SELECT convert_from(payload, 'UTF8') AS body FROM outbox"
+            " WHERE tenant_id::text = $1 ORDER BY id",
+            str(tenant),
+        )
+    finally:
+        await connection.close()
+    return [json.loads(row["body"]) for row in rows]
 
 
 async def test_each_tenant_has_its_own_catalog(service: Any) -> None:

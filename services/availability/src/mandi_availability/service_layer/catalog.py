@@ -132,5 +132,9 @@ async def _announce(uow: AvailabilityUnitOfWork, commodity: Commodity, by: Princ
         commodity=commodity.code,
         version=commodity.version,
         changed_by=by.principal_id,
+        quality_ranges={
+            name: (parameter.minimum, parameter.maximum)
+            for name, parameter in commodity.quality.items()
+        },
     )
     await uow.publish(event, subject=commodity.code)
