@@ -76,6 +76,8 @@ class CatalogChanged(Event):
     changed_by: str
     # Each quality parameter's allowed range, (min, max): how far apart two qualities are.
     quality_ranges: dict[str, tuple[Decimal, Decimal]] = Field(default_factory=dict)
+    # Each unit's size in the base unit: what a price per unit comes to for a quantity.
+    units: dict[str, Decimal] = Field(default_factory=dict)
 
 
 class _AvailabilityEvent(Event):

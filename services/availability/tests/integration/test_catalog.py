@@ -74,6 +74,7 @@ async def test_a_defined_commodity_is_read_back_exactly_and_announced(
     assert await _events(database, operator.tenant_id) == [("mandi.catalog.changed.v1", "cotton")]
     [announced] = await _payloads(database, operator.tenant_id)
     assert announced["quality_ranges"] == {"trash_pct": ["0", "6.5"]}
+    assert (announced["units"]["candy"], announced["units"]["kg"]) == ("355.6", "1")
 
 
 async def _payloads(database: TestDatabase, tenant: Any) -> list[dict[str, Any]]:

@@ -136,5 +136,6 @@ async def _announce(uow: AvailabilityUnitOfWork, commodity: Commodity, by: Princ
             name: (parameter.minimum, parameter.maximum)
             for name, parameter in commodity.quality.items()
         },
+        units=dict(commodity.units.sizes),
     )
     await uow.publish(event, subject=commodity.code)
