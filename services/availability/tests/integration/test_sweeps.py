@@ -1,6 +1,6 @@
 """The order book's sweeps on the real PostgreSQL: offers past their validity expire, and
-reservations past their saga's deadline are given back and the saga told; a second run finds
-nothing more to do."""
+reservations past their saga's deadline are given back and the saga told, unless the saga
+confirmed them; a second run finds nothing more to do."""
 
 from __future__ import annotations
 
@@ -21,7 +21,7 @@ from mandi_availability.service_layer.sweeps import (
     expire_offers,
     release_overdue_reservations,
 )
-from mandi_contracts import ReserveQuantity
+from mandi_contracts import ConfirmReservation, ReserveQuantity
 from mandi_testing import TestDatabase
 from mandi_testing.fakes import FakeClock
 
@@ -103,3 +103,39 @@ async def test_a_reservation_past_its_deadline_is_given_back_and_the_saga_told(
     ]
     await release_overdue_reservations(deps)  # nothing more is held: nothing more is released
     assert await _state(deps, tenant, availability) == (OfferStatus.PUBLISHED, Decimal(0))
+
+
+async def test_a_confirmed_reservation_is_kept_when_its_deadline_passes(
+    service: Any, database: TestDatabase, publish_availability: Any
+) -> None:
+    clock = FakeClock(START)
+    deps, tenant, saga = replace(service.deps, clock=clock), uuid4(), uuid4()
+    availability = await publish_availability(
+        deps, tenant, bales=10, lot_bales=1, valid_until=START + timedelta(days=7)
+    )
+    step = {"tenant_id": tenant, "saga_id": saga, "availability_id": availability}
+    reserve = ReserveQuantity(
+        **step, step="reserve", quantity=Decimal(340), deadline=START + timedelta(minutes=5)
+    )
+    async with deps.uow(tenant) as uow:
+        await reservations.reserve(uow, reserve, START)
+        await reservations.confirm(uow, ConfirmReservation(**step, step="confirm"), START)
+        await uow.commit()
+
+    clock.advance(timedelta(minutes=10))
+    await release_overdue_reservations(deps)
+
+    assert await _state(deps, tenant, availability) == (
+        OfferStatus.PARTIALLY_RESERVED,
+        Decimal(340),
+    )
+    outbox = await _outbox(database, tenant)
+    assert [
+        (kind, Decimal(body["quantity"]))
+        for kind, body in outbox
+        if kind.startswith(("mandi.reservation.", "mandi.quantity."))
+    ] == [
+        ("mandi.quantity.reserved.v1", Decimal(340)),
+        ("mandi.reservation.confirmed.v1", Decimal(340)),
+    ]
+    assert "mandi.availability.released.v1" not in [kind for kind, _ in outbox]

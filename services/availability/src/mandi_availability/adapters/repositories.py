@@ -38,7 +38,7 @@ from mandi_availability.domain.offers import (
     Requirement,
 )
 from mandi_availability.domain.quantities import Money
-from mandi_availability.domain.reservations import Reservation, ReservationStatus
+from mandi_availability.domain.reservations import Reservation, ReservationStatus, StepKind
 from mandi_availability.domain.standing import PartnerStanding, Standing
 from mandi_availability.service_layer.unit_of_work import ON_THE_BOOK as ON_THE_BOOK_STATUSES
 from mandi_availability.service_layer.unit_of_work import OfferFilter, PageRequest
@@ -87,12 +87,19 @@ _STEP = PreparedQuery(
         reservations.c.saga_id == bindparam("saga_id"), reservations.c.step == bindparam("step")
     )
 )
+# What a reserve step holds until it is released: reserved, or confirmed to its trade (each its
+# own comparison: a prepared query has no expanding IN).
+_HOLDING = or_(
+    reservations.c.status == ReservationStatus.RESERVED.value,
+    reservations.c.status == ReservationStatus.CONFIRMED.value,
+)
 _HELD = PreparedQuery(
     select(reservations)
     .where(
         reservations.c.saga_id == bindparam("saga_id"),
         reservations.c.availability_id == bindparam("availability_id"),
-        reservations.c.status == ReservationStatus.RESERVED.value,
+        reservations.c.kind == StepKind.RESERVE.value,
+        _HOLDING,
     )
     .order_by(reservations.c.created_at)
     .with_for_update()
@@ -347,7 +354,8 @@ class SqlReservations(SqlRepository):
         return _reservation(rows[0]) if rows else None
 
     async def held(self, saga_id: UUID, availability_id: UUID) -> list[Reservation]:
-        """What the saga holds of the availability, locked until the transaction ends."""
+        """What the saga's reserve steps hold of the availability (reserved or confirmed), locked
+        until the transaction ends."""
         query = {"saga_id": saga_id, "availability_id": availability_id}
         return [_reservation(row) for row in await self._fetch(_HELD, query)]
 
@@ -357,6 +365,7 @@ class SqlReservations(SqlRepository):
             "tenant_id": self._tenant_id,
             "saga_id": reservation.saga_id,
             "step": reservation.step,
+            "kind": reservation.kind.value,
             "availability_id": reservation.availability_id,
             "status": reservation.status.value,
             "quantity": reservation.quantity,
@@ -368,7 +377,8 @@ class SqlReservations(SqlRepository):
         await self._fetch(_ADD_RESERVATION, values)
 
     async def overdue(self, now: datetime, limit: int) -> list[Reservation]:
-        """Reservations past their saga's deadline, locked; those another sweep holds skipped."""
+        """Unconfirmed reservations past their saga's deadline, locked; those another sweep (or
+        a confirm) holds are skipped."""
         query = (
             select(reservations)
             .where(
@@ -391,6 +401,7 @@ def _reservation(row: Any) -> Reservation:
     return Reservation(
         saga_id=row.saga_id,
         step=row.step,
+        kind=StepKind(row.kind),
         availability_id=row.availability_id,
         status=ReservationStatus(row.status),
         quantity=row.quantity,

@@ -83,6 +83,7 @@ reservations = sa.Table(
     sa.Column("tenant_id", sa.Uuid, nullable=False),
     sa.Column("saga_id", sa.Uuid, primary_key=True),
     sa.Column("step", sa.Text, primary_key=True),
+    sa.Column("kind", sa.Text, nullable=False),  # the command: reserve, confirm or release
     sa.Column("availability_id", sa.Uuid, nullable=False),
     sa.Column("status", sa.Text, nullable=False),
     sa.Column("quantity", sa.Numeric, nullable=False),

@@ -14,6 +14,7 @@ from mandi_availability.service_layer.unit_of_work import AvailabilityUnitOfWork
 from mandi_contracts import (
     EVENTS,
     CatalogChanged,
+    ConfirmReservation,
     PartnerApproved,
     PartnerReinstated,
     PartnerRejected,
@@ -26,8 +27,8 @@ from mandi_messaging import Consumers, Envelope, PermanentFailure, commands_topi
 
 __all__ = ["consumers"]
 
-# Partners' events build the standing read model; the trade saga's commands reserve and release;
-# the catalog's own events clear it from the cache.
+# Partners' events build the standing read model; the trade saga's commands reserve, confirm and
+# release; the catalog's own events clear it from the cache.
 consumers = Consumers(
     group="availability",
     topics=[events_topic("partners"), commands_topic("availability"), events_topic("availability")],
@@ -85,11 +86,22 @@ async def on_reserve_quantity(
         raise PermanentFailure(refused.detail) from refused
 
 
+@consumers.on(ConfirmReservation)
+async def on_confirm_reservation(
+    command: ConfirmReservation, uow: AvailabilityUnitOfWork, envelope: Envelope
+) -> None:
+    """Makes what a trade's saga reserved its trade's, and answers it."""
+    try:
+        await reservations.confirm(uow, command, now=envelope.time)
+    except InvalidInput as refused:
+        raise PermanentFailure(refused.detail) from refused
+
+
 @consumers.on(ReleaseQuantity)
 async def on_release_quantity(
     command: ReleaseQuantity, uow: AvailabilityUnitOfWork, envelope: Envelope
 ) -> None:
-    """Gives back what a trade's saga reserved, and answers it."""
+    """Gives back what a trade's saga reserved (or a cancelled trade's), and answers it."""
     try:
         await reservations.release(uow, command, now=envelope.time)
     except InvalidInput as refused:

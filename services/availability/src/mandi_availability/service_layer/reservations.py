@@ -1,9 +1,12 @@
-"""The availability's part in a trade's saga: reserve a quantity, release it, answer each step.
+"""The availability's part in a trade's saga: reserve a quantity, confirm it to the trade,
+release it, answer each step.
 
 A command runs in its consumer's transaction, with the availability's row locked and its version
 checked on save, and with nothing but the database inside it. A step applied before (the same
-saga id and step, whatever the message) is answered again as it was, and changes nothing more.
-Releasing twice releases once: the second finds nothing held.
+saga id and step, whatever the message) is answered again as it was, and changes nothing more;
+a step name already used for another command is refused for good. Releasing twice releases once:
+the second finds nothing held. A release gives back reservations confirmed or not, the saga's
+own or, named by `reserved_by`, another saga's (a cancelled trade's).
 """
 
 from __future__ import annotations
@@ -13,39 +16,62 @@ from decimal import Decimal
 from uuid import UUID
 
 from mandi_availability.domain.offers import Availability, OfferKind
-from mandi_availability.domain.reservations import Reservation, ReservationStatus
+from mandi_availability.domain.reservations import Reservation, ReservationStatus, StepKind
 from mandi_availability.service_layer.unit_of_work import AvailabilityUnitOfWork
 from mandi_contracts import (
     AvailabilityReleased,
     AvailabilityReserved,
+    ConfirmReservation,
     QuantityReleased,
     QuantityReserved,
     ReleaseQuantity,
+    ReservationConfirmed,
     ReservationRefused,
     ReserveQuantity,
 )
 from mandi_errors import Conflict, InvalidInput
 from mandi_messaging import replies_topic
 
-__all__ = ["give_back", "release", "replies_to", "reserve"]
+__all__ = ["confirm", "give_back", "release", "replies_to", "reserve"]
 
 _REPLIES = replies_topic("availability")
+_NOTHING_HELD = "Nothing of the saga's is reserved any more."
+_PAST_DEADLINE = "The saga's deadline for its reservation has passed."
+
+_Command = ReserveQuantity | ConfirmReservation | ReleaseQuantity
+_KINDS: dict[type[_Command], StepKind] = {
+    ReserveQuantity: StepKind.RESERVE,
+    ConfirmReservation: StepKind.CONFIRM,
+    ReleaseQuantity: StepKind.RELEASE,
+}
 
 
 async def reserve(uow: AvailabilityUnitOfWork, command: ReserveQuantity, now: datetime) -> None:
     """Reserves the quantity for the saga, or refuses; answers the saga either way."""
     _require_own_tenant(uow, command.tenant_id)
-    applied = await uow.reservations.step(command.saga_id, command.step)
+    applied = await _applied_before(uow, command)
     if applied is None:
         applied = await _reserved_or_refused(uow, command, now)
         await uow.reservations.add(applied, now)
     await _answer(uow, command, applied)
 
 
-async def release(uow: AvailabilityUnitOfWork, command: ReleaseQuantity, now: datetime) -> None:
-    """Gives back what the saga holds of the availability (nothing, if it holds nothing)."""
+async def confirm(uow: AvailabilityUnitOfWork, command: ConfirmReservation, now: datetime) -> None:
+    """Makes what the saga reserved of the availability its trade's, or refuses (nothing held
+    any more, or the deadline passed); answers the saga either way."""
     _require_own_tenant(uow, command.tenant_id)
-    applied = await uow.reservations.step(command.saga_id, command.step)
+    applied = await _applied_before(uow, command)
+    if applied is None:
+        applied = await _confirmed_or_refused(uow, command, now)
+        await uow.reservations.add(applied, now)
+    await _answer(uow, command, applied)
+
+
+async def release(uow: AvailabilityUnitOfWork, command: ReleaseQuantity, now: datetime) -> None:
+    """Gives back what the saga, or the one `reserved_by` names, holds of the availability
+    (nothing, if it holds nothing); answers the command's own saga and step."""
+    _require_own_tenant(uow, command.tenant_id)
+    applied = await _applied_before(uow, command)
     if applied is None:
         applied = await _released(uow, command, now)
         await uow.reservations.add(applied, now)
@@ -76,11 +102,35 @@ async def _reserved_or_refused(
     return Reservation(
         saga_id=command.saga_id,
         step=command.step,
+        kind=StepKind.RESERVE,
         availability_id=reserved.id,
         status=ReservationStatus.RESERVED,
         quantity=command.quantity,
         free=reserved.free,
         deadline=command.deadline,
+    )
+
+
+async def _confirmed_or_refused(
+    uow: AvailabilityUnitOfWork, command: ConfirmReservation, now: datetime
+) -> Reservation:
+    held = await uow.reservations.held(command.saga_id, command.availability_id)
+    if not held:
+        return _refusal(command, _NOTHING_HELD)
+    if any(reservation.overdue(now) for reservation in held):
+        return _refusal(command, _PAST_DEADLINE)
+    for reservation in held:
+        if reservation.status is ReservationStatus.RESERVED:
+            await uow.reservations.mark(reservation.confirmed())
+    found = await uow.offers.get(OfferKind.AVAILABILITY, command.availability_id)
+    return Reservation(
+        saga_id=command.saga_id,
+        step=command.step,
+        kind=StepKind.CONFIRM,
+        availability_id=command.availability_id,
+        status=ReservationStatus.CONFIRMED,
+        quantity=sum((reservation.quantity for reservation in held), Decimal(0)),
+        free=found.free if isinstance(found, Availability) else Decimal(0),
     )
 
 
@@ -116,11 +166,13 @@ async def give_back(
 async def _released(
     uow: AvailabilityUnitOfWork, command: ReleaseQuantity, now: datetime
 ) -> Reservation:
-    held = await uow.reservations.held(command.saga_id, command.availability_id)
+    holder = command.saga_id if command.reserved_by is None else command.reserved_by
+    held = await uow.reservations.held(holder, command.availability_id)
     quantity, free = await give_back(uow, held, command.availability_id, now)
     return Reservation(
         saga_id=command.saga_id,
         step=command.step,
+        kind=StepKind.RELEASE,
         availability_id=command.availability_id,
         status=ReservationStatus.RELEASED,
         quantity=quantity,
@@ -128,9 +180,19 @@ async def _released(
     )
 
 
-async def _answer(
-    uow: AvailabilityUnitOfWork, command: ReserveQuantity | ReleaseQuantity, applied: Reservation
-) -> None:
+async def _applied_before(uow: AvailabilityUnitOfWork, command: _Command) -> Reservation | None:
+    """The step, if it was applied before; a step name the saga used for another command is
+    refused rather than answered with that command's answer."""
+    applied = await uow.reservations.step(command.saga_id, command.step)
+    kind = _KINDS[type(command)]
+    if applied is not None and applied.kind is not kind:
+        raise InvalidInput(
+            f"The saga's step {command.step!r} was a {applied.kind.value} step, not a {kind.value}."
+        )
+    return applied
+
+
+async def _answer(uow: AvailabilityUnitOfWork, command: _Command, applied: Reservation) -> None:
     step = {
         "tenant_id": command.tenant_id,
         "saga_id": command.saga_id,
@@ -142,12 +204,14 @@ async def _answer(
         reply = QuantityReleased(**step, quantity=applied.quantity)
     elif applied.status is ReservationStatus.REFUSED:
         reply = ReservationRefused(**step, reason=applied.reason)
-    else:  # reserved then, and perhaps released since: the answer to this step stays the same
+    elif isinstance(command, ConfirmReservation):
+        reply = ReservationConfirmed(**step, quantity=applied.quantity)
+    else:  # reserved then, perhaps confirmed or released since: the answer stays the same
         reply = QuantityReserved(**step, quantity=applied.quantity, free=applied.free)
     await replies_to(uow, reply)
 
 
-Reply = QuantityReserved | ReservationRefused | QuantityReleased
+Reply = QuantityReserved | ReservationConfirmed | ReservationRefused | QuantityReleased
 
 
 async def replies_to(uow: AvailabilityUnitOfWork, reply: Reply) -> None:
@@ -155,10 +219,13 @@ async def replies_to(uow: AvailabilityUnitOfWork, reply: Reply) -> None:
     await uow.publish(reply, subject=str(reply.saga_id), topic=_REPLIES)
 
 
-def _refusal(command: ReserveQuantity, reason: str, *, free: Decimal = Decimal(0)) -> Reservation:
+def _refusal(
+    command: ReserveQuantity | ConfirmReservation, reason: str, *, free: Decimal = Decimal(0)
+) -> Reservation:
     return Reservation(
         saga_id=command.saga_id,
         step=command.step,
+        kind=_KINDS[type(command)],
         availability_id=command.availability_id,
         status=ReservationStatus.REFUSED,
         quantity=Decimal(0),

@@ -1,5 +1,6 @@
 """The periodic jobs of the order book, run by one leader per cluster: offers past their
-validity expire, and reservations past their saga's deadline are given back.
+validity expire, and reservations past their saga's deadline are given back (a confirmed one
+is its trade's: no deadline gives it back).
 
 Each tenant's batch is one transaction; rows another sweep holds are skipped (SKIP LOCKED), so
 a job that overlaps itself never applies a step twice.
@@ -46,7 +47,8 @@ async def expire_offers(deps: AvailabilityDependencies) -> int:
 
 
 async def release_overdue_reservations(deps: AvailabilityDependencies) -> int:
-    """Gives back every reservation its saga's deadline has passed, and tells the saga; how many."""
+    """Gives back every unconfirmed reservation whose saga's deadline has passed, and tells the
+    saga; how many."""
     released = 0
     for tenant_id in await _tenants(deps):
         async with deps.uow(tenant_id) as uow:
