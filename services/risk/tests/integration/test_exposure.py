@@ -1,5 +1,6 @@
 """Risk as a participant of the trade saga: reserve a trade's value against the buyer's limit,
-never beyond it under concurrency, each step once, and release exactly what was reserved."""
+never beyond it under concurrency, each step once, and release exactly what was reserved, the
+saga's own or, for a cancellation, the trade saga's it names."""
 
 from __future__ import annotations
 
@@ -11,6 +12,7 @@ from uuid import UUID, uuid4
 import pytest
 
 from mandi_contracts import EVENTS, CheckAndReserveExposure, ReleaseExposure
+from mandi_risk.domain.credit import HoldStatus
 from mandi_risk.service_layer.exposure import release_exposure, reserve_exposure
 from mandi_testing.messaging import DeadLetterRecorder, envelope_of, publish_envelope
 
@@ -134,6 +136,49 @@ async def test_release_gives_back_exactly_what_was_reserved_and_only_once(
     assert released["type"] == "mandi.credit.released.v1"
     assert Decimal(released["amount"]) == Decimal("333333.33")
     assert Decimal(released_again["amount"]) == 0  # nothing held any more
+
+
+async def test_a_release_naming_another_saga_gives_back_its_hold_once_under_its_own_step(
+    desk: Any, outbox_events: Any
+) -> None:
+    buyer = await desk.partner(limit=Decimal(1_000_000))
+    seller = await desk.partner()
+    trade, cancellation = uuid4(), uuid4()
+    await apply(desk, reserve_command(desk, buyer, uuid4(), "100000.00"))  # another saga's
+    await apply(desk, reserve_command(desk, buyer, seller, "250000.00", saga_id=trade))
+    release = ReleaseExposure(
+        tenant_id=desk.tenant,
+        saga_id=cancellation,
+        step="release-exposure",
+        buyer_id=buyer,
+        reserved_by=trade,
+    )
+
+    await apply(desk, release)
+    await apply(desk, release)  # sent again: answered the same
+    await apply(desk, release.model_copy(update={"step": "release-again"}))
+
+    assert await exposure_of(desk, buyer) == Decimal("100000.00")
+    answers = [
+        (reply["saga_id"], reply["step"], Decimal(reply["amount"]))
+        for reply in await outbox_events(desk.tenant, "mandi.credit.released")
+    ]
+    assert answers == [
+        (str(cancellation), "release-exposure", Decimal("250000.00")),
+        (str(cancellation), "release-exposure", Decimal("250000.00")),
+        (str(cancellation), "release-again", Decimal(0)),
+    ]
+    [event] = await outbox_events(desk.tenant, "mandi.exposure.released")
+    assert (event["saga_id"], event["counterparty_id"], Decimal(event["exposure"])) == (
+        str(trade),
+        str(seller),
+        Decimal("100000.00"),
+    )
+    async with desk.deps.uow(desk.tenant) as uow:
+        held = await uow.exposure.hold(trade, "reserve-credit")
+        recorded = await uow.exposure.hold(cancellation, "release-exposure")
+    assert held.status is HoldStatus.RELEASED
+    assert (recorded.status, recorded.amount) == (HoldStatus.RELEASED, Decimal("250000.00"))
 
 
 async def test_the_consumer_applies_commands_from_kafka(

@@ -4,7 +4,9 @@ release it, and answer each step.
 A command runs in its consumer's transaction with the buyer's exposure row locked, so two sagas
 of one buyer take turns and never both fit under the limit; nothing but the database happens
 inside it. A step applied before (the same saga id and step, whatever the message) is answered
-again as it was, and changes nothing more. Releasing twice releases once.
+again as it was, and changes nothing more. Releasing twice releases once. A release gives back
+the saga's own holds or, named by `reserved_by`, another saga's (a cancelled trade's), and is
+answered under its own saga and step.
 """
 
 from __future__ import annotations
@@ -47,7 +49,8 @@ async def reserve_exposure(
 
 
 async def release_exposure(uow: RiskUnitOfWork, command: ReleaseExposure, now: datetime) -> None:
-    """Gives back what the saga holds of the buyer's credit (nothing, if it holds nothing)."""
+    """Gives back what the saga, or the one `reserved_by` names, holds of the buyer's credit
+    (nothing, if it holds nothing); answers the command's own saga and step."""
     _require_own_tenant(uow, command.tenant_id)
     applied = await uow.exposure.hold(command.saga_id, command.step)
     if applied is None:
@@ -68,7 +71,9 @@ async def _reserved_or_refused(uow: RiskUnitOfWork, command: CheckAndReserveExpo
     if isinstance(reserved, Refusal):
         return _refusal(command, reserved.reason, headroom=exposure.headroom(limit))
     await uow.exposure.save(reserved.exposure)
-    change = _Change(command.seller_id, reserved.exposure, reserved.limit.limit.amount, value)
+    change = _Change(
+        command.saga_id, command.seller_id, reserved.exposure, reserved.limit.limit.amount, value
+    )
     await _announce(uow, ExposureReserved, command, change)
     return Hold(
         saga_id=command.saga_id,
@@ -83,7 +88,8 @@ async def _reserved_or_refused(uow: RiskUnitOfWork, command: CheckAndReserveExpo
 
 
 async def _released(uow: RiskUnitOfWork, command: ReleaseExposure) -> Hold:
-    held = await uow.exposure.held(command.saga_id, command.buyer_id)
+    holder = command.saga_id if command.reserved_by is None else command.reserved_by
+    held = await uow.exposure.held(holder, command.buyer_id)
     amount = sum((hold.amount for hold in held), Decimal(0))
     currency = held[0].currency if held else ""
     if held:
@@ -94,7 +100,8 @@ async def _released(uow: RiskUnitOfWork, command: ReleaseExposure) -> Hold:
         for hold in held:
             await uow.exposure.mark(hold.released())
         limit_amount = limit.limit.amount if limit else Decimal(0)
-        change = _Change(held[0].seller_id, given_back, limit_amount, Money(currency, amount))
+        value = Money(currency, amount)
+        change = _Change(holder, held[0].seller_id, given_back, limit_amount, value)
         await _announce(uow, ExposureReleased, command, change)
     return Hold(
         saga_id=command.saga_id,
@@ -109,6 +116,7 @@ async def _released(uow: RiskUnitOfWork, command: ReleaseExposure) -> Hold:
 
 @dataclass(frozen=True)
 class _Change:
+    saga_id: UUID  # whose holds changed
     seller_id: UUID | None
     exposure: Exposure
     limit: Decimal
@@ -126,7 +134,7 @@ async def _announce(
             tenant_id=command.tenant_id,
             partner_id=command.buyer_id,
             counterparty_id=change.seller_id,
-            saga_id=command.saga_id,
+            saga_id=change.saga_id,
             amount=change.value.amount,
             currency=change.value.currency,
             exposure=change.exposure.open,
