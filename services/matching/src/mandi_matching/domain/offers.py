@@ -19,6 +19,7 @@ from mandi_rules import InsiderLinks
 __all__ = [
     "Availability",
     "Candidate",
+    "CommodityFacts",
     "Party",
     "Place",
     "QualityRange",
@@ -95,8 +96,16 @@ class QualityRange:
 
 
 @dataclass(frozen=True)
+class CommodityFacts:
+    """What the catalog says of a commodity that matching uses: quality ranges and units."""
+
+    quality_ranges: Mapping[str, QualityRange]
+    unit_sizes: Mapping[str, Decimal]  # each unit's size in the base unit
+
+
+@dataclass(frozen=True)
 class RiskView:
-    """The latest risk assessment that concerns a partner: its score (0–100, higher is safer)
+    """The latest risk assessment that concerns a partner: its score (0 to 100, higher is safer)
     and decision (APPROVE, APPROVE_WITH_CONDITIONS, REJECT)."""
 
     score: int
@@ -122,3 +131,6 @@ class Candidate:
     buyer: Party
     seller: Party
     quality_ranges: Mapping[str, QualityRange] = field(default_factory=dict)
+    # How many base units the price is per (a quintal: 100 kg); None while the catalog's units
+    # are unknown to matching, and then nothing can be valued.
+    price_unit_size: Decimal | None = None
