@@ -10,7 +10,7 @@ from __future__ import annotations
 from uuid import UUID
 
 from mandi_errors import NotFound, PermissionDenied
-from mandi_matching.domain.offers import Side
+from mandi_matching.domain.offers import Side, side_in
 from mandi_security.principal import Principal
 
 __all__ = ["READ", "WRITE", "own_partner", "require_operator", "side_of"]
@@ -36,11 +36,10 @@ def side_of(principal: Principal, scope: str, buyer_id: UUID, seller_id: UUID) -
     partner = own_partner(principal, scope)
     if partner is None:
         return None
-    if partner == buyer_id:
-        return Side.BUYER
-    if partner == seller_id:
-        return Side.SELLER
-    raise NotFound("No such proposal or trade.")
+    side = side_in(partner, buyer_id, seller_id)
+    if side is None:
+        raise NotFound("No such proposal or trade.")
+    return side
 
 
 def require_operator(principal: Principal, action: str) -> None:

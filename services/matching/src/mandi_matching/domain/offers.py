@@ -27,6 +27,7 @@ __all__ = [
     "RiskView",
     "Side",
     "Terms",
+    "side_in",
 ]
 
 
@@ -35,6 +36,15 @@ class Side(StrEnum):
 
     BUYER = "buyer"
     SELLER = "seller"
+
+
+def side_in(partner_id: UUID | None, buyer_id: UUID, seller_id: UUID) -> Side | None:
+    """The side the partner is on between this buyer and seller; None when neither."""
+    if partner_id == buyer_id:
+        return Side.BUYER
+    if partner_id == seller_id:
+        return Side.SELLER
+    return None
 
 
 @dataclass(frozen=True)

@@ -17,7 +17,7 @@ from typing import Any
 from uuid import UUID
 
 from mandi_errors import Conflict
-from mandi_matching.domain.offers import Side
+from mandi_matching.domain.offers import Side, side_in
 
 __all__ = ["FactorPoints", "Proposal", "ProposalStatus"]
 
@@ -76,11 +76,7 @@ class Proposal:
 
     def side_of(self, partner_id: UUID | None) -> Side | None:
         """Which side of the proposal the partner is on; None when neither."""
-        if partner_id == self.buyer_id:
-            return Side.BUYER
-        if partner_id == self.seller_id:
-            return Side.SELLER
-        return None
+        return side_in(partner_id, self.buyer_id, self.seller_id)
 
     def accept(self, saga_id: UUID, now: datetime) -> Proposal:
         """Accepted: the trade saga `saga_id` will make it a trade, or fail."""

@@ -15,7 +15,7 @@ from typing import Any
 from uuid import UUID
 
 from mandi_errors import Conflict
-from mandi_matching.domain.offers import Side
+from mandi_matching.domain.offers import Side, side_in
 
 __all__ = ["Trade", "TradeStatus"]
 
@@ -62,11 +62,7 @@ class Trade:
 
     def side_of(self, partner_id: UUID | None) -> Side | None:
         """Which side of the trade the partner is on; None when neither."""
-        if partner_id == self.buyer_id:
-            return Side.BUYER
-        if partner_id == self.seller_id:
-            return Side.SELLER
-        return None
+        return side_in(partner_id, self.buyer_id, self.seller_id)
 
     def cancel(self, saga_id: UUID, reason: str, now: datetime) -> Trade:
         """Its cancellation saga `saga_id` gives the quantity and credit back."""
