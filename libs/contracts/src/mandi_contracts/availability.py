@@ -206,7 +206,9 @@ class ReserveQuantity(_SagaStep):
 @EVENTS.event("mandi.confirm.reservation", 1)
 class ConfirmReservation(_SagaStep):
     """Make what the saga reserved of the availability its trade's: no deadline gives it back
-    any more, only a release."""
+    any more, only a release. The requirement the trade meets, when named, is fulfilled."""
+
+    requirement_id: UUID | None = None
 
 
 @EVENTS.event("mandi.release.quantity", 1)

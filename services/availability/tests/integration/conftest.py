@@ -3,6 +3,7 @@ module's."""
 
 from __future__ import annotations
 
+import contextlib
 from collections.abc import AsyncIterator, Awaitable, Callable, Iterator
 from datetime import UTC, date, datetime, timedelta
 from decimal import Decimal
@@ -21,6 +22,7 @@ from mandi_availability.entrypoints.service import DEFINITION
 from mandi_availability.service_layer import catalog, offers
 from mandi_availability.service_layer.offers import OfferDraft
 from mandi_availability.service_layer.standing import record_standing
+from mandi_errors import Conflict
 from mandi_runtime import RunningService, migrate, running
 from mandi_security import Principal, PrincipalType
 from mandi_testing import Infrastructure, TestDatabase, fresh_database
@@ -74,9 +76,11 @@ async def _published_availability(
     bales: int = 100,
     lot_bales: int = 10,
     valid_until: datetime | None = None,
+    kind: OfferKind = OfferKind.AVAILABILITY,
 ) -> UUID:
     """Cotton in the tenant's catalog, an approved seller, and its availability of `bales`
-    (170 kg each) in lots of `lot_bales`, on the book; the availability's id."""
+    (170 kg each) in lots of `lot_bales`, on the book; the availability's id. With `kind`
+    REQUIREMENT, an approved buyer's requirement of the same terms instead."""
     operator = Principal(tenant, "ops", PrincipalType.INTERNAL, None, frozenset({"*"}))
     cotton = Commodity(
         code="cotton",
@@ -85,7 +89,8 @@ async def _published_availability(
         price_unit="candy",
         grades=("Shankar-6",),
     )
-    await catalog.define_commodity(deps, operator, cotton)
+    with contextlib.suppress(Conflict):  # the tenant has cotton already
+        await catalog.define_commodity(deps, operator, cotton)
     seller = uuid4()
     async with deps.uow(tenant) as uow:
         await record_standing(
@@ -106,7 +111,6 @@ async def _published_availability(
         delivery_to=date(2030, 1, 15),
         valid_until=valid_until or datetime.now(UTC) + timedelta(days=7),
     )
-    kind = OfferKind.AVAILABILITY
     made = await offers.create_offer(deps, operator, kind, draft, partner_id=seller)
     await offers.publish_offer(deps, operator, kind, made.value.id)
     return made.value.id

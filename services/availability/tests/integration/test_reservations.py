@@ -362,3 +362,24 @@ async def test_a_release_sent_under_the_reserve_step_name_is_refused_for_good(
     assert await _free(service, tenant, availability) == (LOT, Decimal(15300))
     replies = await _outbox(database, tenant, "mandi.availability.replies")
     assert [kind for kind, _ in replies] == ["mandi.quantity.reserved.v1"]
+
+
+async def test_a_confirm_naming_the_requirement_fulfils_it_once(
+    service: Any, database: TestDatabase, publish_availability: Any
+) -> None:
+    tenant, saga = uuid4(), uuid4()
+    availability = await publish_availability(service.deps, tenant)
+    requirement = await publish_availability(service.deps, tenant, kind=OfferKind.REQUIREMENT)
+    now = datetime.now(UTC)
+    await _apply(service, tenant, _reserve(tenant, availability, saga), now)
+    ids = _saga_step(tenant, availability, saga, "confirm")
+    await _apply(service, tenant, ConfirmReservation(**ids, requirement_id=requirement), now)
+    again = ConfirmReservation(**{**ids, "step": "confirm-again"}, requirement_id=requirement)
+    await _apply(service, tenant, again, now)
+
+    async with service.deps.uow(tenant) as uow:
+        found = await uow.offers.get(OfferKind.REQUIREMENT, requirement)
+    assert found.status is OfferStatus.FULFILLED
+    events = await _outbox(database, tenant, "mandi.availability.events")
+    fulfilled = [body for kind, body in events if kind == "mandi.requirement.fulfilled.v1"]
+    assert [body["requirement_id"] for body in fulfilled] == [str(requirement)]

@@ -120,6 +120,8 @@ async def test_the_happy_path_confirms_a_trade_with_quantity_and_exposure_reserv
     )
     await trading.credit_reserved()
     assert (await trading.commands())[-1] == ("mandi.confirm.reservation", "confirm")
+    [confirm] = await outbox_events(trading.book.tenant, "mandi.confirm.reservation")
+    assert confirm["requirement_id"] == str(trading.requirement)  # it fulfils the requirement
     await trading.answer(ReservationConfirmed, "confirm", quantity=Decimal(10000))
 
     saga = await trading.saga()

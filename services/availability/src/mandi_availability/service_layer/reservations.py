@@ -15,7 +15,7 @@ from datetime import datetime
 from decimal import Decimal
 from uuid import UUID
 
-from mandi_availability.domain.offers import Availability, OfferKind
+from mandi_availability.domain.offers import Availability, OfferKind, OfferStatus, Requirement
 from mandi_availability.domain.reservations import Reservation, ReservationStatus, StepKind
 from mandi_availability.service_layer.unit_of_work import AvailabilityUnitOfWork
 from mandi_contracts import (
@@ -25,6 +25,7 @@ from mandi_contracts import (
     QuantityReleased,
     QuantityReserved,
     ReleaseQuantity,
+    RequirementFulfilled,
     ReservationConfirmed,
     ReservationRefused,
     ReserveQuantity,
@@ -122,6 +123,8 @@ async def _confirmed_or_refused(
     for reservation in held:
         if reservation.status is ReservationStatus.RESERVED:
             await uow.reservations.mark(reservation.confirmed())
+    if command.requirement_id is not None:
+        await _fulfil(uow, command.requirement_id, now)
     found = await uow.offers.get(OfferKind.AVAILABILITY, command.availability_id)
     return Reservation(
         saga_id=command.saga_id,
@@ -131,6 +134,24 @@ async def _confirmed_or_refused(
         status=ReservationStatus.CONFIRMED,
         quantity=sum((reservation.quantity for reservation in held), Decimal(0)),
         free=found.free if isinstance(found, Availability) else Decimal(0),
+    )
+
+
+async def _fulfil(uow: AvailabilityUnitOfWork, requirement_id: UUID, now: datetime) -> None:
+    """The trade meets the requirement: it leaves the book (a buyer posts another for more)."""
+    found = await uow.offers.get(OfferKind.REQUIREMENT, requirement_id, for_update=True)
+    if not isinstance(found, Requirement) or found.status is not OfferStatus.PUBLISHED:
+        return  # withdrawn or expired meanwhile: the trade stands all the same
+    fulfilled = found.fulfil(now)
+    await uow.offers.save(fulfilled)
+    await uow.publish(
+        RequirementFulfilled(
+            tenant_id=fulfilled.tenant_id,
+            requirement_id=fulfilled.id,
+            partner_id=fulfilled.partner_id,
+            version=fulfilled.version,
+        ),
+        subject=str(fulfilled.id),
     )
 
 

@@ -127,7 +127,7 @@ def _trade(deadlines: SagaDeadlines) -> SagaDefinition:
         ),
         Step(
             CONFIRM,
-            lambda saga: _availability(saga, ConfirmReservation, CONFIRM),
+            _confirm,
             _read(ReservationConfirmed, ReservationRefused),
             deadlines.step,
         ),
@@ -177,9 +177,20 @@ def _reserve_exposure(saga: Saga) -> Command:
     return Command(command, _RISK, data["buyer_id"])
 
 
+def _confirm(saga: Saga) -> Command:
+    """Confirms the reservation to the trade, and fulfils the requirement it meets."""
+    data = saga.data
+    command = ConfirmReservation(
+        **_step_of(saga, CONFIRM),
+        availability_id=UUID(data["availability_id"]),
+        requirement_id=UUID(data["requirement_id"]),
+    )
+    return Command(command, _AVAILABILITY, data["availability_id"])
+
+
 def _availability(
     saga: Saga,
-    kind: type[ReleaseQuantity] | type[ConfirmReservation],
+    kind: type[ReleaseQuantity],
     step: str,
     *,
     of_trade: bool = False,
