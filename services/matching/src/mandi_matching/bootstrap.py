@@ -44,7 +44,7 @@ def build(resources: Resources[Settings]) -> Wiring[MatchingDependencies]:
         directory=lambda: SqlMatchingDirectory(resources.sessions),
         clock=clock,
         decisions=DecisionOrchestrator(ScorerCatalog([heuristic], heuristic.ref)),
-        sagas=SagaOrchestrator([sagas.trade, sagas.cancellation], clock, TradeSagaObserver(sagas)),
+        sagas=SagaOrchestrator(sagas.all, clock, TradeSagaObserver(sagas)),
         trade_sagas=sagas,
         radius_km=settings.match_radius_km,
         candidates_per_offer=settings.candidates_per_offer,

@@ -20,7 +20,7 @@ from mandi_contracts import (
     ReservationRefused,
 )
 from mandi_db import IdempotencyKey
-from mandi_errors import Conflict
+from mandi_errors import Conflict, PermissionDenied
 from mandi_matching.service_layer import proposals, trades
 from mandi_messaging import replies_topic
 
@@ -276,3 +276,32 @@ async def test_a_compensation_unanswered_too_often_waits_for_an_operator(
     assert kinds.count("needs_operator") == 1
     assert "operator_retry" in kinds
     assert kinds[-1] == "saga_failed"
+
+
+async def test_settling_gives_the_buyers_credit_back_and_keeps_the_quantity_sold(
+    trading: Trading, service: Any, outbox_events: Any
+) -> None:
+    await trading.accept()
+    await trading.quantity_reserved()
+    await trading.credit_reserved()
+    await trading.answer(ReservationConfirmed, "confirm", quantity=Decimal(10000))
+    [trade] = await trading.trades()
+    trade_saga = trading.saga_id
+    with pytest.raises(PermissionDenied):  # a party does not settle its own trade
+        await trades.settle(service.deps, trading.book.staff(trading.buyer), trade.id, None)
+
+    settled = await trades.settle(service.deps, trading.book.operator(), trade.id, None)
+
+    assert settled.value.status == "settled"
+    [release] = await outbox_events(trading.book.tenant, "mandi.release.")
+    assert (release["type"], release["reserved_by"]) == (
+        "mandi.release.exposure.v1",
+        str(trade_saga),
+    )
+    trading.saga_id = UUID(release["saga_id"])
+    await trading.answer(CreditReleased, "release-exposure", amount=Decimal(620000), currency="INR")
+    assert (await trading.saga()).status == "completed"
+    [event] = await outbox_events(trading.book.tenant, "mandi.trade.settled")
+    assert (event["trade_id"], Decimal(event["value"])) == (str(trade.id), Decimal(620000))
+    with pytest.raises(Conflict):
+        await trades.cancel(service.deps, trading.book.operator(), trade.id, "too late", None)

@@ -2,7 +2,8 @@
 
 A trade is confirmed when its saga holds the quantity and the buyer's credit. Cancelling it is
 a saga of its own that gives both back: the trade is `cancelling` while it runs, `cancelled`
-when it completed. Settling is recorded by the operator once it was paid and delivered.
+when it completed. Settling is recorded by the operator once it was paid and delivered; its
+saga gives the buyer's credit back (the quantity was delivered: it stays the trade's).
 """
 
 from __future__ import annotations
@@ -17,7 +18,15 @@ from uuid import UUID
 from mandi_errors import Conflict
 from mandi_matching.domain.offers import Side, side_in
 
-__all__ = ["Trade", "TradeStatus"]
+__all__ = ["SagaType", "Trade", "TradeStatus"]
+
+
+class SagaType(StrEnum):
+    """The sagas of a trade: the one that makes it, and those that undo or settle it."""
+
+    TRADE = "trade"  # reserve quantity and credit, confirm: the trade is made
+    CANCELLATION = "trade_cancellation"  # give back the credit and the quantity
+    SETTLEMENT = "trade_settlement"  # paid: give back the credit
 
 
 class TradeStatus(StrEnum):

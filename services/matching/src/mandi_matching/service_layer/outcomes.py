@@ -21,7 +21,7 @@ from mandi_contracts import (
     TradeConfirmed,
 )
 from mandi_matching.domain.proposals import ProposalStatus
-from mandi_matching.domain.trades import Trade, TradeStatus
+from mandi_matching.domain.trades import SagaType, Trade, TradeStatus
 from mandi_matching.service_layer.unit_of_work import MatchingUnitOfWork
 from mandi_messaging.registry import Event
 from mandi_observability import get_logger
@@ -67,17 +67,22 @@ async def _status_events(
     return []
 
 
-async def completed(uow: MatchingUnitOfWork, saga: Saga, *, is_trade: bool) -> None:
-    """A trade saga confirms its trade; a cancellation marks its trade cancelled."""
-    if is_trade:
+async def completed(uow: MatchingUnitOfWork, saga: Saga) -> None:
+    """A trade saga confirms its trade; a cancellation marks its trade cancelled (a settlement
+    has given the credit back, and its trade was settled when it began)."""
+    if saga.type == SagaType.TRADE:
         await _confirm_trade(uow, saga)
-    else:
+    elif saga.type == SagaType.CANCELLATION:
         await _trade_cancelled(uow, saga)
 
 
-async def failed(uow: MatchingUnitOfWork, saga: Saga, *, is_trade: bool) -> None:
-    """A trade saga fails its proposal; a failed cancellation leaves its trade as it was."""
-    if is_trade:
+async def failed(uow: MatchingUnitOfWork, saga: Saga) -> None:
+    """A trade saga fails its proposal; a failed cancellation leaves its trade as it was; a
+    failed settlement is an operator's to look at."""
+    if saga.type == SagaType.SETTLEMENT:
+        _log.error("a settled trade's credit was not given back", saga_id=str(saga.id))
+        return
+    if saga.type == SagaType.TRADE:
         proposal = await uow.proposals.by_saga(saga.id)
         # A saga that failed may fail again: a late success it gave back after failing.
         if proposal is not None and proposal.status is ProposalStatus.ACCEPTED:

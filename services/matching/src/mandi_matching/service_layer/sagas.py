@@ -37,6 +37,7 @@ from mandi_contracts import (
     ReservationRefused,
     ReserveQuantity,
 )
+from mandi_matching.domain.trades import SagaType
 from mandi_matching.service_layer import outcomes
 from mandi_matching.service_layer.unit_of_work import MatchingUnitOfWork
 from mandi_messaging import commands_topic
@@ -54,15 +55,12 @@ from mandi_saga import (
 )
 
 __all__ = [
-    "CANCELLATION",
-    "TRADE",
     "SagaDeadlines",
     "TradeSagaObserver",
     "TradeSagas",
     "trade_sagas",
 ]
 
-TRADE, CANCELLATION = "trade", "trade_cancellation"
 _AVAILABILITY, _RISK = commands_topic("availability"), commands_topic("risk")
 RESERVE_QUANTITY, RESERVE_EXPOSURE, CONFIRM = "reserve-quantity", "reserve-exposure", "confirm"
 RELEASE_QUANTITY, RELEASE_EXPOSURE = "release-quantity", "release-exposure"
@@ -85,16 +83,27 @@ class TradeSagas:
 
     trade: SagaDefinition
     cancellation: SagaDefinition
+    settlement: SagaDefinition
     reservation_hold: timedelta  # how long availability holds a trade's quantity unconfirmed
+
+    @property
+    def all(self) -> tuple[SagaDefinition, ...]:
+        """Every saga definition matching runs."""
+        return (self.trade, self.cancellation, self.settlement)
 
     def definition(self, saga_type: str) -> SagaDefinition:
         """The definition of a saga of this type."""
-        return self.trade if saga_type == TRADE else self.cancellation
+        return next(each for each in self.all if each.type == saga_type)
 
 
 def trade_sagas(deadlines: SagaDeadlines) -> TradeSagas:
-    """The trade and cancellation sagas with these deadlines."""
-    return TradeSagas(_trade(deadlines), _cancellation(deadlines), deadlines.reservation_hold)
+    """The trade, cancellation and settlement sagas with these deadlines."""
+    return TradeSagas(
+        _trade(deadlines),
+        _cancellation(deadlines),
+        _settlement(deadlines),
+        deadlines.reservation_hold,
+    )
 
 
 def _trade(deadlines: SagaDeadlines) -> SagaDefinition:
@@ -132,7 +141,9 @@ def _trade(deadlines: SagaDeadlines) -> SagaDefinition:
             deadlines.step,
         ),
     )
-    return SagaDefinition(TRADE, steps, compensation_attempts=deadlines.compensation_attempts)
+    return SagaDefinition(
+        SagaType.TRADE, steps, compensation_attempts=deadlines.compensation_attempts
+    )
 
 
 def _cancellation(deadlines: SagaDeadlines) -> SagaDefinition:
@@ -150,7 +161,17 @@ def _cancellation(deadlines: SagaDeadlines) -> SagaDefinition:
             deadlines.cancellation_step,
         ),
     )
-    return SagaDefinition(CANCELLATION, steps)
+    return SagaDefinition(SagaType.CANCELLATION, steps)
+
+
+def _settlement(deadlines: SagaDeadlines) -> SagaDefinition:
+    release = Step(
+        RELEASE_EXPOSURE,
+        lambda saga: _risk(saga, ReleaseExposure, RELEASE_EXPOSURE, of_trade=True),
+        _read(CreditReleased),
+        deadlines.cancellation_step,
+    )
+    return SagaDefinition(SagaType.SETTLEMENT, (release,))
 
 
 def _reserve_quantity(saga: Saga) -> Command:
@@ -234,18 +255,18 @@ class TradeSagaObserver:
     end; in the transaction of the move."""
 
     def __init__(self, sagas: TradeSagas) -> None:
-        self._definitions = {saga.type: saga for saga in (sagas.trade, sagas.cancellation)}
+        self._sagas = sagas
 
     async def moved(
         self, uow: MatchingUnitOfWork, before: SagaStatus | None, transition: Transition
     ) -> None:
         """Publishes the move, and acts on the saga's end."""
         saga = transition.saga
-        step = self._definitions[saga.type].steps[saga.step].name
+        step = self._sagas.definition(saga.type).steps[saga.step].name
         await outcomes.announce(uow, before, transition, step)
         if saga.status is before:
             return
         if saga.status is SagaStatus.COMPLETED:
-            await outcomes.completed(uow, saga, is_trade=saga.type == TRADE)
+            await outcomes.completed(uow, saga)
         elif saga.status is SagaStatus.FAILED:
-            await outcomes.failed(uow, saga, is_trade=saga.type == TRADE)
+            await outcomes.failed(uow, saga)

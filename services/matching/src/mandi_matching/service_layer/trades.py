@@ -11,6 +11,7 @@ from datetime import datetime
 from typing import Any
 from uuid import NAMESPACE_URL, UUID, uuid4, uuid5
 
+from mandi_contracts import TradeSettled
 from mandi_db import Answer, IdempotencyKey, idempotently
 from mandi_errors import Conflict, NotFound
 from mandi_matching.domain import access
@@ -35,6 +36,7 @@ __all__ = [
     "retry_saga",
     "saga",
     "saga_history",
+    "settle",
     "trade",
     "trades",
 ]
@@ -82,10 +84,40 @@ async def cancel(
         access.side_of(principal, access.WRITE, found.buyer_id, found.seller_id)
         await uow.trades.save(found.cancel(saga_id, reason, deps.clock.now()))
         definition = deps.trade_sagas.cancellation
-        started = await deps.sagas.start(uow, definition, _cancellation_data(found), saga_id)
+        started = await deps.sagas.start(uow, definition, _of_trade(found), saga_id)
         return saga_view(started, definition)
 
     return await idempotently(deps.uow(principal.tenant_id), key, work, answer_type=SagaView)
+
+
+async def settle(
+    deps: MatchingDependencies, principal: Principal, trade_id: UUID, key: IdempotencyKey | None
+) -> Answer[TradeView]:
+    """Records a confirmed trade paid and delivered (operator staff): it is settled, and its
+    settlement saga gives the buyer's credit back."""
+    access.require_operator(principal, "settle a trade")
+
+    async def work(uow: MatchingUnitOfWork) -> TradeView:
+        found = await uow.trades.get(trade_id, for_update=True)
+        if found is None:
+            raise NotFound("No such proposal or trade.")
+        settled = found.settle(deps.clock.now())
+        await uow.trades.save(settled)
+        await uow.publish(
+            TradeSettled(
+                tenant_id=settled.tenant_id,
+                trade_id=settled.id,
+                buyer_id=settled.buyer_id,
+                seller_id=settled.seller_id,
+                value=settled.value,
+                currency=settled.currency,
+            ),
+            subject=str(settled.id),
+        )
+        await deps.sagas.start(uow, deps.trade_sagas.settlement, _of_trade(settled))
+        return trade_view(settled)
+
+    return await idempotently(deps.uow(principal.tenant_id), key, work, answer_type=TradeView)
 
 
 async def saga(deps: MatchingDependencies, principal: Principal, saga_id: UUID) -> SagaView:
@@ -180,7 +212,8 @@ def _cancellation_id(tenant_id: UUID, key: IdempotencyKey) -> UUID:
     )
 
 
-def _cancellation_data(trade: Trade) -> dict[str, str]:
+def _of_trade(trade: Trade) -> dict[str, str]:
+    """What a saga undoing or settling the trade is started with."""
     return {
         "trade_id": str(trade.id),
         "trade_saga_id": str(trade.saga_id),

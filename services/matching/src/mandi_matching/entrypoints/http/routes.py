@@ -31,7 +31,7 @@ from mandi_saga import SagaStatus
 __all__ = ["router"]
 
 router = APIRouter()
-V = TypeVar("V", ProposalView, SagaView)
+V = TypeVar("V", ProposalView, SagaView, TradeView)
 _PROPOSALS, _TRADES, _SAGAS = "proposals", "trades", "sagas"
 _SAGA_LOCATION = "/api/v1/matching/sagas/{}"
 
@@ -145,6 +145,18 @@ async def cancel_trade(
     answer = await trades.cancel(deps, principal, trade_id, body.reason, idempotency)
     response.headers["Location"] = _SAGA_LOCATION.format(answer.value.id)
     return _replayed(answer, response)
+
+
+@router.post("/trades/{trade_id}/settle", response_model=TradeView, tags=[_TRADES])
+async def settle_trade(
+    trade_id: UUID,
+    principal: PrincipalDep,
+    deps: DepsDep,
+    idempotency: IdempotencyDep,
+    response: Response,
+) -> TradeView:
+    """Records a trade paid and delivered (operator staff): the buyer's credit is given back."""
+    return _replayed(await trades.settle(deps, principal, trade_id, idempotency), response)
 
 
 @router.get("/sagas/{saga_id}", response_model=SagaView, tags=[_SAGAS])
