@@ -17,6 +17,7 @@ __all__ = [
     "partners",
     "risk_models",
     "tenants",
+    "trades",
 ]
 
 metadata = sa.MetaData()
@@ -155,6 +156,23 @@ model_activations = sa.Table(
     sa.Column("action", sa.Text, nullable=False),  # promoted, rolled_back
     sa.Column("activated_by", sa.Text, nullable=False),
     sa.Column("activated_at", sa.DateTime(timezone=True), nullable=False),
+)
+
+# Trades as matching's events told them: open while confirmed, ended once cancelled or settled.
+# The commodity and `confirmed_at` come with the confirmation, which may arrive after the end.
+trades = sa.Table(
+    "trades",
+    metadata,
+    sa.Column("tenant_id", sa.Uuid, primary_key=True),
+    sa.Column("trade_id", sa.Uuid, primary_key=True),
+    sa.Column("buyer_id", sa.Uuid, nullable=False),
+    sa.Column("seller_id", sa.Uuid, nullable=False),
+    sa.Column("commodity", sa.Text, nullable=True),
+    sa.Column("value", sa.Numeric, nullable=False),
+    sa.Column("currency", sa.Text, nullable=False),
+    sa.Column("status", sa.Text, nullable=False),  # confirmed, cancelled, settled
+    sa.Column("confirmed_at", sa.DateTime(timezone=True), nullable=True),
+    sa.Column("changed_at", sa.DateTime(timezone=True), nullable=False),
 )
 
 # The tenants the service holds data of, for the jobs that visit every tenant (no RLS).

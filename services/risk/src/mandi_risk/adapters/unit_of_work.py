@@ -27,6 +27,7 @@ from mandi_risk.adapters.repositories import (
     SqlProposalFacts,
 )
 from mandi_risk.adapters.tables import tenants
+from mandi_risk.adapters.trades import SqlTrades
 from mandi_risk.service_layer.unit_of_work import ProposalFacts
 
 __all__ = ["SqlRiskDirectory", "SqlRiskLookups", "SqlRiskUnitOfWork"]
@@ -41,6 +42,7 @@ class SqlRiskUnitOfWork(OutboxUnitOfWork):
     limits: SqlLimits
     exposure: SqlExposure
     assessments: SqlAssessments
+    trades: SqlTrades
     bureau_scores: SqlBureauMemory
     models: SqlModelRegistry
     tenants: SqlTenantDirectory
@@ -63,6 +65,7 @@ class SqlRiskUnitOfWork(OutboxUnitOfWork):
         self.limits = SqlLimits(session, tenant)
         self.exposure = SqlExposure(session, tenant)
         self.assessments = SqlAssessments(session, tenant)
+        self.trades = SqlTrades(session, tenant)
         self.bureau_scores = SqlBureauMemory(session, tenant)
         self.models = SqlModelRegistry(session, tenant)
         self.tenants = SqlTenantDirectory(session, tenants)

@@ -1,5 +1,5 @@
-"""The events risk takes from other services, and the trade saga's commands, each handled by a
-plain typed function.
+"""The events risk takes from other services (partners', and matching's trades), and the trade
+saga's commands, each handled by a plain typed function.
 
 The runtime runs the group inside `serve` or in `python -m mandi_risk consume`; a handler gets
 the unit of work of the event's tenant (it commits with the inbox claim, never here).
@@ -19,21 +19,25 @@ from mandi_contracts import (
     PartnerSuspended,
     PartnerUpdated,
     ReleaseExposure,
+    TradeCancelled,
+    TradeConfirmed,
+    TradeSettled,
 )
 from mandi_errors import InvalidInput
 from mandi_messaging import Consumers, Envelope, PermanentFailure, commands_topic, events_topic
 from mandi_risk.domain.profile import Standing
-from mandi_risk.service_layer import exposure, partners
+from mandi_risk.domain.trades import TradeStatus
+from mandi_risk.service_layer import exposure, partners, trades
 from mandi_risk.service_layer.unit_of_work import RiskUnitOfWork
 from mandi_rules import InsiderLinks
 
 __all__ = ["consumers"]
 
-# Partners' events build the read model of partners; the trade saga's commands reserve and
-# release the buyers' credit.
+# Partners' events build the read model of partners, matching's trade events that of trades;
+# the trade saga's commands reserve and release the buyers' credit.
 consumers = Consumers(
     group="risk",
-    topics=[events_topic("partners"), commands_topic("risk")],
+    topics=[events_topic("partners"), events_topic("matching"), commands_topic("risk")],
     registry=EVENTS,
 )
 
@@ -98,6 +102,30 @@ async def on_partner_suspended(event: PartnerSuspended, uow: RiskUnitOfWork) -> 
 async def on_partner_rejected(event: PartnerRejected, uow: RiskUnitOfWork) -> None:
     """A rejected application may not trade."""
     await _standing(event, uow, Standing.REJECTED)
+
+
+@consumers.on(TradeConfirmed)
+async def on_trade_confirmed(
+    event: TradeConfirmed, uow: RiskUnitOfWork, envelope: Envelope
+) -> None:
+    """A trade stands: open for its buyer and its seller until cancelled or settled."""
+    await _refused_for_good(trades.record_confirmed(uow, event, at=envelope.time))
+
+
+@consumers.on(TradeCancelled)
+async def on_trade_cancelled(
+    event: TradeCancelled, uow: RiskUnitOfWork, envelope: Envelope
+) -> None:
+    """A cancelled trade is open no more."""
+    await _refused_for_good(
+        trades.record_ended(uow, event, TradeStatus.CANCELLED, at=envelope.time)
+    )
+
+
+@consumers.on(TradeSettled)
+async def on_trade_settled(event: TradeSettled, uow: RiskUnitOfWork, envelope: Envelope) -> None:
+    """A settled trade is open no more."""
+    await _refused_for_good(trades.record_ended(uow, event, TradeStatus.SETTLED, at=envelope.time))
 
 
 @consumers.on(CheckAndReserveExposure)

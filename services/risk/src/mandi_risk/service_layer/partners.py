@@ -24,6 +24,7 @@ from mandi_rules import InsiderLinks, Money
 from mandi_security import Principal
 
 __all__ = [
+    "COUNTERPARTIES_SHOWN",
     "partner_risk",
     "record_links",
     "record_payment",
@@ -31,6 +32,10 @@ __all__ = [
     "set_limit",
     "set_rating",
 ]
+
+# A partner's counterparties in its open trades are listed up to this many per side, those with
+# the most trades first; the totals count every one.
+COUNTERPARTIES_SHOWN = 10
 
 
 async def record_standing(
@@ -156,7 +161,8 @@ async def record_payment(
 async def partner_risk(
     deps: RiskDependencies, principal: Principal, partner_id: UUID
 ) -> PartnerRiskView:
-    """What risk holds of a partner (one it never heard of is pending, with nothing set)."""
+    """What risk holds of a partner (one it never heard of is pending, with nothing set), with
+    its open trades as buyer and as seller."""
     access.require(principal, access.READ)
     async with deps.uow(principal.tenant_id) as uow:
         profile = await uow.partners.get(partner_id) or PartnerProfile(partner_id)
@@ -168,4 +174,5 @@ async def _view(uow: RiskUnitOfWork, profile: PartnerProfile) -> PartnerRiskView
     limit = await uow.limits.get(partner_id)
     exposure = await uow.exposure.get(partner_id)
     history = await uow.limits.history(partner_id)
-    return partner_risk_view(profile, limit, exposure, history)
+    open_trades = await uow.trades.open_of(partner_id, counterparties=COUNTERPARTIES_SHOWN)
+    return partner_risk_view(profile, limit, exposure, history, open_trades)

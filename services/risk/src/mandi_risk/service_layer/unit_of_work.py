@@ -16,6 +16,7 @@ from mandi_risk.domain.assessment import Assessment
 from mandi_risk.domain.credit import CreditLimit, Exposure, Hold
 from mandi_risk.domain.profile import PartnerProfile
 from mandi_risk.domain.scoring import ModelRef
+from mandi_risk.domain.trades import Trade
 
 __all__ = [
     "Activation",
@@ -27,12 +28,17 @@ __all__ = [
     "LimitRepository",
     "LookupFactory",
     "ModelRegistry",
+    "OpenSide",
+    "OpenTotal",
+    "OpenTrades",
+    "OpenWith",
     "PartnerRepository",
     "ProposalFacts",
     "RegisteredModel",
     "RiskLookups",
     "RiskUnitOfWork",
     "TenantDirectory",
+    "TradeRepository",
     "UnitOfWorkFactory",
 ]
 
@@ -81,6 +87,58 @@ class AssessmentRepository(Protocol):
     ) -> list[Assessment]: ...
     async def recent(self, model: ModelRef, since: datetime, limit: int) -> list[Assessment]:
         """The model's assessments made since `since`, newest first."""
+
+
+@dataclass(frozen=True)
+class OpenTotal:
+    """A partner's open trades on one side in one currency: how many, their value, and with
+    how many counterparties."""
+
+    currency: str
+    trades: int
+    value: Decimal
+    counterparties: int
+
+
+@dataclass(frozen=True)
+class OpenWith:
+    """A partner's open trades on one side with one counterparty, in one currency."""
+
+    counterparty_id: UUID
+    currency: str
+    trades: int
+    value: Decimal
+
+
+@dataclass(frozen=True)
+class OpenSide:
+    """A partner's open trades as buyer, or as seller: totals per currency, and the
+    counterparties with the most of them."""
+
+    totals: list[OpenTotal]
+    counterparties: list[OpenWith]
+
+
+@dataclass(frozen=True)
+class OpenTrades:
+    """A partner's open trades (confirmed, neither cancelled nor settled), on both sides."""
+
+    as_buyer: OpenSide
+    as_seller: OpenSide
+
+
+class TradeRepository(Protocol):
+    """Trades as matching's events told them."""
+
+    async def add(self, trade: Trade) -> bool:
+        """Stores a trade not heard of before; False, storing nothing, if it is known."""
+
+    async def get(self, trade_id: UUID) -> Trade | None: ...
+    async def get_for_update(self, trade_id: UUID) -> Trade | None: ...
+    async def save(self, trade: Trade) -> None: ...
+    async def open_of(self, partner_id: UUID, *, counterparties: int) -> OpenTrades:
+        """The partner's open trades as buyer and as seller, in one round trip: totals per
+        currency, and per side the `counterparties` counterparties with the most of them."""
 
 
 class BureauMemory(Protocol):
@@ -151,6 +209,9 @@ class RiskUnitOfWork(TransactionPort, Protocol):
 
     @property
     def assessments(self) -> AssessmentRepository: ...
+
+    @property
+    def trades(self) -> TradeRepository: ...
 
     @property
     def bureau_scores(self) -> BureauMemory: ...

@@ -12,7 +12,12 @@ from pydantic import BaseModel, ConfigDict
 from mandi_risk.domain.assessment import Assessment
 from mandi_risk.domain.credit import CreditLimit, Exposure
 from mandi_risk.domain.profile import PartnerProfile
-from mandi_risk.service_layer.unit_of_work import Activation, RegisteredModel
+from mandi_risk.service_layer.unit_of_work import (
+    Activation,
+    OpenSide,
+    OpenTrades,
+    RegisteredModel,
+)
 
 __all__ = [
     "ActiveModelView",
@@ -20,6 +25,10 @@ __all__ = [
     "CreditLimitView",
     "FactorView",
     "ModelView",
+    "OpenSideView",
+    "OpenTotalView",
+    "OpenTradesView",
+    "OpenWithView",
     "PartnerRiskView",
     "assessment_view",
     "limit_view",
@@ -57,8 +66,42 @@ def limit_view(limit: CreditLimit) -> CreditLimitView:
     )
 
 
+class OpenTotalView(_View):
+    """A partner's open trades on one side in one currency."""
+
+    currency: str
+    trades: int
+    value: Decimal
+    counterparties: int
+
+
+class OpenWithView(_View):
+    """A partner's open trades on one side with one counterparty, in one currency."""
+
+    counterparty_id: UUID
+    trades: int
+    value: Decimal
+    currency: str
+
+
+class OpenSideView(_View):
+    """A partner's open trades as buyer, or as seller: totals per currency, and the few
+    counterparties with the most of them (every one is counted in the totals)."""
+
+    totals: list[OpenTotalView] = []
+    counterparties: list[OpenWithView] = []
+
+
+class OpenTradesView(_View):
+    """A partner's open trades: confirmed, neither cancelled nor settled."""
+
+    as_buyer: OpenSideView = OpenSideView()
+    as_seller: OpenSideView = OpenSideView()
+
+
 class PartnerRiskView(_View):
-    """What risk holds of a partner: standing, rating, payments, limit and exposure."""
+    """What risk holds of a partner: standing, rating, payments, limit, exposure and open
+    trades."""
 
     partner_id: UUID
     standing: str
@@ -70,6 +113,8 @@ class PartnerRiskView(_View):
     exposure: Decimal
     headroom: Decimal
     limit_history: list[CreditLimitView]
+    # An answer stored for an idempotent replay before trades were known has none.
+    open_trades: OpenTradesView = OpenTradesView()
 
 
 def partner_risk_view(
@@ -77,6 +122,7 @@ def partner_risk_view(
     limit: CreditLimit | None,
     exposure: Exposure | None,
     history: list[CreditLimit],
+    open_trades: OpenTrades,
 ) -> PartnerRiskView:
     """The partner as the API shows it."""
     open_exposure = exposure.open if exposure else Decimal(0)
@@ -92,6 +138,33 @@ def partner_risk_view(
         exposure=open_exposure,
         headroom=headroom,
         limit_history=[limit_view(version) for version in history],
+        open_trades=OpenTradesView(
+            as_buyer=_open_side_view(open_trades.as_buyer),
+            as_seller=_open_side_view(open_trades.as_seller),
+        ),
+    )
+
+
+def _open_side_view(side: OpenSide) -> OpenSideView:
+    return OpenSideView(
+        totals=[
+            OpenTotalView(
+                currency=total.currency,
+                trades=total.trades,
+                value=total.value,
+                counterparties=total.counterparties,
+            )
+            for total in side.totals
+        ],
+        counterparties=[
+            OpenWithView(
+                counterparty_id=each.counterparty_id,
+                trades=each.trades,
+                value=each.value,
+                currency=each.currency,
+            )
+            for each in side.counterparties
+        ],
     )
 
 

@@ -92,7 +92,7 @@ async def get_partner(
     partner_id: UUID, principal: PrincipalDep, deps: DepsDep, response: Response
 ) -> PartnerRiskView:
     """What risk holds of a partner: standing, rating, payments, limit with its history,
-    exposure and headroom."""
+    exposure and headroom, and its open trades as buyer and as seller."""
     view = await partners.partner_risk(deps, principal, partner_id)
     if view.limit is not None:
         response.headers["ETag"] = etag(view.limit.version)
