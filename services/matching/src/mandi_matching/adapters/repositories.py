@@ -14,7 +14,7 @@ from decimal import Decimal
 from typing import Any
 from uuid import UUID
 
-from sqlalchemy import bindparam, insert, or_, select, text, tuple_
+from sqlalchemy import bindparam, insert, literal_column, or_, select, text, tuple_
 from sqlalchemy.dialects.postgresql import JSONB
 
 from mandi_db import SqlRepository, StatementSource
@@ -425,7 +425,8 @@ _SAVE_PROPOSAL = text("""
 """)
 _GET_PROPOSAL = select(proposals).where(proposals.c.id == bindparam("id"))
 _GET_PROPOSAL_LOCKED = _GET_PROPOSAL.with_for_update()
-_OPEN = proposals.c.status == "open"
+# A constant, not a parameter: the partial indexes on open proposals then fit every plan.
+_OPEN = proposals.c.status == literal_column("'open'")
 _OPEN_OF_REQUIREMENT = (
     select(proposals)
     .where(proposals.c.requirement_id == bindparam("id"), _OPEN)
