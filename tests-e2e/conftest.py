@@ -1,5 +1,5 @@
-"""The platform for end-to-end tests: auth, partners, availability and risk behind real nginx,
-Redis, Kafka, PostgreSQL.
+"""The platform for end-to-end tests: auth, partners, availability, risk and matching behind real
+nginx, Redis, Kafka, PostgreSQL.
 
 Limits are set low on purpose (plans `tiny` and `quota`) so refusals can be reached quickly.
 """
@@ -24,6 +24,7 @@ from aiokafka import ConsumerRecord
 from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey
 
 from mandi_availability.config import Settings as AvailabilitySettings
+from mandi_matching.config import Settings as MatchingSettings
 from mandi_security.fields import FieldCipher, SealedField, keyring_from_setting
 from mandi_testing import Infrastructure, fresh_database
 from mandi_testing.kafka import end_offsets, read_topic_since
@@ -47,6 +48,14 @@ PARTNERS_SETTINGS: dict[str, Any] = {
     "verifier_breaker_fail_max": 2,
     "verifier_breaker_reset_seconds": 2.0,
     "verification_retry_seconds": 0.5,
+}
+
+# Trade sagas give a participant 4 s to answer a step (or a compensation) and are swept four
+# times a second, so a test sees a compensation on a deadline within seconds.
+MATCHING_SETTINGS: dict[str, Any] = {
+    "step_deadline_seconds": 4.0,
+    "compensation_deadline_seconds": 4.0,
+    "saga_sweep_seconds": 0.25,
 }
 
 
@@ -73,6 +82,11 @@ def platform(
             AvailabilitySettings.database_extensions,
         ) as availability_database,
         fresh_database(infrastructure.postgres_admin_url, "e2e_risk") as risk_database,
+        fresh_database(
+            infrastructure.postgres_admin_url,
+            "e2e_matching",
+            MatchingSettings.database_extensions,
+        ) as matching_database,
         running_platform(
             infrastructure,
             database,
@@ -82,6 +96,8 @@ def platform(
             partners_settings=PARTNERS_SETTINGS,
             availability_database=availability_database,
             risk_database=risk_database,
+            matching_database=matching_database,
+            matching_settings=MATCHING_SETTINGS,
         ) as running,
     ):
         pytestconfig.stash[_WIRE_START] = {

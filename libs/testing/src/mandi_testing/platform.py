@@ -1,8 +1,9 @@
 """The platform as `make dev` runs it, for end-to-end tests and benchmarks: services behind nginx.
 
 Auth always runs; the partners service (with a fake of the KYC verifier it calls), the
-availability service, and the risk service (with a fake of the credit bureau it calls), each when
-a database is given for it.
+availability service, the risk service (with a fake of the credit bureau it calls) and the
+matching service, each when a database is given for it. A test may stop a service's serving
+process and start it again (`RunningPlatform.stopped`), to show what an outage does.
 
 Secrets are generated for the run, as deploy/local/service_env.sh generates them for `make dev`;
 the gateway secret is written to a file nginx's config is rendered from.
@@ -18,7 +19,7 @@ import subprocess
 import sys
 from collections.abc import Iterator, Mapping
 from contextlib import AbstractContextManager, ExitStack, contextmanager
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from pathlib import Path
 
 from mandi_config import declared_secrets, new_secret_value
@@ -31,11 +32,13 @@ from mandi_testing.processes import (
     RunningGateway,
     RunningService,
     ServiceFailed,
+    ServiceProcess,
     free_port,
     running_consumers,
     running_gateway,
     running_service,
     service_environment,
+    serving_process,
 )
 
 __all__ = [
@@ -50,7 +53,8 @@ __all__ = [
 
 @dataclass(frozen=True)
 class RunningPlatform:
-    """The auth service, the gateway in front of it, and the secrets they share."""
+    """The auth service, the gateway in front of it, and the secrets they share; the other
+    services and the fakes they call, when they run."""
 
     auth: RunningService
     gateway: RunningGateway
@@ -60,6 +64,9 @@ class RunningPlatform:
     availability: RunningService | None = None
     risk: RunningService | None = None
     bureau: FakeBureau | None = None
+    matching: RunningService | None = None
+    # The serving processes a test may stop and start again, by service name.
+    processes: Mapping[str, ServiceProcess] = field(default_factory=dict)
 
     @property
     def gateway_secret(self) -> str:
@@ -84,6 +91,13 @@ class RunningPlatform:
         its output."""
         assert self.risk is not None, "the platform runs no risk service"
         return service_command(self.risk, *arguments)
+
+    def stopped(self, service: str) -> AbstractContextManager[None]:
+        """The service's process stopped until the block ends, then started again (same port,
+        settings and database) and ready: `with platform.stopped("risk"): ...`."""
+        if service not in self.processes:
+            raise KeyError(f"the platform does not run {service} as a process it can restart")
+        return self.processes[service].stopped()
 
 
 def service_command(service: RunningService, *arguments: str, stdin: str | None = None) -> str:
@@ -199,7 +213,7 @@ def _running_risk(
     *,
     gateway_secret: str,
     settings: Mapping[str, object],
-) -> tuple[RunningService, FakeBureau]:
+) -> tuple[ServiceProcess, FakeBureau]:
     token = secrets.token_urlsafe(24)
     bureau = stack.enter_context(running_fake_bureau(token, workdir / "bureau"))
     port = free_port()
@@ -210,7 +224,25 @@ def _running_risk(
         "MANDI_RISK_BUREAU_URL": bureau.url,
         **_as_environment(settings, "MANDI_RISK_"),
     }
-    return stack.enter_context(running_service("risk", environment, port, workdir)), bureau
+    return stack.enter_context(serving_process("risk", environment, port, workdir)), bureau
+
+
+def _running_matching(
+    stack: ExitStack,
+    infrastructure: Infrastructure,
+    database: TestDatabase,
+    workdir: Path,
+    *,
+    gateway_secret: str,
+    settings: Mapping[str, object],
+) -> ServiceProcess:
+    port = free_port()
+    environment = {
+        **service_environment("matching", infrastructure, database, port),
+        **service_secrets("matching", {GATEWAY_SECRET_FILE: gateway_secret}),
+        **_as_environment(settings, "MANDI_MATCHING_"),
+    }
+    return stack.enter_context(serving_process("matching", environment, port, workdir))
 
 
 @contextmanager
@@ -225,11 +257,14 @@ def running_platform(
     availability_database: TestDatabase | None = None,
     risk_database: TestDatabase | None = None,
     risk_settings: Mapping[str, object] | None = None,
+    matching_database: TestDatabase | None = None,
+    matching_settings: Mapping[str, object] | None = None,
     per_ip_rate: int = 1000,
     per_ip_burst: int = 2000,
 ) -> Iterator[RunningPlatform]:
-    """Auth (and partners, availability and risk, each given a database), migrated and
-    serving, nginx in front; all stopped when it ends."""
+    """Auth (and partners, availability, risk and matching, each given a database), migrated
+    and serving, nginx in front; all stopped when it ends. `*_settings` are a service's
+    settings by field name (`{"step_deadline_seconds": 3}`)."""
     generated = service_secrets("auth")
     secret_file = workdir / "gateway.secret"
     secret_file.write_text(generated["MANDI_AUTH_GATEWAY_SECRET"])
@@ -243,7 +278,8 @@ def running_platform(
     with ExitStack() as stack:
         auth = stack.enter_context(running_service("auth", environment, port, workdir))
         upstreams = {"auth": port}
-        partners = verifier = availability = risk = bureau = None
+        partners = verifier = availability = bureau = None
+        processes: dict[str, ServiceProcess] = {}
         if partners_database is not None:
             partners, verifier = _running_partners(
                 stack,
@@ -264,7 +300,7 @@ def running_platform(
             )
             upstreams["availability"] = availability.port
         if risk_database is not None:
-            risk, bureau = _running_risk(
+            processes["risk"], bureau = _running_risk(
                 stack,
                 infrastructure,
                 risk_database,
@@ -272,7 +308,16 @@ def running_platform(
                 gateway_secret=generated["MANDI_AUTH_GATEWAY_SECRET"],
                 settings=risk_settings or {},
             )
-            upstreams["risk"] = risk.port
+        if matching_database is not None:
+            processes["matching"] = _running_matching(
+                stack,
+                infrastructure,
+                matching_database,
+                workdir,
+                gateway_secret=generated["MANDI_AUTH_GATEWAY_SECRET"],
+                settings=matching_settings or {},
+            )
+        upstreams |= {name: process.service.port for name, process in processes.items()}
         gateway = stack.enter_context(
             running_gateway(
                 upstreams,
@@ -283,8 +328,21 @@ def running_platform(
             )
         )
         yield RunningPlatform(
-            auth, gateway, generated, partners, verifier, availability, risk, bureau
+            auth,
+            gateway,
+            generated,
+            partners=partners,
+            verifier=verifier,
+            availability=availability,
+            risk=_service_of(processes, "risk"),
+            bureau=bureau,
+            matching=_service_of(processes, "matching"),
+            processes=processes,
         )
+
+
+def _service_of(processes: Mapping[str, ServiceProcess], name: str) -> RunningService | None:
+    return processes[name].service if name in processes else None
 
 
 def running_gateway_for(

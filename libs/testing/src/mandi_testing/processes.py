@@ -1,7 +1,8 @@
 """Services and the gateway run the way `make dev` runs them: as real processes on free ports.
 
 A service is `python -m mandi_<name> migrate`, then `... serve` in its own process group; the
-gateway is nginx configured by deploy/local/gateway.sh. Each is stopped, whole, on exit.
+gateway is nginx configured by deploy/local/gateway.sh. Each is stopped, whole, on exit. A
+serving process may be stopped and started again meanwhile (`ServiceProcess`), as an outage.
 """
 
 from __future__ import annotations
@@ -28,11 +29,13 @@ __all__ = [
     "RunningGateway",
     "RunningService",
     "ServiceFailed",
+    "ServiceProcess",
     "free_port",
     "running_consumers",
     "running_gateway",
     "running_service",
     "service_environment",
+    "serving_process",
     "stop_process_group",
 ]
 
@@ -149,33 +152,92 @@ def _module_command(name: str, command: str) -> list[str]:
     return [sys.executable, "-m", f"mandi_{name.replace('-', '_')}", command]
 
 
+class ServiceProcess:
+    """A service's `serve` process, which a test may stop and start again: on the same port,
+    with the same settings and database, as a restart after an outage would."""
+
+    def __init__(self, service: RunningService) -> None:
+        self.service = service
+        self._process: subprocess.Popen[bytes] | None = None
+
+    @property
+    def running(self) -> bool:
+        """Whether the process was started and has not been stopped (or ended) since."""
+        return self._process is not None and self._process.poll() is None
+
+    def start(self) -> None:
+        """Serves; returns once `/readyz` answers 200 (ServiceFailed, process stopped, if it
+        does not within 60 s)."""
+        if self.running:
+            raise RuntimeError(f"{self.service.name} is already running")
+        with self.service.log.open("ab") as output:
+            self._process = subprocess.Popen(
+                _module_command(self.service.name, "serve"),
+                env={**os.environ, **self.service.environment},
+                stdout=output,
+                stderr=output,
+                stdin=subprocess.DEVNULL,
+                start_new_session=True,
+            )
+        try:
+            _wait_ready(self._process, f"{self.service.url}/readyz", self.service.log)
+        except ServiceFailed:
+            self.stop()
+            raise
+
+    def stop(self) -> None:
+        """Stops the process, whole (SIGTERM, SIGKILL after 15 s); nothing if it is not running."""
+        if self._process is not None:
+            stop_process_group(self._process)
+            self._process = None
+
+    @contextmanager
+    def stopped(self) -> Iterator[None]:
+        """Stopped until the block ends, then started again and ready, even if the block fails."""
+        self.stop()
+        try:
+            yield
+        finally:
+            self.start()
+
+
+def _migrated(name: str, environment: Mapping[str, str], log: Path) -> None:
+    with log.open("ab") as output:
+        migrated = subprocess.run(
+            _module_command(name, "migrate"),
+            env={**os.environ, **environment},
+            stdout=output,
+            stderr=output,
+            check=False,
+        )
+    if migrated.returncode != 0:
+        raise ServiceFailed(f"{name} migrate exited {migrated.returncode}:\n{_last_lines(log)}")
+
+
+@contextmanager
+def serving_process(
+    name: str, environment: Mapping[str, str], port: int, log_dir: Path
+) -> Iterator[ServiceProcess]:
+    """Migrates the service's database and serves it until the block ends, then stops it; a
+    test may stop and start it meanwhile."""
+    log = log_dir / f"{name}.log"
+    _migrated(name, environment, log)
+    service = RunningService(name, f"http://127.0.0.1:{port}", port, dict(environment), log)
+    process = ServiceProcess(service)
+    process.start()
+    try:
+        yield process
+    finally:
+        process.stop()
+
+
 @contextmanager
 def running_service(
     name: str, environment: Mapping[str, str], port: int, log_dir: Path
 ) -> Iterator[RunningService]:
     """Migrates the service's database, serves it until the block ends, then stops it."""
-    env = {**os.environ, **environment}
-    log = log_dir / f"{name}.log"
-    with log.open("ab") as output:
-        migrated = subprocess.run(
-            _module_command(name, "migrate"), env=env, stdout=output, stderr=output, check=False
-        )
-        if migrated.returncode != 0:
-            raise ServiceFailed(f"{name} migrate exited {migrated.returncode}:\n{_last_lines(log)}")
-        process = subprocess.Popen(
-            _module_command(name, "serve"),
-            env=env,
-            stdout=output,
-            stderr=output,
-            stdin=subprocess.DEVNULL,
-            start_new_session=True,
-        )
-    url = f"http://127.0.0.1:{port}"
-    try:
-        _wait_ready(process, f"{url}/readyz", log)
-        yield RunningService(name, url, port, dict(environment), log)
-    finally:
-        stop_process_group(process)
+    with serving_process(name, environment, port, log_dir) as process:
+        yield process.service
 
 
 @contextmanager
