@@ -1,7 +1,8 @@
 #!/usr/bin/env bash
 # Starts every service that exists under services/ on top of the running infrastructure, then the
 # gateway in front of them, seeds the demo tenant and prints how to log in.
-# Usage: dev.sh [up|down|status]   (`make dev` runs `up`)
+# Usage: dev.sh [up|down|status] | dev.sh stop <service>   (`make dev` runs `up`, which also
+# starts again a service `stop` stopped)
 # A service is migrated (`python -m mandi_<name> migrate`) and started (`... serve`) with its env
 # files (.local/env/<name>.env and <name>.service.env); logs go to .local/logs/<name>.log.
 source "$(dirname "${BASH_SOURCE[0]}")/lib.sh"
@@ -137,6 +138,11 @@ down() {
   stop_group "fake bureau" "$PIDS/fake-bureau.pid"
 }
 
+stop_one() { # name: one service stopped, as an outage would; `up` starts it again
+  services | grep -qx "$1" || die "no service $1; the services are: $(echo $(services))"
+  stop_group "$1" "$PIDS/$1.pid"
+}
+
 status() {
   local name
   "$DEPLOY_LOCAL/gateway.sh" status || true
@@ -147,5 +153,6 @@ status() {
 
 case "${1:-up}" in
   up|down|status) "${1:-up}" ;;
-  *) die "usage: $0 [up|down|status]" ;;
+  stop) [ $# -eq 2 ] || die "usage: $0 stop <service>"; stop_one "$2" ;;
+  *) die "usage: $0 [up|down|status] | $0 stop <service>" ;;
 esac
