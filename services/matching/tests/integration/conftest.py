@@ -173,32 +173,38 @@ class Book:
         await self.send(approved, events_topic("partners"), partner_id)
         return partner_id
 
-    async def availability(self, seller: UUID, **changes: Any) -> UUID:
-        """A published availability of the seller's."""
-        availability_id = uuid4()
-        event = AvailabilityPublished(
+    def published(self, seller: UUID, **changes: Any) -> AvailabilityPublished:
+        """The event of a new availability of the seller's."""
+        return AvailabilityPublished(
             tenant_id=self.tenant,
-            availability_id=availability_id,
+            availability_id=uuid4(),
             partner_id=seller,
             version=2,
             terms=terms(**changes),
         )
-        await self.send(event, events_topic("availability"), availability_id)
-        return availability_id
 
-    async def requirement(self, buyer: UUID, **changes: Any) -> UUID:
-        """A posted requirement of the buyer's."""
-        requirement_id = uuid4()
+    def posted(self, buyer: UUID, **changes: Any) -> RequirementPosted:
+        """The event of a new requirement of the buyer's, its limit above the usual price."""
         changes.setdefault("price", "6500")
-        event = RequirementPosted(
+        return RequirementPosted(
             tenant_id=self.tenant,
-            requirement_id=requirement_id,
+            requirement_id=uuid4(),
             partner_id=buyer,
             version=2,
             terms=terms(**changes),
         )
-        await self.send(event, events_topic("availability"), requirement_id)
-        return requirement_id
+
+    async def availability(self, seller: UUID, **changes: Any) -> UUID:
+        """A published availability of the seller's, delivered."""
+        event = self.published(seller, **changes)
+        await self.send(event, events_topic("availability"), event.availability_id)
+        return event.availability_id
+
+    async def requirement(self, buyer: UUID, **changes: Any) -> UUID:
+        """A posted requirement of the buyer's, delivered."""
+        event = self.posted(buyer, **changes)
+        await self.send(event, events_topic("availability"), event.requirement_id)
+        return event.requirement_id
 
 
 @pytest.fixture

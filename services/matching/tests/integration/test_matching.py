@@ -4,13 +4,14 @@ its own side."""
 
 from __future__ import annotations
 
+import asyncio
 from decimal import Decimal
 from typing import Any
 
 import pytest
 
 from mandi_errors import NotFound
-from mandi_matching.service_layer import proposals
+from mandi_matching.service_layer import proposals, read_models
 
 pytestmark = pytest.mark.integration
 
@@ -120,3 +121,28 @@ async def test_an_availability_published_later_is_proposed_to_the_waiting_requir
 
     [proposal] = await _listed(service, book.operator())
     assert (proposal.requirement_id, proposal.availability_id) == (requirement, availability)
+
+
+async def test_a_requirement_and_an_availability_arriving_at_once_are_still_proposed(
+    service: Any, book: Any
+) -> None:
+    await book.catalog()
+    pairs = [(await book.partner(), await book.partner()) for _ in range(12)]
+    deps, now = service.deps, service.deps.clock.now()
+
+    async def told(event: Any, record: Any) -> None:
+        async with deps.uow(book.tenant) as uow:
+            await record(deps, uow, event, now)
+            await uow.commit()
+
+    arriving = []
+    for index, (seller, buyer) in enumerate(pairs):
+        place = (-60.0 + 10 * index, 75.0)  # 1,100 km apart: no pair meets another
+        arriving += [
+            told(book.published(seller, place=place), read_models.record_availability),
+            told(book.posted(buyer, place=place), read_models.record_requirement),
+        ]
+    await asyncio.gather(*arriving)  # each pair's two transactions overlap
+
+    proposed = {(view.buyer_id, view.seller_id) for view in await _listed(service, book.operator())}
+    assert proposed == {(buyer, seller) for seller, buyer in pairs}

@@ -98,6 +98,7 @@ _NEAR = (
     .order_by(text(f"place <-> {_POINT}"), offers.c.id)
     .limit(bindparam("limit"))
 )
+_COMMODITY_LOCK = text("SELECT pg_advisory_xact_lock(hashtextextended(:key, 0))")
 _OFFERS_OF = select(offers.c.id).where(
     offers.c.tenant_id == bindparam("tenant_id"),
     offers.c.partner_id == bindparam("partner_id"),
@@ -165,6 +166,10 @@ class SqlBook(SqlRepository):
         """The partner's open offers' ids."""
         values = {"tenant_id": self._tenant_id, "partner_id": partner_id}
         return list((await self._execute(_OFFERS_OF, values)).scalars())
+
+    async def match_alone(self, commodity: str) -> None:
+        """A transaction lock on the tenant's commodity: matching of one commodity takes turns."""
+        await self._execute(_COMMODITY_LOCK, {"key": f"{self._tenant_id}:{commodity}"})
 
     async def _put(self, values: Mapping[str, Any]) -> bool:
         return (await self._execute(_PUT_OFFER, values)).first() is not None

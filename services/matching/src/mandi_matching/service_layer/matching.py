@@ -4,6 +4,10 @@ scorer may read of them, and have the decision orchestrator decide.
 It runs in the consumer's transaction of the event that changed the book (a requirement posted,
 an availability published or changed, quantity reserved or given back), so the read model, the
 proposals and their events commit together, and a redelivered event decides nothing twice.
+
+Matching of one commodity takes turns (a transaction lock per tenant and commodity, taken
+before the candidates are read). Else a requirement and an availability arriving at once, on two
+partitions, would each look for the other before either committed, and neither be proposed.
 """
 
 from __future__ import annotations
@@ -32,10 +36,11 @@ async def match_requirement(
     deps: MatchingDependencies, uow: MatchingUnitOfWork, requirement_id: UUID, now: datetime
 ) -> list[Proposal]:
     """Decides the requirement's candidates again; the proposals made."""
-    standing = await uow.proposals.open_of_requirement(requirement_id)
     requirement = await uow.book.requirement(requirement_id)
     if requirement is None:
-        return await _none(deps, uow, standing, now)
+        return await _none(deps, uow, await uow.proposals.open_of_requirement(requirement_id), now)
+    await uow.book.match_alone(requirement.terms.commodity)
+    standing = await uow.proposals.open_of_requirement(requirement_id)
     near = await uow.book.availabilities_near(
         requirement, deps.radius_km, deps.candidates_per_offer, now
     )
@@ -53,10 +58,12 @@ async def match_availability(
     deps: MatchingDependencies, uow: MatchingUnitOfWork, availability_id: UUID, now: datetime
 ) -> list[Proposal]:
     """Decides the availability's candidates again; the proposals made."""
-    standing = await uow.proposals.open_of_availability(availability_id)
     availability = await uow.book.availability(availability_id)
     if availability is None:
+        standing = await uow.proposals.open_of_availability(availability_id)
         return await _none(deps, uow, standing, now)
+    await uow.book.match_alone(availability.terms.commodity)
+    standing = await uow.proposals.open_of_availability(availability_id)
     near = await uow.book.requirements_near(
         availability, deps.radius_km, deps.candidates_per_offer, now
     )

@@ -76,6 +76,10 @@ class Book(Protocol):
     async def open_offers_of(self, partner_id: UUID) -> list[UUID]:
         """The partner's open offers' ids."""
 
+    async def match_alone(self, commodity: str) -> None:
+        """Waits until no other transaction matches offers of the commodity, and keeps others
+        waiting until this one ends."""
+
 
 class PartnerDirectory(Protocol):
     """Partners as matching knows them from partners' events."""
