@@ -7,11 +7,14 @@ from __future__ import annotations
 import asyncio
 from decimal import Decimal
 from typing import Any
+from uuid import uuid4
 
 import pytest
 
+from mandi_contracts import AvailabilityReleased, AvailabilityReserved
 from mandi_errors import NotFound
 from mandi_matching.service_layer import proposals, read_models
+from mandi_messaging import events_topic
 
 pytestmark = pytest.mark.integration
 
@@ -146,3 +149,35 @@ async def test_a_requirement_and_an_availability_arriving_at_once_are_still_prop
 
     proposed = {(view.buyer_id, view.seller_id) for view in await _listed(service, book.operator())}
     assert proposed == {(buyer, seller) for seller, buyer in pairs}
+
+
+async def test_reserved_quantity_withdraws_what_no_longer_fits_and_released_proposes_again(
+    service: Any, book: Any
+) -> None:
+    await book.catalog()
+    seller, first, second = await book.partner(), await book.partner(), await book.partner()
+    availability = await book.availability(seller)
+    await book.requirement(first)
+    await book.requirement(second)
+    assert len(await _open(service, book)) == 2
+    ids = {"tenant_id": book.tenant, "availability_id": availability, "partner_id": seller}
+    saga, whole = uuid4(), Decimal(10000)
+
+    taken = AvailabilityReserved(
+        **ids, version=3, saga_id=saga, quantity=whole, reserved=whole, free=Decimal(0)
+    )
+    await book.send(taken, events_topic("availability"), availability)
+    assert await _open(service, book) == []
+
+    given_back = AvailabilityReleased(
+        **ids, version=4, saga_id=saga, quantity=whole, reserved=Decimal(0), free=whole
+    )
+    await book.send(given_back, events_topic("availability"), availability)
+    assert {view.buyer_id for view in await _open(service, book)} == {first, second}
+
+
+async def _open(service: Any, book: Any) -> list[Any]:
+    views, _ = await proposals.proposals(
+        service.deps, book.operator(), requirement_id=None, statuses=("open",), limit=50, after=None
+    )
+    return views

@@ -303,6 +303,7 @@ async def _quantity(event: _Quantity, uow: MatchingUnitOfWork, deps: MatchingDep
         free=event.free,
         version=event.version,
         now=now,
+        grew=isinstance(event, AvailabilityReleased),
     )
 
 

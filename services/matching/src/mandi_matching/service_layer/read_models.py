@@ -85,10 +85,14 @@ async def record_free(
     free: Decimal,
     version: int,
     now: datetime,
+    grew: bool,
 ) -> None:
     """A trade reserved or gave back some of an availability: its proposals are decided again
-    on what is free now."""
-    if await uow.book.set_free(availability_id, free, version):
+    on what is free now. Less free can make no new candidate, so then only the proposals
+    standing are (when it has any)."""
+    if not await uow.book.set_free(availability_id, free, version):
+        return
+    if grew or await uow.proposals.open_of_availability(availability_id):
         await matching.match_availability(deps, uow, availability_id, now)
 
 
