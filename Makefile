@@ -75,6 +75,10 @@ bench-availability: infra-up ## Reserve commands/s and CPU per command of one co
 bench-risk: infra-up ## Exposure commands/s and CPU per command of one risk consumer
 	@$(RUN) python bench/risk.py
 
+.PHONY: bench-saga
+bench-saga: infra-up ## Trade sagas through availability, risk and matching: accept→confirmed p99 at 50/s, sagas/s, requirement→proposal p99
+	@$(RUN) python bench/saga.py
+
 .PHONY: bench-outbox
 bench-outbox: infra-up ## Raw Kafka produce vs outbox relay: events/s and commit→published latency
 	@$(RUN) python bench/outbox.py
