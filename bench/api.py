@@ -41,6 +41,7 @@ import httpx
 from benchlib import idle_rates, listening_pids, percentile, profiled, save
 
 from mandi_availability.config import Settings as AvailabilitySettings
+from mandi_matching.config import Settings as MatchingSettings
 from mandi_testing import find_infrastructure, fresh_database
 from mandi_testing.platform import RunningPlatform, running_platform
 
@@ -89,6 +90,7 @@ TARGETS = {
     "write_cpu_ms": 2.5,
     "availability_read_cpu_ms": 1.0,
     "availability_write_cpu_ms": 2.5,
+    "matching_read_cpu_ms": 1.0,
     "gateway_read_p95_ms_at_200": 25.0,
     "gateway_write_p95_ms_at_200": 25.0,
 }
@@ -126,6 +128,21 @@ SCENARIOS = (
         body=json.dumps({**OFFER_TERMS, "price": "{n}.00"}),
         resource="availability",
         versioned=True,
+    ),
+)
+SCENARIOS += (
+    Scenario(
+        "proposal_read",
+        "GET",
+        "/api/v1/matching/proposals/{id}",
+        cpu={"matching": "matching_read_cpu_ms"},
+        resource="proposal",
+    ),
+    Scenario(
+        "proposal_list",
+        "GET",
+        "/api/v1/matching/proposals?limit=20",
+        cpu={"matching": "matching_list_cpu_ms"},
     ),
 )
 LATENCY = (Latency("gateway_read", "read"), Latency("gateway_write", "write"))
@@ -199,9 +216,43 @@ def _seed_availabilities(client: httpx.Client, count: int) -> dict[str, int]:
     return versions
 
 
+def _seed_proposals(client: httpx.Client, count: int) -> dict[str, int]:
+    """An approved buyer's requirements beside the seeded availabilities, until matching has
+    proposed `count` of them; the proposals' ids (a proposal has no version to send)."""
+    buyer = _approved_partner(client)
+    for _ in range(max(1, count // 50)):  # each requirement is proposed 50 candidates at most
+        made = client.post(
+            "/api/v1/availability/requirements", json={**OFFER_TERMS, "partner_id": buyer}
+        )
+        made.raise_for_status()
+        path = f"/api/v1/availability/requirements/{made.json()['id']}/publish"
+        client.post(path).raise_for_status()
+    proposals: dict[str, int] = {}
+    deadline = time.monotonic() + 60
+    while len(proposals) < count:
+        if time.monotonic() > deadline:
+            raise SystemExit(f"matching proposed {len(proposals)} of {count} in time")
+        time.sleep(0.5)
+        proposals = _proposal_ids(client)
+    return proposals
+
+
+def _proposal_ids(client: httpx.Client) -> dict[str, int]:
+    found, cursor = {}, None
+    while True:
+        query = {"limit": 100, **({"cursor": cursor} if cursor else {})}
+        page = client.get("/api/v1/matching/proposals", params=query)
+        page.raise_for_status()
+        found |= {proposal["id"]: 0 for proposal in page.json()}
+        cursor = page.headers.get("x-next-cursor")
+        if not cursor:
+            return found
+
+
 SEEDERS: dict[str, Callable[[httpx.Client, int], dict[str, int]]] = {
     "partner": _seed_partners,
     "availability": _seed_availabilities,
+    "proposal": _seed_proposals,
 }
 
 
@@ -221,6 +272,7 @@ def _processes(platform: RunningPlatform) -> dict[str, list[int]]:
         "auth": platform.auth,
         "partners": platform.partners,
         "availability": platform.availability,
+        "matching": platform.matching,
     }
     processes = {}
     for name, service in services.items():
@@ -329,7 +381,7 @@ def _measure(bench: _Bench, args: argparse.Namespace) -> dict[str, float]:
 
 def _report(figures: dict[str, float], args: argparse.Namespace) -> None:
     print(f"CPU ms per request at {args.rate:g}/s, {args.count} requests, through the gateway:")
-    processes = ("partners", "availability", "auth", "nginx")
+    processes = ("partners", "availability", "matching", "auth", "nginx")
     print(f"  {'scenario':12}" + "".join(f"{name:>13}" for name in processes) + "  failures")
     for scenario in (scenario for scenario in SCENARIOS if f"{scenario.name}_failures" in figures):
         cells = "".join(f"{figures[f'{scenario.name}_{name}_cpu_ms']:>13}" for name in processes)
@@ -363,6 +415,9 @@ def main() -> None:
                 admin_url, "bench_api_availability", AvailabilitySettings.database_extensions
             )
         )
+        matching_database = stack.enter_context(
+            fresh_database(admin_url, "bench_api_matching", MatchingSettings.database_extensions)
+        )
         workdir = Path(stack.enter_context(tempfile.TemporaryDirectory(prefix="bench-api-")))
         platform = stack.enter_context(
             running_platform(
@@ -372,6 +427,7 @@ def main() -> None:
                 auth_settings=AUTH_SETTINGS,
                 partners_database=partners_database,
                 availability_database=availability_database,
+                matching_database=matching_database,
                 per_ip_rate=1_000_000,
                 per_ip_burst=1_000_000,
             )
