@@ -181,3 +181,17 @@ async def _open(service: Any, book: Any) -> list[Any]:
         service.deps, book.operator(), requirement_id=None, statuses=("open",), limit=50, after=None
     )
     return views
+
+
+async def test_offers_that_arrived_before_their_catalog_are_proposed_once_it_arrives(
+    service: Any, book: Any
+) -> None:
+    seller, buyer = await book.partner(), await book.partner()
+    await book.availability(seller)
+    requirement = await book.requirement(buyer)
+    assert await _listed(service, book.operator()) == []  # priced per quintal: unknown yet
+
+    await book.catalog()
+
+    [proposal] = await _listed(service, book.operator())
+    assert (proposal.requirement_id, proposal.value) == (requirement, Decimal(620000))

@@ -98,6 +98,12 @@ _NEAR = (
     .order_by(text(f"place <-> {_POINT}"), offers.c.id)
     .limit(bindparam("limit"))
 )
+_REQUIREMENTS_OF = select(offers.c.id).where(
+    offers.c.tenant_id == bindparam("tenant_id"),
+    offers.c.kind == literal_column("'requirement'"),
+    offers.c.commodity == bindparam("commodity"),
+    offers.c.open,
+)
 _COMMODITY_LOCK = text("SELECT pg_advisory_xact_lock(hashtextextended(:key, 0))")
 _OFFERS_OF = select(offers.c.id).where(
     offers.c.tenant_id == bindparam("tenant_id"),
@@ -166,6 +172,11 @@ class SqlBook(SqlRepository):
         """The partner's open offers' ids."""
         values = {"tenant_id": self._tenant_id, "partner_id": partner_id}
         return list((await self._execute(_OFFERS_OF, values)).scalars())
+
+    async def open_requirements_of(self, commodity: str) -> list[UUID]:
+        """The open requirements' ids of the commodity."""
+        values = {"tenant_id": self._tenant_id, "commodity": commodity}
+        return list((await self._execute(_REQUIREMENTS_OF, values)).scalars())
 
     async def match_alone(self, commodity: str) -> None:
         """A transaction lock on the tenant's commodity: matching of one commodity takes turns."""
@@ -383,6 +394,7 @@ _PUT_CATALOG = text("""
     ON CONFLICT (tenant_id, commodity) DO UPDATE SET
         version = excluded.version, quality_ranges = excluded.quality_ranges
     WHERE catalog.version < excluded.version
+    RETURNING commodity
 """).bindparams(bindparam("facts", type_=JSONB))
 _CATALOG = text(
     "SELECT quality_ranges FROM catalog WHERE tenant_id = :tenant_id AND commodity = :commodity"
@@ -396,8 +408,8 @@ class SqlCatalogFacts(SqlRepository):
         super().__init__(source)
         self._tenant_id = tenant_id
 
-    async def put(self, commodity: str, version: int, facts: CommodityFacts) -> None:
-        """Stores the commodity's facts unless a later version is stored."""
+    async def put(self, commodity: str, version: int, facts: CommodityFacts) -> bool:
+        """Stores the commodity's facts unless a later version is stored; whether it was."""
         stored = {
             "ranges": {
                 name: [str(r.minimum), str(r.maximum)] for name, r in facts.quality_ranges.items()
@@ -405,7 +417,7 @@ class SqlCatalogFacts(SqlRepository):
             "units": {unit: str(size) for unit, size in facts.unit_sizes.items()},
         }
         values = {"tenant_id": self._tenant_id, "commodity": commodity, "version": version}
-        await self._execute(_PUT_CATALOG, {**values, "facts": stored})
+        return (await self._execute(_PUT_CATALOG, {**values, "facts": stored})).first() is not None
 
     async def commodity(self, commodity: str) -> CommodityFacts | None:
         """The commodity's facts, if matching has seen its catalog entry."""

@@ -165,9 +165,11 @@ async def on_requirement_fulfilled(
 
 
 @consumers.on(CatalogChanged)
-async def on_catalog_changed(event: CatalogChanged, uow: MatchingUnitOfWork) -> None:
-    """A commodity's quality ranges and units."""
-    await read_models.record_catalog(uow, event)
+async def on_catalog_changed(
+    event: CatalogChanged, uow: MatchingUnitOfWork, deps: MatchingDependencies
+) -> None:
+    """A commodity's quality ranges and units: its open requirements are matched again."""
+    await read_models.record_catalog(deps, uow, event, deps.clock.now())
 
 
 @consumers.on(PartnerRegistered)

@@ -131,12 +131,17 @@ async def record_assessment(uow: MatchingUnitOfWork, event: AssessmentMade, at: 
     await uow.risk.put(event.buyer_id, event.seller_id, view, at)
 
 
-async def record_catalog(uow: MatchingUnitOfWork, event: CatalogChanged) -> None:
+async def record_catalog(
+    deps: MatchingDependencies, uow: MatchingUnitOfWork, event: CatalogChanged, now: datetime
+) -> None:
     """A commodity's quality ranges, to measure how near two qualities are, and its units, to
-    value a proposal."""
+    value a proposal. Its open requirements are matched again: what could not be valued or
+    measured before (offers that arrived before the catalog did) may be now."""
     ranges = {name: QualityRange(low, high) for name, (low, high) in event.quality_ranges.items()}
     facts = CommodityFacts(quality_ranges=ranges, unit_sizes=dict(event.units))
-    await uow.catalog.put(event.commodity, event.version, facts)
+    if await uow.catalog.put(event.commodity, event.version, facts):
+        for requirement_id in await uow.book.open_requirements_of(event.commodity):
+            await matching.match_requirement(deps, uow, requirement_id, now)
 
 
 def _terms(data: OfferTermsData) -> Terms:

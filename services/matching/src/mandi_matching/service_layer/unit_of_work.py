@@ -76,6 +76,9 @@ class Book(Protocol):
     async def open_offers_of(self, partner_id: UUID) -> list[UUID]:
         """The partner's open offers' ids."""
 
+    async def open_requirements_of(self, commodity: str) -> list[UUID]:
+        """The open requirements' ids of the commodity."""
+
     async def match_alone(self, commodity: str) -> None:
         """Waits until no other transaction matches offers of the commodity, and keeps others
         waiting until this one ends."""
@@ -108,8 +111,8 @@ class RiskViews(Protocol):
 class CatalogFacts(Protocol):
     """What the catalog says of each commodity that matching uses."""
 
-    async def put(self, commodity: str, version: int, facts: CommodityFacts) -> None:
-        """Stores the commodity's facts unless a later version is stored."""
+    async def put(self, commodity: str, version: int, facts: CommodityFacts) -> bool:
+        """Stores the commodity's facts unless a later version is stored; whether it was."""
 
     async def commodity(self, commodity: str) -> CommodityFacts | None: ...
 
