@@ -10,8 +10,9 @@ candidate and one proposal).
   latency   proposals accepted at a steady --rate (POST /proposals/{id}/accept with an
             Idempotency-Key): accept sent -> trade.confirmed seen on mandi.matching.events,
             p50/p95/p99; first a fifth of them at --light-rate (`light_saga_*`), well within
-            what the machine sustains, to show the chain's latency unloaded. Each saga is three round trips (reserve quantity, reserve exposure,
-            confirm), each one outbox relay and consumer hop there and one back.
+            what the machine sustains, to show the chain's latency unloaded. Each saga is
+            three round trips (reserve quantity, reserve exposure, confirm), each one outbox
+            relay and consumer hop there and one back.
   burst     --burst proposals accepted with at most --concurrency sagas in flight (the next
             is accepted when a trade is confirmed): sagas per second from the first accept until
             the last trade.confirmed is seen, and each process's CPU ms per saga (/proc
