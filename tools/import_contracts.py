@@ -20,7 +20,7 @@ LIBRARY_LAYERS = (
     "mandi_contracts | mandi_saga",
     "mandi_messaging",
     "mandi_db",
-    "mandi_security | mandi_resilience | mandi_rules",
+    "mandi_security | mandi_resilience | mandi_rules | mandi_webhooks",
     "mandi_errors",
     "mandi_observability",
     "mandi_config",

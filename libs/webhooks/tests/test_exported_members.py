@@ -1,0 +1,18 @@
+import subprocess
+import sys
+
+import mandi_webhooks
+from mandi_testing import assert_public_surface
+
+
+def test_public_surface_is_all() -> None:
+    assert_public_surface(mandi_webhooks)
+
+
+def test_the_core_package_loads_no_web_framework() -> None:
+    """A service's domain may import it."""
+    probe = "import sys, mandi_webhooks; print(sorted({'fastapi', 'starlette'} & set(sys.modules)))"
+    result = subprocess.run(
+        [sys.executable, "-c", probe], capture_output=True, text=True, check=True
+    )
+    assert result.stdout.strip() == "[]"
