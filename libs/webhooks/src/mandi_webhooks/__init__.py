@@ -1,6 +1,7 @@
 """Standard Webhooks for Mandi: endpoint secrets, signing and verifying deliveries.
 
-Plain Python with no web framework, so a service's domain may import it.
+Plain Python with no web framework, so a service's domain may import it; the FastAPI receiver
+dependency is in `mandi_webhooks.http`.
 """
 
 from mandi_webhooks.endpoint_secret import (
