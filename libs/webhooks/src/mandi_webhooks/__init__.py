@@ -1,4 +1,4 @@
-"""Standard Webhooks for Mandi: endpoint secrets, signing and verifying deliveries.
+"""Standard Webhooks for Mandi: secrets, signing, verifying and the SSRF guard.
 
 Plain Python with no web framework, so a service's domain may import it; the FastAPI receiver
 dependency is in `mandi_webhooks.http`.
@@ -24,6 +24,16 @@ from mandi_webhooks.signing import (
     verify,
     webhook_headers,
 )
+from mandi_webhooks.ssrf_guard import (
+    EndpointRefused,
+    IPAddress,
+    RefusedRange,
+    Resolver,
+    check_connected_address,
+    check_endpoint_url,
+    classify_address,
+    resolve_host,
+)
 
 __all__ = [
     "DEFAULT_TOLERANCE",
@@ -33,12 +43,20 @@ __all__ = [
     "WEBHOOK_ID",
     "WEBHOOK_SIGNATURE",
     "WEBHOOK_TIMESTAMP",
+    "EndpointRefused",
+    "IPAddress",
     "MalformedWebhookSecret",
+    "RefusedRange",
+    "Resolver",
     "VerifiedMessage",
     "WebhookMalformed",
     "WebhookSecret",
     "WebhookSignatureInvalid",
     "WebhookTimestampOutsideTolerance",
+    "check_connected_address",
+    "check_endpoint_url",
+    "classify_address",
+    "resolve_host",
     "sign",
     "verify",
     "webhook_headers",
