@@ -1,4 +1,4 @@
-"""Standard Webhooks for Mandi: secrets, signing, verifying and the SSRF guard.
+"""Standard Webhooks for Mandi: signing, verifying, the SSRF guard and the retry schedule.
 
 Plain Python with no web framework, so a service's domain may import it; the FastAPI receiver
 dependency is in `mandi_webhooks.http`.
@@ -10,6 +10,13 @@ from mandi_webhooks.endpoint_secret import (
     SECRET_PREFIX,
     MalformedWebhookSecret,
     WebhookSecret,
+)
+from mandi_webhooks.retry_schedule import (
+    DEFAULT_RETRY_AFTER_CAP,
+    DEFAULT_RETRY_SCHEDULE,
+    RetrySchedule,
+    next_attempt_delay,
+    parse_retry_after,
 )
 from mandi_webhooks.signing import (
     DEFAULT_TOLERANCE,
@@ -36,6 +43,8 @@ from mandi_webhooks.ssrf_guard import (
 )
 
 __all__ = [
+    "DEFAULT_RETRY_AFTER_CAP",
+    "DEFAULT_RETRY_SCHEDULE",
     "DEFAULT_TOLERANCE",
     "MAX_SECRET_BYTES",
     "MIN_SECRET_BYTES",
@@ -48,6 +57,7 @@ __all__ = [
     "MalformedWebhookSecret",
     "RefusedRange",
     "Resolver",
+    "RetrySchedule",
     "VerifiedMessage",
     "WebhookMalformed",
     "WebhookSecret",
@@ -56,6 +66,8 @@ __all__ = [
     "check_connected_address",
     "check_endpoint_url",
     "classify_address",
+    "next_attempt_delay",
+    "parse_retry_after",
     "resolve_host",
     "sign",
     "verify",
