@@ -4,7 +4,9 @@ Reads one JSON plan on stdin, sends `count` requests at a steady `rate` (open lo
 is sent on time whether or not the ones before it were answered), and prints one JSON line:
 the latency of each answer, the statuses, and the CPU seconds each watched process spent from
 the first request until `settle_seconds` after the last answer (work a request leaves behind,
-such as the outbox relay publishing its event, counts too).
+such as the outbox relay publishing its event, counts too) and, with `until_settled`, until every
+watched process is back to its idle pace: what consumers do because of a request (matching
+re-deciding after an offer changed) is the scenario's, not the next one's.
 
 A path may name `{id}`: targets are taken in turn. With `if_match`, a target is a resource
 and its version: each request sends `If-Match` with the version last read, takes a target no
@@ -23,7 +25,7 @@ from dataclasses import dataclass, field
 from typing import Any
 
 import httpx
-from benchlib import cpu_seconds
+from benchlib import cpu_seconds, settled
 
 _POOL = httpx.Limits(max_connections=256, max_keepalive_connections=256)
 
@@ -114,6 +116,8 @@ async def _drive(plan: dict[str, Any]) -> dict[str, Any]:
             sending.append(asyncio.create_task(_one(client, plan, number, targets, tally)))
         await asyncio.gather(*sending)
         await asyncio.sleep(plan.get("settle_seconds", 0.0))
+        if plan.get("until_settled"):
+            await settled(pids)
         cpu_after, window = _cpu(pids), time.perf_counter() - begun
     return {
         "latencies_ms": tally.latencies_ms,

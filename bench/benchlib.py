@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import asyncio
 import json
 import os
 import platform
@@ -156,3 +157,17 @@ def profiled(processes: dict[str, list[int]], name: str, folder: Path | None) ->
         for recorder in recorders:
             recorder.send_signal(signal.SIGINT)  # py-spy writes its file when interrupted
             recorder.wait()
+
+
+async def settled(pids: dict[str, list[int]], seconds: float = 120.0) -> None:
+    """Waits until every process is back to its idle pace (each under a tenth of a core over
+    half a second, twice in a row): the work a scenario left behind in consumers is done.
+    (Consumer lag cannot tell: a group commits the messages it skips only now and then.)"""
+    deadline, quiet = time.monotonic() + seconds, 0
+    while quiet < 2:  # noqa: PLR2004 - twice in a row
+        if time.monotonic() > deadline:
+            raise TimeoutError(f"the services were still busy after {seconds} s")
+        before = {name: sum(map(cpu_seconds, found)) for name, found in pids.items()}
+        await asyncio.sleep(0.5)
+        busiest = max(sum(map(cpu_seconds, found)) - before[name] for name, found in pids.items())
+        quiet = quiet + 1 if busiest < 0.05 else 0  # noqa: PLR2004 - a tenth of a core
