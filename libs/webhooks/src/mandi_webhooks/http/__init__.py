@@ -1,8 +1,16 @@
-"""The receiving side of Mandi's webhooks for FastAPI/Starlette applications.
+"""The HTTP sides of Mandi's webhooks: the receiver for FastAPI/Starlette applications, and the
+guarded client deliveries go out with.
 
-It imports a web framework, so it stays out of `mandi_webhooks`, which domain code may import.
+They import web frameworks, so they stay out of `mandi_webhooks`, which domain code may import.
 """
 
 from mandi_webhooks.http.receiver import ReceivedWebhook, SecretsProvider, WebhookReceiver
+from mandi_webhooks.http.transport import GuardedNetworkBackend, delivery_client
 
-__all__ = ["ReceivedWebhook", "SecretsProvider", "WebhookReceiver"]
+__all__ = [
+    "GuardedNetworkBackend",
+    "ReceivedWebhook",
+    "SecretsProvider",
+    "WebhookReceiver",
+    "delivery_client",
+]
