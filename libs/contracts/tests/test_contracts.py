@@ -2,7 +2,7 @@ import re
 from uuid import uuid4
 
 import mandi_contracts
-from mandi_contracts import EVENTS, UserCreated, auth, partners
+from mandi_contracts import EVENTS, UserCreated, auth, partners, webhook
 from mandi_messaging import Event
 from mandi_testing import assert_public_surface
 
@@ -27,8 +27,18 @@ def test_auth_events_carry_no_email_or_secret_fields() -> None:
         assert not set(model.model_fields) & {"email", "password", "secret", "token", "key"}
 
 
+def test_webhook_events_carry_no_secret_and_no_url() -> None:
+    # An endpoint is named by its host: a URL's path or query may hold the receiver's token.
+    for model in webhook.WEBHOOK_EVENTS:
+        assert not set(model.model_fields) & {"secret", "url", "path", "query", "token", "key"}
+
+
 def test_each_service_s_list_of_published_events_holds_every_event_of_its_module() -> None:
-    for module, published in ((auth, auth.AUTH_EVENTS), (partners, partners.PARTNER_EVENTS)):
+    for module, published in (
+        (auth, auth.AUTH_EVENTS),
+        (partners, partners.PARTNER_EVENTS),
+        (webhook, webhook.WEBHOOK_EVENTS),
+    ):
         exported = {getattr(module, name) for name in module.__all__}
         events = {item for item in exported if isinstance(item, type) and issubclass(item, Event)}
         assert events == set(published), module.__name__

@@ -79,6 +79,12 @@ from mandi_contracts.risk import (
     RiskModelPromoted,
     RiskModelRolledBack,
 )
+from mandi_contracts.webhook import (
+    WEBHOOK_EVENTS,
+    WebhookEndpointCreated,
+    WebhookEndpointDisabled,
+    WebhookSecretRotated,
+)
 
 __all__ = [
     "AUTH_EVENTS",
@@ -91,6 +97,7 @@ __all__ = [
     "RISK_COMMANDS",
     "RISK_EVENTS",
     "RISK_REPLIES",
+    "WEBHOOK_EVENTS",
     "ApiKeyIssued",
     "ApiKeyRevoked",
     "ApiKeyRotated",
@@ -150,4 +157,7 @@ __all__ = [
     "TradeConfirmed",
     "TradeSettled",
     "UserCreated",
+    "WebhookEndpointCreated",
+    "WebhookEndpointDisabled",
+    "WebhookSecretRotated",
 ]

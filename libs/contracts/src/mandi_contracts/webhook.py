@@ -1,0 +1,57 @@
+"""Events of the webhook service, on `mandi.webhook.events`.
+
+They name an endpoint by its id, its partner and its URL's host alone: never a signing secret,
+never the URL's path or query string (a receiver may carry a token there).
+"""
+
+from __future__ import annotations
+
+from datetime import datetime
+from uuid import UUID
+
+from mandi_contracts.registry import EVENTS
+from mandi_messaging.registry import Event
+
+__all__ = [
+    "WEBHOOK_EVENTS",
+    "WebhookEndpointCreated",
+    "WebhookEndpointDisabled",
+    "WebhookSecretRotated",
+]
+
+
+class _EndpointEvent(Event):
+    tenant_id: UUID
+    endpoint_id: UUID
+    partner_id: UUID
+    host: str
+    version: int
+
+
+@EVENTS.event("mandi.webhook_endpoint.created", 1)
+class WebhookEndpointCreated(_EndpointEvent):
+    """A partner's endpoint was registered; it receives the partner's events from now on."""
+
+
+@EVENTS.event("mandi.webhook_endpoint.disabled", 1)
+class WebhookEndpointDisabled(_EndpointEvent):
+    """An endpoint receives nothing until it is enabled again; `cause` says who stopped it
+    (`requested`: its partner's staff or the operator's)."""
+
+    cause: str
+
+
+@EVENTS.event("mandi.webhook_secret.rotated", 1)
+class WebhookSecretRotated(_EndpointEvent):
+    """An endpoint has a new signing secret; the ones before it sign beside it until
+    `previous_until`."""
+
+    secret_id: UUID
+    previous_until: datetime
+
+
+WEBHOOK_EVENTS: tuple[type[Event], ...] = (
+    WebhookEndpointCreated,
+    WebhookEndpointDisabled,
+    WebhookSecretRotated,
+)
