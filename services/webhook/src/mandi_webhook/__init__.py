@@ -1,0 +1,1 @@
+"""Mandi webhook service."""

@@ -1,0 +1,116 @@
+"""Request bodies of the webhook API: shapes and sizes here, rules in the domain.
+
+Unknown fields are refused; every string and list has a bound, so an oversized value is a 422
+rather than a row. Numbers are JSON numbers (true and false are not).
+"""
+
+from __future__ import annotations
+
+from datetime import timedelta
+from typing import Annotated
+from uuid import UUID
+
+from pydantic import BaseModel, ConfigDict, Field, StrictInt, StringConstraints
+
+from mandi_runtime.text import no_controls, single_line
+from mandi_webhook.domain.endpoints import (
+    DEFAULT_OVERLAP,
+    DEFAULT_RATE_LIMIT,
+    MAX_DESCRIPTION_LENGTH,
+    MAX_OVERLAP,
+    MAX_RATE_LIMIT,
+    MAX_URL_LENGTH,
+    EndpointChanges,
+)
+from mandi_webhook.service_layer.endpoints import PUBLIC_EVENT_TYPES, Registration
+
+__all__ = ["DisableIn", "EndpointChangesIn", "EndpointIn", "RotationIn"]
+
+# A public event type's name, e.g. `trade.confirmed`; which ones exist is the domain's to say.
+EventType = Annotated[
+    str, StringConstraints(max_length=80, pattern=r"^[a-z][a-z0-9_]*(\.[a-z][a-z0-9_]*)+$")
+]
+EventTypes = Annotated[
+    list[EventType],
+    Field(
+        max_length=len(PUBLIC_EVENT_TYPES),
+        description="The public event types delivered; none: every type.",
+        examples=[["trade.confirmed", "trade.settled"]],
+    ),
+]
+Url = Annotated[
+    str,
+    no_controls(MAX_URL_LENGTH),
+    Field(
+        description="Where deliveries are POSTed: https, on a public address.",
+        examples=["https://erp.example.com/mandi/webhooks"],
+    ),
+]
+Description = Annotated[str, no_controls(MAX_DESCRIPTION_LENGTH, min_length=0)]
+RateLimit = Annotated[
+    StrictInt,
+    Field(ge=1, le=MAX_RATE_LIMIT, description="Deliveries per second, at most."),
+]
+_MAX_OVERLAP_SECONDS = int(MAX_OVERLAP.total_seconds())
+
+
+class _Body(BaseModel):
+    model_config = ConfigDict(extra="forbid", frozen=True)
+
+
+class EndpointIn(_Body):
+    """An endpoint to register; operator staff name the partner it is for."""
+
+    url: Url
+    event_types: EventTypes = []
+    description: Description = ""
+    rate_limit: RateLimit = DEFAULT_RATE_LIMIT
+    partner_id: UUID | None = None
+
+    def to_registration(self) -> Registration:
+        """The registration the use case checks."""
+        return Registration(
+            url=self.url,
+            event_types=frozenset(self.event_types),
+            description=self.description,
+            rate_limit=self.rate_limit,
+        )
+
+
+class EndpointChangesIn(_Body):
+    """What a change sets; a field left out (or null) stays as it is."""
+
+    url: Url | None = None
+    event_types: EventTypes | None = None
+    description: Description | None = None
+    rate_limit: RateLimit | None = None
+    enabled: bool | None = None
+
+    def to_changes(self) -> EndpointChanges:
+        """The changes; InvalidInput when they set nothing."""
+        return EndpointChanges(
+            url=self.url,
+            event_types=None if self.event_types is None else frozenset(self.event_types),
+            description=self.description,
+            rate_limit=self.rate_limit,
+            enabled=self.enabled,
+        )
+
+
+class DisableIn(_Body):
+    """Why an endpoint is disabled (optional)."""
+
+    reason: Annotated[str, single_line(500)] | None = None
+
+
+class RotationIn(_Body):
+    """How long the secrets before the new one keep signing beside it (0: they stop now)."""
+
+    overlap_seconds: Annotated[StrictInt, Field(ge=0, le=_MAX_OVERLAP_SECONDS)] = int(
+        DEFAULT_OVERLAP.total_seconds()
+    )
+
+    @property
+    def overlap(self) -> timedelta:
+        """The overlap."""
+        return timedelta(seconds=self.overlap_seconds)

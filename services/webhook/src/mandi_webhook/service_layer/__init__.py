@@ -1,0 +1,1 @@
+"""service_layer of the webhook service."""
