@@ -21,6 +21,7 @@ from mandi_testing.platform import settings_values
 from mandi_webhook.config import Settings
 from mandi_webhook.entrypoints.service import DEFINITION
 from mandi_webhook.service_layer.dependencies import WebhookDependencies
+from mandi_webhooks import Resolver
 
 PUBLIC_ADDRESS = "93.184.215.14"
 _PRIVATE_ADDRESS = "10.20.30.40"
@@ -60,6 +61,12 @@ async def service(
 def clock() -> FakeClock:
     """Time that moves only when the test moves it."""
     return FakeClock(datetime.now(UTC))
+
+
+@pytest.fixture
+def dns() -> Resolver:
+    """The test's DNS (see `resolve`)."""
+    return resolve
 
 
 @pytest.fixture
