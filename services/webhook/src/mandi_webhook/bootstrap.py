@@ -8,10 +8,12 @@ from uuid import UUID
 
 from mandi_runtime import PeriodicJob, Resources, SystemClock, Wiring
 from mandi_security.fields import FieldCipher
+from mandi_webhook.adapters.dns import bounded
 from mandi_webhook.adapters.unit_of_work import SqlWebhookDirectory, SqlWebhookUnitOfWork
 from mandi_webhook.config import Settings
 from mandi_webhook.service_layer.dependencies import WebhookDependencies
 from mandi_webhook.service_layer.upkeep import purge_idempotency_keys, reseal_all
+from mandi_webhooks import resolve_host
 
 __all__ = ["build"]
 
@@ -39,6 +41,7 @@ def build(resources: Resources[Settings]) -> Wiring[WebhookDependencies]:
         read_uow=read_uow,
         directory=lambda: SqlWebhookDirectory(resources.sessions),
         clock=SystemClock(),
+        resolve=bounded(resolve_host, settings.resolve_timeout_seconds),
         allow_local_endpoints=settings.allow_local_endpoints,
     )
     return Wiring(deps, jobs=_jobs(settings, deps))

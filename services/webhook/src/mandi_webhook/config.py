@@ -29,6 +29,8 @@ class Settings(ServiceSettings):
     # Development only: endpoints may be http, and on this machine's loopback addresses (a
     # receiver started beside `make dev`). Refused outside development and test.
     allow_local_endpoints: bool = False
+    # A URL's host that has not resolved within this long is refused as not resolving.
+    resolve_timeout_seconds: float = Field(default=5.0, gt=0, le=60)
 
     idempotency_retention_hours: int = Field(default=24, ge=1, le=24 * 7)
     # Re-encryption under the newest field key: rows per transaction, pause between sweeps.
