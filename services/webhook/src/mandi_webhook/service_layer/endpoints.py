@@ -167,6 +167,7 @@ async def disable_endpoint(
     key: IdempotencyKey | None = None,
 ) -> Answer[EndpointView]:
     """Stops an endpoint's deliveries; one disabled already is answered as it is."""
+    principal.require_scope(access.WRITE)
 
     async def work(uow: WebhookUnitOfWork) -> EndpointView:
         current = await _locked(uow, principal, endpoint_id, if_match)
@@ -176,7 +177,6 @@ async def disable_endpoint(
             await _announce_disabled(uow, disabled)
         return endpoint_view(disabled)
 
-    principal.require_scope(access.WRITE)
     return await idempotently(deps.uow(principal.tenant_id), key, work, answer_type=EndpointView)
 
 
@@ -191,6 +191,7 @@ async def rotate_secret(
 ) -> Answer[EndpointWithSecretView]:
     """A new signing secret, shown in this answer only; the secrets before it keep signing
     beside it for `overlap` (none: they stop now)."""
+    principal.require_scope(access.WRITE)
 
     async def work(uow: WebhookUnitOfWork) -> EndpointWithSecretView:
         current = await _locked(uow, principal, endpoint_id, if_match)
@@ -204,7 +205,6 @@ async def rotate_secret(
         await uow.publish(event, subject=str(rotated.id))
         return endpoint_with_secret_view(rotated, new)
 
-    principal.require_scope(access.WRITE)
     return await idempotently(
         deps.uow(principal.tenant_id), key, work, answer_type=EndpointWithSecretView
     )
