@@ -87,6 +87,7 @@ def platform(
             "e2e_matching",
             MatchingSettings.database_extensions,
         ) as matching_database,
+        fresh_database(infrastructure.postgres_admin_url, "e2e_webhook") as webhook_database,
         running_platform(
             infrastructure,
             database,
@@ -98,6 +99,7 @@ def platform(
             risk_database=risk_database,
             matching_database=matching_database,
             matching_settings=MATCHING_SETTINGS,
+            webhook_database=webhook_database,
         ) as running,
     ):
         pytestconfig.stash[_WIRE_START] = {

@@ -7,7 +7,9 @@ VAT number starting with its country's code, one tax id of each kind, a GSTIN of
 own PAN, tax ids of the partner's country, coordinates given in pairs, a key's expiry in the
 future; in the availability catalog, a price unit among the commodity's units, distinct grades,
 a quality range whose maximum is at least its minimum, and exact amounts; in risk, a trade's value
-and a credit limit with no more decimals than their currency has. A request the fuzzer
+and a credit limit with no more decimals than their currency has; in webhook, an endpoint's URL
+whose host is a public address (the test has no DNS to resolve names with, so an address is
+given as it). A request the fuzzer
 means as valid ("positive") is made to keep them, as a client following the descriptions would;
 negative requests are left alone, to be refused.
 
@@ -250,6 +252,17 @@ def _offer(body: dict[str, Any]) -> dict[str, Any]:
     return body
 
 
+# A public address (TEST-NET is refused, being reserved): the SSRF guard lets it through without
+# resolving anything.
+_PUBLIC_ENDPOINT = "https://93.184.216.34/mandi/webhooks"
+
+
+def _endpoint(body: dict[str, Any]) -> dict[str, Any]:
+    if body.get("url") is not None:
+        body["url"] = _PUBLIC_ENDPOINT
+    return body
+
+
 _LISTS_NEAR_A_POINT = ("/availabilities", "/requirements")
 _NEAR = ("latitude", "longitude", "radius_km")
 
@@ -275,4 +288,6 @@ _FIXES = {
     ("PATCH", "/requirements/{offer_id}"): _offer_terms,
     ("POST", "/assessments"): _trade_value,
     ("PUT", "/partners/{partner_id}/limit"): _credit_limit,
+    ("POST", "/endpoints"): _endpoint,
+    ("PATCH", "/endpoints/{endpoint_id}"): _endpoint,
 }

@@ -1,9 +1,10 @@
 """The platform as `make dev` runs it, for end-to-end tests and benchmarks: services behind nginx.
 
 Auth always runs; the partners service (with a fake of the KYC verifier it calls), the
-availability service, the risk service (with a fake of the credit bureau it calls) and the
-matching service, each when a database is given for it. A test may stop a service's serving
-process and start it again (`RunningPlatform.stopped`), to show what an outage does.
+availability service, the risk service (with a fake of the credit bureau it calls), the matching
+service and the webhook service, each when a database is given for it. A test may stop a
+service's serving process and start it again (`RunningPlatform.stopped`), to show what an outage
+does.
 
 Secrets are generated for the run, as deploy/local/service_env.sh generates them for `make dev`;
 the gateway secret is written to a file nginx's config is rendered from.
@@ -65,6 +66,7 @@ class RunningPlatform:
     risk: RunningService | None = None
     bureau: FakeBureau | None = None
     matching: RunningService | None = None
+    webhook: RunningService | None = None
     # The serving processes a test may stop and start again, by service name.
     processes: Mapping[str, ServiceProcess] = field(default_factory=dict)
 
@@ -227,7 +229,8 @@ def _running_risk(
     return stack.enter_context(serving_process("risk", environment, port, workdir)), bureau
 
 
-def _running_matching(
+def _running_plain(
+    name: str,
     stack: ExitStack,
     infrastructure: Infrastructure,
     database: TestDatabase,
@@ -236,13 +239,14 @@ def _running_matching(
     gateway_secret: str,
     settings: Mapping[str, object],
 ) -> ServiceProcess:
+    """A service that needs nothing but its database and the gateway's secret."""
     port = free_port()
     environment = {
-        **service_environment("matching", infrastructure, database, port),
-        **service_secrets("matching", {GATEWAY_SECRET_FILE: gateway_secret}),
-        **_as_environment(settings, "MANDI_MATCHING_"),
+        **service_environment(name, infrastructure, database, port),
+        **service_secrets(name, {GATEWAY_SECRET_FILE: gateway_secret}),
+        **_as_environment(settings, f"MANDI_{name.upper()}_"),
     }
-    return stack.enter_context(serving_process("matching", environment, port, workdir))
+    return stack.enter_context(serving_process(name, environment, port, workdir))
 
 
 @contextmanager
@@ -259,11 +263,13 @@ def running_platform(
     risk_settings: Mapping[str, object] | None = None,
     matching_database: TestDatabase | None = None,
     matching_settings: Mapping[str, object] | None = None,
+    webhook_database: TestDatabase | None = None,
+    webhook_settings: Mapping[str, object] | None = None,
     per_ip_rate: int = 1000,
     per_ip_burst: int = 2000,
 ) -> Iterator[RunningPlatform]:
-    """Auth (and partners, availability, risk and matching, each given a database), migrated
-    and serving, nginx in front; all stopped when it ends. `*_settings` are a service's
+    """Auth (and partners, availability, risk, matching and webhook, each given a database),
+    migrated and serving, nginx in front; all stopped when it ends. `*_settings` are a service's
     settings by field name (`{"step_deadline_seconds": 3}`)."""
     generated = service_secrets("auth")
     secret_file = workdir / "gateway.secret"
@@ -308,15 +314,21 @@ def running_platform(
                 gateway_secret=generated["MANDI_AUTH_GATEWAY_SECRET"],
                 settings=risk_settings or {},
             )
-        if matching_database is not None:
-            processes["matching"] = _running_matching(
-                stack,
-                infrastructure,
-                matching_database,
-                workdir,
-                gateway_secret=generated["MANDI_AUTH_GATEWAY_SECRET"],
-                settings=matching_settings or {},
-            )
+        plain = (
+            ("matching", matching_database, matching_settings),
+            ("webhook", webhook_database, webhook_settings),
+        )
+        for name, database, settings in plain:
+            if database is not None:
+                processes[name] = _running_plain(
+                    name,
+                    stack,
+                    infrastructure,
+                    database,
+                    workdir,
+                    gateway_secret=generated["MANDI_AUTH_GATEWAY_SECRET"],
+                    settings=settings or {},
+                )
         upstreams |= {name: process.service.port for name, process in processes.items()}
         gateway = stack.enter_context(
             running_gateway(
@@ -337,6 +349,7 @@ def running_platform(
             risk=_service_of(processes, "risk"),
             bureau=bureau,
             matching=_service_of(processes, "matching"),
+            webhook=_service_of(processes, "webhook"),
             processes=processes,
         )
 

@@ -69,8 +69,8 @@ def test_a_change_is_the_next_version_and_keeps_what_it_does_not_set() -> None:
     changed = endpoint.changed(EndpointChanges(description="ERP (primary)"), later)
     assert (changed.description, changed.url, changed.version) == ("ERP (primary)", endpoint.url, 2)
     assert changed.updated_at == later
-    with pytest.raises(InvalidInput, match="at least one field"):
-        EndpointChanges()
+    assert EndpointChanges().sets_nothing
+    assert not EndpointChanges(enabled=False).sets_nothing
 
 
 def test_disabling_says_why_once_and_enabling_clears_it() -> None:

@@ -112,7 +112,8 @@ class SigningSecret:
 
 @dataclass(frozen=True)
 class EndpointChanges:
-    """What a change sets; None leaves a field as it is. Event types are checked already."""
+    """What a change sets; None leaves a field as it is. Event types are checked already. A
+    change that sets nothing changes nothing (it is answered with the endpoint as it is)."""
 
     url: str | None = None
     event_types: frozenset[str] | None = None
@@ -120,9 +121,10 @@ class EndpointChanges:
     rate_limit: int | None = None
     enabled: bool | None = None
 
-    def __post_init__(self) -> None:
-        if all(value is None for value in vars(self).values()):
-            raise InvalidInput("A change sets at least one field.")
+    @property
+    def sets_nothing(self) -> bool:
+        """Whether every field is left as it is."""
+        return all(value is None for value in vars(self).values())
 
 
 @dataclass(frozen=True)

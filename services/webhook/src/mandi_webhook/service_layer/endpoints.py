@@ -148,6 +148,8 @@ async def change_endpoint(
 
     async def work(uow: WebhookUnitOfWork) -> EndpointView:
         current = await _locked(uow, principal, endpoint_id, if_match)
+        if changes.sets_nothing:
+            return endpoint_view(current)
         changed = current.changed(changes, deps.clock.now())
         await uow.endpoints.save(changed)
         if current.enabled and not changed.enabled:

@@ -10,7 +10,7 @@ from datetime import timedelta
 from typing import Annotated
 from uuid import UUID
 
-from pydantic import BaseModel, ConfigDict, Field, StrictInt, StringConstraints
+from pydantic import BaseModel, ConfigDict, Field, StringConstraints, field_validator
 
 from mandi_runtime.text import no_controls, single_line
 from mandi_webhook.domain.endpoints import (
@@ -26,9 +26,27 @@ from mandi_webhook.service_layer.endpoints import PUBLIC_EVENT_TYPES, Registrati
 
 __all__ = ["DisableIn", "EndpointChangesIn", "EndpointIn", "RotationIn"]
 
-# A public event type's name, e.g. `trade.confirmed`; which ones exist is the domain's to say.
+# The examples are valid as they stand: an address, so that nothing needs resolving to accept it.
+_EXAMPLE_URL = "https://93.184.216.34/mandi/webhooks"
+_EXAMPLE_PARTNER = "8d9f3c52-7b1e-4a4b-9c3e-2f1d5a6b7c8d"
+
+
+def _whole_number(value: object) -> object:
+    """JSON has one number type: 60.0 is the integer 60, but true and "60" are not numbers.
+    (A field validator, not an annotation: so the document keeps the field's bounds.)"""
+    if isinstance(value, bool | str):
+        raise ValueError("a whole number is expected")  # noqa: TRY004 - pydantic's 422
+    if isinstance(value, float) and value.is_integer():
+        return int(value)
+    return value
+
+
+# A public event type's name, e.g. `trade.confirmed`: the document lists those that exist (the
+# domain refuses any other all the same).
 EventType = Annotated[
-    str, StringConstraints(max_length=80, pattern=r"^[a-z][a-z0-9_]*(\.[a-z][a-z0-9_]*)+$")
+    str,
+    StringConstraints(max_length=80, pattern=r"^[a-z][a-z0-9_]*(\.[a-z][a-z0-9_]*)+$"),
+    Field(json_schema_extra={"enum": sorted(PUBLIC_EVENT_TYPES)}),
 ]
 EventTypes = Annotated[
     list[EventType],
@@ -42,13 +60,16 @@ Url = Annotated[
     str,
     no_controls(MAX_URL_LENGTH),
     Field(
-        description="Where deliveries are POSTed: https, on a public address.",
-        examples=["https://erp.example.com/mandi/webhooks"],
+        description=(
+            "Where deliveries are POSTed: https, on a public address (a host name must resolve"
+            " to public addresses only)."
+        ),
+        examples=[_EXAMPLE_URL],
     ),
 ]
 Description = Annotated[str, no_controls(MAX_DESCRIPTION_LENGTH, min_length=0)]
 RateLimit = Annotated[
-    StrictInt,
+    int,
     Field(ge=1, le=MAX_RATE_LIMIT, description="Deliveries per second, at most."),
 ]
 _MAX_OVERLAP_SECONDS = int(MAX_OVERLAP.total_seconds())
@@ -59,13 +80,32 @@ class _Body(BaseModel):
 
 
 class EndpointIn(_Body):
-    """An endpoint to register; operator staff name the partner it is for."""
+    """An endpoint to register, for the partner it names: a partner's staff name their own,
+    operator staff the one they act for."""
+
+    model_config = ConfigDict(
+        extra="forbid",
+        frozen=True,
+        json_schema_extra={
+            "examples": [
+                {
+                    "url": _EXAMPLE_URL,
+                    "event_types": ["trade.confirmed", "trade.settled"],
+                    "description": "Our ERP",
+                    "rate_limit": 100,
+                    "partner_id": _EXAMPLE_PARTNER,
+                }
+            ]
+        },
+    )
 
     url: Url
     event_types: EventTypes = []
     description: Description = ""
     rate_limit: RateLimit = DEFAULT_RATE_LIMIT
-    partner_id: UUID | None = None
+    partner_id: UUID
+
+    _whole = field_validator("rate_limit", mode="before")(_whole_number)
 
     def to_registration(self) -> Registration:
         """The registration the use case checks."""
@@ -85,6 +125,8 @@ class EndpointChangesIn(_Body):
     description: Description | None = None
     rate_limit: RateLimit | None = None
     enabled: bool | None = None
+
+    _whole = field_validator("rate_limit", mode="before")(_whole_number)
 
     def to_changes(self) -> EndpointChanges:
         """The changes; InvalidInput when they set nothing."""
@@ -106,9 +148,11 @@ class DisableIn(_Body):
 class RotationIn(_Body):
     """How long the secrets before the new one keep signing beside it (0: they stop now)."""
 
-    overlap_seconds: Annotated[StrictInt, Field(ge=0, le=_MAX_OVERLAP_SECONDS)] = int(
+    overlap_seconds: Annotated[int, Field(ge=0, le=_MAX_OVERLAP_SECONDS)] = int(
         DEFAULT_OVERLAP.total_seconds()
     )
+
+    _whole = field_validator("overlap_seconds", mode="before")(_whole_number)
 
     @property
     def overlap(self) -> timedelta:
