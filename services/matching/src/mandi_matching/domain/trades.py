@@ -16,7 +16,6 @@ from typing import Any
 from uuid import UUID
 
 from mandi_errors import Conflict
-from mandi_matching.domain.offers import Side, side_in
 
 __all__ = ["SagaType", "Trade", "TradeStatus"]
 
@@ -68,10 +67,6 @@ class Trade:
     cancel_saga_id: UUID | None = None
     cancel_reason: str = ""
     version: int = 1
-
-    def side_of(self, partner_id: UUID | None) -> Side | None:
-        """Which side of the trade the partner is on; None when neither."""
-        return side_in(partner_id, self.buyer_id, self.seller_id)
 
     def cancel(self, saga_id: UUID, reason: str, now: datetime) -> Trade:
         """Its cancellation saga `saga_id` gives the quantity and credit back."""
