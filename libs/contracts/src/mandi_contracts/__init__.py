@@ -81,6 +81,8 @@ from mandi_contracts.risk import (
 )
 from mandi_contracts.webhook import (
     WEBHOOK_EVENTS,
+    WebhookDeliveryExhausted,
+    WebhookDeliverySucceeded,
     WebhookEndpointCreated,
     WebhookEndpointDisabled,
     WebhookSecretRotated,
@@ -157,6 +159,8 @@ __all__ = [
     "TradeConfirmed",
     "TradeSettled",
     "UserCreated",
+    "WebhookDeliveryExhausted",
+    "WebhookDeliverySucceeded",
     "WebhookEndpointCreated",
     "WebhookEndpointDisabled",
     "WebhookSecretRotated",

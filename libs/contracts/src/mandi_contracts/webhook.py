@@ -14,6 +14,8 @@ from mandi_messaging.registry import Event
 
 __all__ = [
     "WEBHOOK_EVENTS",
+    "WebhookDeliveryExhausted",
+    "WebhookDeliverySucceeded",
     "WebhookEndpointCreated",
     "WebhookEndpointDisabled",
     "WebhookSecretRotated",
@@ -50,8 +52,35 @@ class WebhookSecretRotated(_EndpointEvent):
     previous_until: datetime
 
 
+class _DeliveryEvent(Event):
+    tenant_id: UUID
+    delivery_id: UUID
+    endpoint_id: UUID
+    partner_id: UUID
+    webhook_id: str  # the `webhook-id` the receiver saw
+    public_type: str  # the public event type, e.g. `trade.confirmed`
+    attempts: int
+
+
+@EVENTS.event("mandi.webhook_delivery.succeeded", 1)
+class WebhookDeliverySucceeded(_DeliveryEvent):
+    """An endpoint acknowledged a delivery (a 2xx answer) at its `attempts`-th attempt."""
+
+    status_code: int
+
+
+@EVENTS.event("mandi.webhook_delivery.exhausted", 1)
+class WebhookDeliveryExhausted(_DeliveryEvent):
+    """A delivery failed every attempt (or its endpoint answered 410 Gone): it is a dead letter
+    now, kept with its attempts until it is replayed or recovered."""
+
+    reason: str
+
+
 WEBHOOK_EVENTS: tuple[type[Event], ...] = (
     WebhookEndpointCreated,
     WebhookEndpointDisabled,
     WebhookSecretRotated,
+    WebhookDeliverySucceeded,
+    WebhookDeliveryExhausted,
 )

@@ -13,7 +13,7 @@ from mandi_observability.http import (
     metrics_endpoint,
 )
 from mandi_observability.logs import configure_logging, get_logger
-from mandi_observability.operations import started_operation
+from mandi_observability.operations import continued_operation, started_operation
 from mandi_observability.redaction import (
     REDACTED,
     is_sensitive_key,
@@ -40,6 +40,7 @@ __all__ = [
     "configure_logging",
     "configure_tracing",
     "context_from_traceparent",
+    "continued_operation",
     "current_context",
     "current_trace_ids",
     "current_traceparent",

@@ -13,9 +13,9 @@ from contextlib import contextmanager
 from opentelemetry.trace import SpanKind
 
 from mandi_observability.context import RequestContext, bound_context
-from mandi_observability.tracing import tracer
+from mandi_observability.tracing import context_from_traceparent, tracer
 
-__all__ = ["started_operation"]
+__all__ = ["continued_operation", "started_operation"]
 
 
 @contextmanager
@@ -29,6 +29,25 @@ def started_operation(name: str) -> Iterator[RequestContext]:
             causation_id=None,
             tenant_id=None,
             principal_id=None,
+        ) as context,
+    ):
+        yield context
+
+
+@contextmanager
+def continued_operation(
+    name: str, *, correlation_id: str | None, traceparent: str | None
+) -> Iterator[RequestContext]:
+    """Work done later on behalf of an earlier message (a webhook's delivery of an event): a
+    span in that message's trace, and its correlation id (a new one when it had none)."""
+    with (
+        tracer("mandi.operations").start_as_current_span(
+            name, context=context_from_traceparent(traceparent), kind=SpanKind.INTERNAL
+        ),
+        bound_context(
+            correlation_id=correlation_id or str(uuid.uuid4()),
+            request_id=None,
+            causation_id=None,
         ) as context,
     ):
         yield context

@@ -11,6 +11,7 @@ URL's host name, since httpcore passes the name, not the address, to the handsha
 
 from __future__ import annotations
 
+import ipaddress
 from collections.abc import Iterable
 
 import httpcore
@@ -49,7 +50,7 @@ class GuardedNetworkBackend(httpcore.AsyncNetworkBackend):
         socket_options: Iterable[httpcore.SOCKET_OPTION] | None = None,
     ) -> httpcore.AsyncNetworkStream:
         """Resolves `host`, refuses it unless every address is allowed, connects to the first."""
-        addresses = list(await self._resolve(host))
+        addresses = [host] if _is_address(host) else list(await self._resolve(host))
         if not addresses:
             raise EndpointRefused("The endpoint's host resolves to no address.")
         for address in addresses:
@@ -74,6 +75,15 @@ class GuardedNetworkBackend(httpcore.AsyncNetworkBackend):
     async def sleep(self, seconds: float) -> None:
         """Sleeps as the inner backend does (httpcore's retries use it)."""
         await self._inner.sleep(seconds)
+
+
+def _is_address(host: str) -> bool:
+    """Whether the host is an IP address already (nothing to resolve; it is checked as is)."""
+    try:
+        ipaddress.ip_address(host.strip("[]"))
+    except ValueError:
+        return False
+    return True
 
 
 class _GuardedTransport(httpx.AsyncHTTPTransport):

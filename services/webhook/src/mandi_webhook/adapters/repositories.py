@@ -4,11 +4,11 @@ to its tenant): endpoints in, rows with sealed secrets out, and back."""
 from __future__ import annotations
 
 from collections import defaultdict
-from collections.abc import Iterable, Sequence
+from collections.abc import Collection, Iterable, Sequence
 from typing import Any
 from uuid import UUID
 
-from sqlalchemy import delete, insert, select, tuple_, update
+from sqlalchemy import any_, delete, func, insert, literal, or_, select, tuple_, update
 from sqlalchemy.dialects.postgresql import insert as pg_insert
 
 from mandi_db import SealedColumn, SqlRepository, StatementSource
@@ -22,7 +22,15 @@ __all__ = ["SECRET_COLUMN", "SqlEndpoints"]
 
 # Each secret is bound to this column, its tenant and its row: moved elsewhere, it does not open.
 SECRET_COLUMN = SealedColumn(endpoint_secrets.c.secret_sealed, "endpoint_secrets.secret")
-_CHANGING = ("url", "event_types", "enabled", "disabled_reason", "description", "rate_limit")
+_CHANGING = (
+    "url",
+    "event_types",
+    "enabled",
+    "disabled_reason",
+    "description",
+    "rate_limit",
+    "ordered",
+)
 _NEW_SECRET = pg_insert(endpoint_secrets)
 _PUT_SECRET = _NEW_SECRET.on_conflict_do_update(
     index_elements=[endpoint_secrets.c.id],
@@ -63,6 +71,29 @@ class SqlEndpoints(SqlRepository):
             )
         )
         await self._put_secrets(endpoint)
+
+    async def receiving(self, partner_id: UUID, event_type: str) -> list[Endpoint]:
+        """The partner's enabled endpoints whose filters let `event_type` through."""
+        query = select(endpoints).where(
+            endpoints.c.partner_id == partner_id,
+            endpoints.c.enabled,
+            or_(
+                func.cardinality(endpoints.c.event_types) == 0,
+                literal(event_type) == any_(endpoints.c.event_types),
+            ),
+        )
+        return await self._with_secrets(list(await self._execute(query)))
+
+    async def get_many(self, endpoint_ids: Collection[UUID]) -> list[Endpoint]:
+        """The endpoints of these ids that exist."""
+        if not endpoint_ids:
+            return []
+        query = select(endpoints).where(endpoints.c.id.in_(list(endpoint_ids)))
+        return await self._with_secrets(list(await self._execute(query)))
+
+    async def _with_secrets(self, rows: list[Any]) -> list[Endpoint]:
+        secrets = await self._secrets_of([row.id for row in rows])
+        return [_endpoint(row, secrets[row.id]) for row in rows]
 
     async def page(
         self, *, partner_id: UUID | None, limit: int, after: Position | None
@@ -130,6 +161,7 @@ class SqlEndpoints(SqlRepository):
             "created_at": endpoint.created_at,
             "updated_at": endpoint.updated_at,
             "version": endpoint.version,
+            "ordered": endpoint.ordered,
         }
 
 
@@ -146,4 +178,5 @@ def _endpoint(row: Any, secrets: Iterable[SigningSecret]) -> Endpoint:
         updated_at=row.updated_at,
         disabled_reason=row.disabled_reason,
         version=row.version,
+        ordered=row.ordered,
     )

@@ -12,6 +12,7 @@ from mandi_contracts import EVENTS
 from mandi_db import IdempotencyStore, SqlTenantDirectory, TenantAwareSession, TenantlessUnitOfWork
 from mandi_messaging import OutboxAddress, OutboxUnitOfWork, events_topic
 from mandi_security.fields import FieldCipher
+from mandi_webhook.adapters.deliveries import SqlDeliveries
 from mandi_webhook.adapters.idempotency import SealedIdempotency
 from mandi_webhook.adapters.repositories import SqlEndpoints
 from mandi_webhook.adapters.tables import tenants
@@ -25,6 +26,7 @@ class SqlWebhookUnitOfWork(OutboxUnitOfWork):
     outbox = OutboxAddress(EVENTS, source="mandi/webhook", topic=events_topic("webhook"))
 
     endpoints: SqlEndpoints
+    deliveries: SqlDeliveries
     tenants: SqlTenantDirectory
     idempotency: SealedIdempotency
 
@@ -42,6 +44,7 @@ class SqlWebhookUnitOfWork(OutboxUnitOfWork):
     async def __aenter__(self) -> Self:
         await super().__aenter__()
         self.endpoints = SqlEndpoints(self.session, self._cipher, self.tenant_id)
+        self.deliveries = SqlDeliveries(self.session, self.tenant_id)
         self.tenants = SqlTenantDirectory(self.session, tenants)
         store = IdempotencyStore(self.session, retention=self._retention)
         self.idempotency = SealedIdempotency(store, self._cipher)

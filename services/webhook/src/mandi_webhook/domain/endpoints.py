@@ -51,6 +51,7 @@ class DisabledCause(StrEnum):
     """Who stopped an endpoint's deliveries."""
 
     REQUESTED = "requested"  # its partner's staff or the operator's
+    GONE = "gone"  # the receiver answered a delivery with 410 Gone
 
 
 def event_filter(requested: Iterable[str], known: Collection[str]) -> frozenset[str]:
@@ -120,6 +121,7 @@ class EndpointChanges:
     description: str | None = None
     rate_limit: int | None = None
     enabled: bool | None = None
+    ordered: bool | None = None
 
     @property
     def sets_nothing(self) -> bool:
@@ -142,6 +144,9 @@ class Endpoint:
     updated_at: datetime
     disabled_reason: str | None = None
     version: int = 1
+    # Strictly in order: one delivery at a time, the next only once the one before has ended
+    # (succeeded or dead), so a failing delivery holds back those after it.
+    ordered: bool = False
 
     @classmethod
     def register(
@@ -153,6 +158,7 @@ class Endpoint:
         description: str,
         rate_limit: int,
         secret: SigningSecret,
+        ordered: bool = False,
     ) -> Endpoint:
         """A new endpoint of the partner, enabled, signed by `secret`."""
         now = secret.created_at
@@ -166,6 +172,7 @@ class Endpoint:
             secrets=(secret,),
             created_at=now,
             updated_at=now,
+            ordered=ordered,
         )
 
     @property
@@ -194,6 +201,7 @@ class Endpoint:
             event_types=_either(changes.event_types, self.event_types),
             description=_checked_description(_either(changes.description, self.description)),
             rate_limit=_checked_rate_limit(_either(changes.rate_limit, self.rate_limit)),
+            ordered=_either(changes.ordered, self.ordered),
             disabled_reason=reason,
         )
         return _next_version(updated, now)

@@ -11,6 +11,7 @@ from mandi_runtime import Command, RunningService, ServiceDefinition
 from mandi_runtime.requests import require_if_match
 from mandi_webhook.bootstrap import build
 from mandi_webhook.config import Settings
+from mandi_webhook.entrypoints.consumers import consumers
 from mandi_webhook.entrypoints.http.routes import router
 from mandi_webhook.service_layer.dependencies import WebhookDependencies
 from mandi_webhook.service_layer.upkeep import reseal_all
@@ -30,6 +31,7 @@ DEFINITION = ServiceDefinition(
     settings=Settings,
     build=build,
     routers=[router],
+    consumers=[consumers],
     migrations=resources.files("mandi_webhook") / "migrations",
     topic=events_topic("webhook"),
     commands=[Command("reseal", "re-encrypt secrets sealed with older keys, now", _reseal)],

@@ -10,7 +10,7 @@ the new secret, the one time it is shown; their idempotent answers are stored se
 from __future__ import annotations
 
 from dataclasses import dataclass, replace
-from datetime import timedelta
+from datetime import datetime, timedelta
 from uuid import UUID
 
 from mandi_contracts import WebhookEndpointCreated, WebhookEndpointDisabled, WebhookSecretRotated
@@ -43,12 +43,14 @@ __all__ = [
     "Registration",
     "change_endpoint",
     "disable_endpoint",
+    "disable_gone_endpoint",
     "endpoint",
     "list_endpoints",
     "register_endpoint",
     "rotate_secret",
 ]
 
+_GONE = "The endpoint answered a delivery with 410 Gone."
 # The names of the public event types (`trade.confirmed`), which filters choose among.
 PUBLIC_EVENT_TYPES = frozenset(name for name, _version in PUBLIC_TYPES)
 
@@ -61,6 +63,7 @@ class Registration:
     event_types: frozenset[str]
     description: str
     rate_limit: int
+    ordered: bool = False
 
 
 async def register_endpoint(
@@ -86,6 +89,7 @@ async def register_endpoint(
             description=registration.description,
             rate_limit=registration.rate_limit,
             secret=secret,
+            ordered=registration.ordered,
         )
         await uow.endpoints.add(registered)
         await uow.tenants.remember(uow.tenant_id)  # its jobs now visit the tenant
@@ -182,6 +186,17 @@ async def disable_endpoint(
     return await idempotently(deps.uow(principal.tenant_id), key, work, answer_type=EndpointView)
 
 
+async def disable_gone_endpoint(uow: WebhookUnitOfWork, endpoint_id: UUID, now: datetime) -> None:
+    """Stops the deliveries of an endpoint that answered 410 Gone (the receiver's way of
+    saying it wants none), in the transaction that records that answer."""
+    current = await uow.endpoints.get(endpoint_id, for_update=True)
+    if current is None or not current.enabled:
+        return
+    disabled = current.disabled(_GONE, now)
+    await uow.endpoints.save(disabled)
+    await _announce_disabled(uow, disabled, DisabledCause.GONE)
+
+
 async def rotate_secret(
     deps: WebhookDependencies,
     principal: Principal,
@@ -239,8 +254,10 @@ def _visible(principal: Principal, found: Endpoint | None, *, scope: str) -> End
     return found
 
 
-async def _announce_disabled(uow: WebhookUnitOfWork, disabled: Endpoint) -> None:
-    event = WebhookEndpointDisabled(**_identity(uow, disabled), cause=DisabledCause.REQUESTED)
+async def _announce_disabled(
+    uow: WebhookUnitOfWork, disabled: Endpoint, cause: DisabledCause = DisabledCause.REQUESTED
+) -> None:
+    event = WebhookEndpointDisabled(**_identity(uow, disabled), cause=cause)
     await uow.publish(event, subject=str(disabled.id))
 
 

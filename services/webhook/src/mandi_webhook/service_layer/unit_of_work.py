@@ -2,17 +2,20 @@
 
 from __future__ import annotations
 
-from collections.abc import Callable
+from collections.abc import Callable, Collection, Sequence
 from contextlib import AbstractAsyncContextManager
+from datetime import datetime
 from typing import Protocol
 from uuid import UUID
 
 from mandi_db import IdempotencyRecords, TransactionPort
 from mandi_messaging.registry import Event
 from mandi_runtime.pages import Position
+from mandi_webhook.domain.deliveries import Attempt, Delivery, DeliveryStatus
 from mandi_webhook.domain.endpoints import Endpoint
 
 __all__ = [
+    "DeliveryRepository",
     "DirectoryFactory",
     "DirectoryUnitOfWork",
     "EndpointRepository",
@@ -39,6 +42,51 @@ class EndpointRepository(Protocol):
     async def reseal(self, limit: int) -> int:
         """Re-encrypts up to `limit` secrets sealed with an older key; how many were."""
 
+    async def receiving(self, partner_id: UUID, event_type: str) -> list[Endpoint]:
+        """The partner's enabled endpoints whose filters let `event_type` through."""
+
+    async def get_many(self, endpoint_ids: Collection[UUID]) -> list[Endpoint]:
+        """The endpoints of these ids that exist."""
+
+
+class DeliveryRepository(Protocol):
+    """The tenant's deliveries and their attempt log."""
+
+    async def add(self, deliveries: Sequence[Delivery]) -> None:
+        """Stores new deliveries; one of the same event to the same endpoint stays as it is."""
+
+    async def claim(
+        self, *, now: datetime, lease_until: datetime, limit: int, excluded: Collection[UUID]
+    ) -> list[Delivery]:
+        """Up to `limit` due deliveries, leased until `lease_until`; none of `excluded`'s."""
+
+    async def release(self, delivery_ids: Sequence[UUID], at: datetime) -> None:
+        """Gives claimed deliveries back, due at `at`, with no attempt counted."""
+
+    async def record(self, attempts: Sequence[tuple[Delivery, Attempt]]) -> None:
+        """Stores each delivery as its attempt left it, and the attempt in its log."""
+
+    async def get(self, delivery_id: UUID, *, for_update: bool = False) -> Delivery | None: ...
+    async def attempts(self, delivery_id: UUID) -> list[Attempt]: ...
+    async def page(
+        self,
+        endpoint_id: UUID,
+        *,
+        status: DeliveryStatus | None,
+        limit: int,
+        after: Position | None,
+    ) -> list[Delivery]:
+        """An endpoint's deliveries, oldest first, of one status or of all."""
+
+    async def replay(self, delivery: Delivery) -> None:
+        """Stores a replayed delivery, due again."""
+
+    async def recover(self, endpoint_id: UUID, since: datetime, now: datetime) -> int:
+        """Makes the endpoint's dead deliveries since `since` due again now; how many."""
+
+    async def purge_ended(self, before: datetime, limit: int) -> int:
+        """Deletes up to `limit` deliveries that ended before `before`; how many."""
+
 
 class TenantDirectory(Protocol):
     """The tenants the service holds data of."""
@@ -62,6 +110,9 @@ class WebhookUnitOfWork(TransactionPort, Protocol):
 
     @property
     def endpoints(self) -> EndpointRepository: ...
+
+    @property
+    def deliveries(self) -> DeliveryRepository: ...
 
     @property
     def tenants(self) -> TenantDirectory: ...

@@ -8,11 +8,14 @@ remove the old key.
 
 from __future__ import annotations
 
+from datetime import timedelta
 from uuid import UUID
 
 from mandi_webhook.service_layer.dependencies import WebhookDependencies
 
-__all__ = ["purge_idempotency_keys", "reseal_all"]
+__all__ = ["purge_ended_deliveries", "purge_idempotency_keys", "reseal_all"]
+
+_PURGE_BATCH = 1000
 
 
 async def reseal_all(deps: WebhookDependencies, batch_size: int) -> int:
@@ -37,6 +40,22 @@ async def purge_idempotency_keys(deps: WebhookDependencies) -> int:
         async with deps.uow(tenant_id) as uow:
             total += await uow.idempotency.purge_expired()
             await uow.commit()
+    return total
+
+
+async def purge_ended_deliveries(deps: WebhookDependencies, retention: timedelta) -> int:
+    """Deletes deliveries (and their attempts) that succeeded or died longer ago than
+    `retention`, tenant by tenant, a batch per transaction."""
+    total = 0
+    before = deps.clock.now() - retention
+    for tenant_id in await _tenants(deps):
+        while True:
+            async with deps.uow(tenant_id) as uow:
+                done = await uow.deliveries.purge_ended(before, _PURGE_BATCH)
+                await uow.commit()
+            total += done
+            if done < _PURGE_BATCH:
+                break
     return total
 
 

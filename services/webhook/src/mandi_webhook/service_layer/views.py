@@ -44,6 +44,7 @@ class EndpointView(_View):
     disabled_reason: str | None
     description: str
     rate_limit: int
+    ordered: bool
     secrets: list[SecretView]
     created_at: datetime
     updated_at: datetime
@@ -77,6 +78,7 @@ def _fields(endpoint: Endpoint) -> dict[str, object]:
         "disabled_reason": endpoint.disabled_reason,
         "description": endpoint.description,
         "rate_limit": endpoint.rate_limit,
+        "ordered": endpoint.ordered,
         "secrets": [_secret_view(each) for each in endpoint.secrets],
         "created_at": endpoint.created_at,
         "updated_at": endpoint.updated_at,

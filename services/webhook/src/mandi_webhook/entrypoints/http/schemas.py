@@ -103,6 +103,9 @@ class EndpointIn(_Body):
     event_types: EventTypes = []
     description: Description = ""
     rate_limit: RateLimit = DEFAULT_RATE_LIMIT
+    ordered: Annotated[
+        bool, Field(description="One delivery at a time, strictly in the events' order.")
+    ] = False
     partner_id: UUID
 
     _whole = field_validator("rate_limit", mode="before")(_whole_number)
@@ -114,6 +117,7 @@ class EndpointIn(_Body):
             event_types=frozenset(self.event_types),
             description=self.description,
             rate_limit=self.rate_limit,
+            ordered=self.ordered,
         )
 
 
@@ -125,6 +129,7 @@ class EndpointChangesIn(_Body):
     description: Description | None = None
     rate_limit: RateLimit | None = None
     enabled: bool | None = None
+    ordered: bool | None = None
 
     _whole = field_validator("rate_limit", mode="before")(_whole_number)
 
@@ -136,6 +141,7 @@ class EndpointChangesIn(_Body):
             description=self.description,
             rate_limit=self.rate_limit,
             enabled=self.enabled,
+            ordered=self.ordered,
         )
 
 
