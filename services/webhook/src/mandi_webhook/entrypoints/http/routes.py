@@ -15,14 +15,21 @@ from fastapi import APIRouter, Query, Response, status
 from mandi_db import Answer
 from mandi_runtime.pages import CURSOR_PATTERN, decode_cursor, encode_cursor
 from mandi_runtime.requests import IdempotencyDep, IfMatchDep, PrincipalDep, etag
+from mandi_webhook.domain.deliveries import DeliveryStatus
 from mandi_webhook.entrypoints.http.deps import DepsDep
 from mandi_webhook.entrypoints.http.schemas import (
     DisableIn,
     EndpointChangesIn,
     EndpointIn,
+    RecoveryIn,
     RotationIn,
 )
-from mandi_webhook.service_layer import endpoints
+from mandi_webhook.service_layer import deliveries, endpoints
+from mandi_webhook.service_layer.delivery_views import (
+    DeliveryDetailView,
+    DeliveryView,
+    RecoveryView,
+)
 from mandi_webhook.service_layer.views import EndpointView, EndpointWithSecretView
 
 __all__ = ["router"]
@@ -30,6 +37,7 @@ __all__ = ["router"]
 router = APIRouter()
 V = TypeVar("V", EndpointView, EndpointWithSecretView)
 _ENDPOINTS = "endpoints"
+_DELIVERIES = "deliveries"
 _LOCATION = "/api/v1/webhook/endpoints/{}"
 
 
@@ -146,6 +154,92 @@ async def rotate_secret(
         deps, principal, endpoint_id, overlap, if_match=version, key=idempotency
     )
     return _versioned(answer, response)
+
+
+@router.get(
+    "/endpoints/{endpoint_id}/deliveries", response_model=list[DeliveryView], tags=[_DELIVERIES]
+)
+async def list_deliveries(
+    *,
+    endpoint_id: UUID,
+    principal: PrincipalDep,
+    deps: DepsDep,
+    response: Response,
+    status: DeliveryStatus | None = None,
+    limit: Annotated[int, Query(ge=1, le=100)] = 20,
+    cursor: Annotated[str | None, Query(pattern=CURSOR_PATTERN)] = None,
+) -> list[DeliveryView]:
+    """The endpoint's deliveries, oldest first, of one status (`dead`: its dead letters) or of
+    all; `X-Next-Cursor` names the next page."""
+    views, following = await deliveries.list_deliveries(
+        deps, principal, endpoint_id, status=status, limit=limit, after=decode_cursor(cursor)
+    )
+    next_cursor = encode_cursor(following)
+    if next_cursor:
+        response.headers["X-Next-Cursor"] = next_cursor
+    return views
+
+
+@router.get(
+    "/endpoints/{endpoint_id}/deliveries/{delivery_id}",
+    response_model=DeliveryDetailView,
+    tags=[_DELIVERIES],
+)
+async def get_delivery(
+    endpoint_id: UUID, delivery_id: UUID, principal: PrincipalDep, deps: DepsDep
+) -> DeliveryDetailView:
+    """One delivery with its attempt log: each attempt's status, latency and answer."""
+    return await deliveries.delivery(deps, principal, endpoint_id, delivery_id)
+
+
+@router.post(
+    "/endpoints/{endpoint_id}/deliveries/{delivery_id}/replay",
+    response_model=DeliveryView,
+    status_code=status.HTTP_202_ACCEPTED,
+    tags=[_DELIVERIES],
+)
+async def replay_delivery(
+    *,
+    endpoint_id: UUID,
+    delivery_id: UUID,
+    principal: PrincipalDep,
+    deps: DepsDep,
+    idempotency: IdempotencyDep,
+    response: Response,
+) -> DeliveryView:
+    """Sends a delivery that has ended (succeeded or dead) again, with the same `webhook-id`
+    and body, on a fresh retry schedule; 409 while it is still on its way."""
+    answer = await deliveries.replay(deps, principal, endpoint_id, delivery_id, key=idempotency)
+    return _replayed(answer, response)
+
+
+@router.post(
+    "/endpoints/{endpoint_id}/recover",
+    response_model=RecoveryView,
+    status_code=status.HTTP_202_ACCEPTED,
+    tags=[_DELIVERIES],
+)
+async def recover_deliveries(
+    *,
+    endpoint_id: UUID,
+    body: RecoveryIn,
+    principal: PrincipalDep,
+    deps: DepsDep,
+    idempotency: IdempotencyDep,
+    response: Response,
+) -> RecoveryView:
+    """Sends every dead delivery of the endpoint made since `since` again, now."""
+    answer = await deliveries.recover(deps, principal, endpoint_id, body.since, key=idempotency)
+    return _replayed(answer, response)
+
+
+R = TypeVar("R", DeliveryView, RecoveryView)
+
+
+def _replayed(answer: Answer[R], response: Response) -> R:
+    if answer.replayed:
+        response.headers["Idempotent-Replayed"] = "true"
+    return answer.value
 
 
 def _versioned(answer: Answer[V], response: Response) -> V:

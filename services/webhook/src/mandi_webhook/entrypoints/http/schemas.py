@@ -10,7 +10,7 @@ from datetime import timedelta
 from typing import Annotated
 from uuid import UUID
 
-from pydantic import BaseModel, ConfigDict, Field, StringConstraints, field_validator
+from pydantic import AwareDatetime, BaseModel, ConfigDict, Field, StringConstraints, field_validator
 
 from mandi_runtime.text import no_controls, single_line
 from mandi_webhook.domain.endpoints import (
@@ -24,7 +24,7 @@ from mandi_webhook.domain.endpoints import (
 )
 from mandi_webhook.service_layer.endpoints import PUBLIC_EVENT_TYPES, Registration
 
-__all__ = ["DisableIn", "EndpointChangesIn", "EndpointIn", "RotationIn"]
+__all__ = ["DisableIn", "EndpointChangesIn", "EndpointIn", "RecoveryIn", "RotationIn"]
 
 # The examples are valid as they stand: an address, so that nothing needs resolving to accept it.
 _EXAMPLE_URL = "https://93.184.216.34/mandi/webhooks"
@@ -164,3 +164,16 @@ class RotationIn(_Body):
     def overlap(self) -> timedelta:
         """The overlap."""
         return timedelta(seconds=self.overlap_seconds)
+
+
+class RecoveryIn(_Body):
+    """From when the endpoint's dead deliveries are sent again (a moment in the past, with
+    its time zone)."""
+
+    model_config = ConfigDict(
+        extra="forbid",
+        frozen=True,
+        json_schema_extra={"examples": [{"since": "2026-01-01T00:00:00Z"}]},
+    )
+
+    since: AwareDatetime
