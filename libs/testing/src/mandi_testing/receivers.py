@@ -9,12 +9,21 @@ endpoint that accepts connections and never replies in time).
 from __future__ import annotations
 
 import asyncio
+import queue
+import threading
 import time
-from collections.abc import AsyncIterator, Callable
-from contextlib import asynccontextmanager
+from collections.abc import AsyncIterator, Callable, Iterator
+from contextlib import asynccontextmanager, contextmanager
 from dataclasses import dataclass, field
 
-__all__ = ["Answer", "LocalReceiver", "ReceivedRequest", "local_receiver"]
+__all__ = [
+    "Answer",
+    "LocalReceiver",
+    "ReceivedRequest",
+    "local_receiver",
+    "receiver_in_thread",
+    "wait_until_received",
+]
 
 
 @dataclass(frozen=True)
@@ -118,3 +127,40 @@ async def local_receiver(
         # A stalled connection must not outlive the block: its handler is cancelled.
         for task in list(receiver._serving):  # noqa: SLF001 - the receiver's own helper
             task.cancel()
+
+
+@contextmanager
+def receiver_in_thread(
+    answer: Callable[[int], Answer] | None = None,
+) -> Iterator[LocalReceiver]:
+    """A receiver serving from a thread of its own, for synchronous tests: read `received`
+    (or `wait_until_received`) while it runs."""
+    ready: queue.Queue[LocalReceiver] = queue.Queue()
+    loop = asyncio.new_event_loop()
+    stop = asyncio.Event()
+
+    async def serve() -> None:
+        async with local_receiver(answer) as receiver:
+            ready.put(receiver)
+            await stop.wait()
+
+    thread = threading.Thread(target=loop.run_until_complete, args=(serve(),), daemon=True)
+    thread.start()
+    try:
+        yield ready.get(timeout=10)
+    finally:
+        loop.call_soon_threadsafe(stop.set)
+        thread.join(timeout=10)
+        loop.close()
+
+
+def wait_until_received(
+    receiver: LocalReceiver, count: int, timeout: float = 20.0
+) -> list[ReceivedRequest]:
+    """The first `count` requests of a receiver in a thread, once they have arrived."""
+    deadline = time.monotonic() + timeout
+    while len(receiver.received) < count:
+        if time.monotonic() > deadline:
+            raise TimeoutError(f"{len(receiver.received)} of {count} requests arrived")
+        time.sleep(0.05)
+    return receiver.received[:count]
