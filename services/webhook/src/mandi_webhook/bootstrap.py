@@ -6,6 +6,8 @@ from datetime import timedelta
 from functools import partial
 from uuid import UUID
 
+import httpx
+
 from mandi_runtime import PeriodicJob, Resources, SystemClock, Wiring
 from mandi_security.fields import FieldCipher
 from mandi_webhook.adapters.dns import bounded
@@ -73,11 +75,15 @@ def build(resources: Resources[Settings]) -> Wiring[WebhookDependencies]:
 
 def _dispatcher(resources: Resources[Settings], deps: WebhookDependencies) -> Dispatcher:
     settings = resources.settings
+    # One connection per send in flight: a send never queues inside the pool, and the pool
+    # stays small (httpcore's work per request grows with its number of connections).
+    pool = settings.dispatch_concurrency
     client = delivery_client(
         connect_timeout=settings.connect_timeout_seconds,
         timeout=settings.delivery_timeout_seconds,
         allow_loopback=settings.allow_local_endpoints,
         resolve=deps.resolve,
+        limits=httpx.Limits(max_connections=pool, max_keepalive_connections=pool),
     )
     sender = HttpSender(client, deadline_seconds=settings.delivery_timeout_seconds)
     resources.stack.push_async_callback(sender.close)

@@ -39,8 +39,8 @@ class Settings(ServiceSettings):
     retry_delays_seconds: tuple[float, ...] = (0, 5, 300, 1800, 7200, 18000, 36000, 36000)
     retry_jitter: float = Field(default=0.1, ge=0, lt=1)
     # Sends in flight in one process, and the share one endpoint may hold of them.
-    dispatch_concurrency: int = Field(default=256, ge=1, le=10_000)
-    dispatch_per_endpoint: int = Field(default=32, ge=1, le=10_000)
+    dispatch_concurrency: int = Field(default=64, ge=1, le=1000)
+    dispatch_per_endpoint: int = Field(default=16, ge=1, le=1000)
     dispatch_poll_seconds: float = Field(default=1.0, gt=0, le=60)
     # The breaker: failures in a row that open it, and how long it stays open (doubling).
     breaker_threshold: int = Field(default=5, ge=1)

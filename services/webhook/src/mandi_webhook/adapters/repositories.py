@@ -8,7 +8,8 @@ from collections.abc import Collection, Iterable, Sequence
 from typing import Any
 from uuid import UUID
 
-from sqlalchemy import any_, delete, func, insert, literal, or_, select, tuple_, update
+import sqlalchemy as sa
+from sqlalchemy import any_, bindparam, delete, func, insert, or_, select, tuple_, update
 from sqlalchemy.dialects.postgresql import insert as pg_insert
 
 from mandi_db import SealedColumn, SqlRepository, StatementSource
@@ -35,6 +36,15 @@ _NEW_SECRET = pg_insert(endpoint_secrets)
 _PUT_SECRET = _NEW_SECRET.on_conflict_do_update(
     index_elements=[endpoint_secrets.c.id],
     set_={"expires_at": _NEW_SECRET.excluded.expires_at},
+)
+# Run for every event fanned out: built once, its parameters bound on each call.
+_RECEIVING = select(endpoints.c.id).where(
+    endpoints.c.partner_id == bindparam("partner_id"),
+    endpoints.c.enabled,
+    or_(
+        func.cardinality(endpoints.c.event_types) == 0,
+        bindparam("type", type_=sa.Text) == any_(endpoints.c.event_types),
+    ),
 )
 
 
@@ -72,17 +82,11 @@ class SqlEndpoints(SqlRepository):
         )
         await self._put_secrets(endpoint)
 
-    async def receiving(self, partner_id: UUID, event_type: str) -> list[Endpoint]:
-        """The partner's enabled endpoints whose filters let `event_type` through."""
-        query = select(endpoints).where(
-            endpoints.c.partner_id == partner_id,
-            endpoints.c.enabled,
-            or_(
-                func.cardinality(endpoints.c.event_types) == 0,
-                literal(event_type) == any_(endpoints.c.event_types),
-            ),
-        )
-        return await self._with_secrets(list(await self._execute(query)))
+    async def receiving(self, partner_id: UUID, event_type: str) -> list[UUID]:
+        """The ids of the partner's enabled endpoints whose filters let `event_type` through
+        (their secrets stay sealed: fan-out needs none)."""
+        found = await self._execute(_RECEIVING, {"partner_id": partner_id, "type": event_type})
+        return list(found.scalars())
 
     async def get_many(self, endpoint_ids: Collection[UUID]) -> list[Endpoint]:
         """The endpoints of these ids that exist."""

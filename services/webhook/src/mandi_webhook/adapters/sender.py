@@ -10,6 +10,7 @@ short excerpt), and a body longer than that is left unread, closing that connect
 from __future__ import annotations
 
 import asyncio
+import logging
 import time
 from collections.abc import Mapping
 
@@ -19,6 +20,10 @@ from mandi_webhook.domain.deliveries import MAX_RESPONSE_EXCERPT, AttemptResult
 from mandi_webhooks import EndpointRefused, parse_retry_after
 
 __all__ = ["HttpSender"]
+
+# httpx logs every request at INFO: each attempt is in the attempt log and the metrics already,
+# and a line per delivery would cost more than the delivery's own bookkeeping.
+logging.getLogger("httpx").setLevel(logging.WARNING)
 
 _HEADERS = {"content-type": "application/json", "user-agent": "Mandi-Webhooks/1"}
 _READ_AT_MOST = 64 * 1024  # beyond this, the rest of an answer is not worth the connection

@@ -32,8 +32,13 @@ from mandi_webhook.domain.circuits import BreakerPolicy, Circuits
 from mandi_webhook.domain.deliveries import Attempt, AttemptResult, Delivery, Verdict
 from mandi_webhook.domain.endpoints import Endpoint
 from mandi_webhook.domain.throttle import TokenBucket
-from mandi_webhook.metrics import ATTEMPT_DURATION, ATTEMPTS, DELIVERIES_IN_FLIGHT, OPEN_CIRCUITS
 from mandi_webhook.service_layer.endpoints import disable_gone_endpoint
+from mandi_webhook.service_layer.metrics import (
+    ATTEMPT_DURATION,
+    ATTEMPTS,
+    DELIVERIES_IN_FLIGHT,
+    OPEN_CIRCUITS,
+)
 from mandi_webhook.service_layer.unit_of_work import (
     DirectoryFactory,
     UnitOfWorkFactory,
@@ -59,9 +64,9 @@ class Sender(Protocol):
 class DispatchPolicy:
     """How much the dispatcher sends at once, and how it waits."""
 
-    concurrency: int = 256  # sends in flight in this process
-    per_endpoint: int = 32  # of which one endpoint may hold
-    claim_batch: int = 256
+    concurrency: int = 64  # sends in flight in this process
+    per_endpoint: int = 16  # of which one endpoint may hold
+    claim_batch: int = 64
     lease: timedelta = timedelta(seconds=60)  # longer than any attempt's deadline
     poll_seconds: float = 1.0  # when nothing wakes it: retries coming due
     endpoint_cache_seconds: float = 2.0  # how soon a changed URL, secret or limit is used

@@ -33,8 +33,8 @@ async def fan_out(
             continue
         body = message_body(public, occurred_at)
         made += [
-            Delivery.new(each.id, public, body, now, **context, traceparent=traceparent)
-            for each in receivers
+            Delivery.new(endpoint_id, public, body, now, **context, traceparent=traceparent)
+            for endpoint_id in receivers
         ]
     await uow.deliveries.add(made)
     return len(made)

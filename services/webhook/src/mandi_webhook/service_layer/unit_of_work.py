@@ -42,8 +42,8 @@ class EndpointRepository(Protocol):
     async def reseal(self, limit: int) -> int:
         """Re-encrypts up to `limit` secrets sealed with an older key; how many were."""
 
-    async def receiving(self, partner_id: UUID, event_type: str) -> list[Endpoint]:
-        """The partner's enabled endpoints whose filters let `event_type` through."""
+    async def receiving(self, partner_id: UUID, event_type: str) -> list[UUID]:
+        """The ids of the partner's enabled endpoints whose filters let `event_type` through."""
 
     async def get_many(self, endpoint_ids: Collection[UUID]) -> list[Endpoint]:
         """The endpoints of these ids that exist."""

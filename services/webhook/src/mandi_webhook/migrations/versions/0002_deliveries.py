@@ -1,4 +1,5 @@
-"""Deliveries, their attempt log, and endpoints that ask for their events in order.
+"""Deliveries, their attempt log, endpoints that ask for their events in order, and the typed
+consumer's sequencing tables (the service consumes public events from now on).
 
 Revision ID: 0002
 Revises: 0001
@@ -7,6 +8,7 @@ Revises: 0001
 from alembic import op
 
 from mandi_db import disable_tenant_isolation, enable_tenant_isolation
+from mandi_messaging import create_sequencing_tables, drop_sequencing_tables
 
 revision = "0002"
 down_revision = "0001"
@@ -76,9 +78,13 @@ def upgrade() -> None:
     for table in _TENANT_TABLES:
         for statement in enable_tenant_isolation(table):
             op.execute(statement)
+    for statement in create_sequencing_tables():
+        op.execute(statement)
 
 
 def downgrade() -> None:
+    for statement in drop_sequencing_tables():
+        op.execute(statement)
     for table in _TENANT_TABLES:
         for statement in disable_tenant_isolation(table):
             op.execute(statement)
