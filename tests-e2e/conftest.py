@@ -58,6 +58,14 @@ MATCHING_SETTINGS: dict[str, Any] = {
     "saga_sweep_seconds": 0.25,
 }
 
+# Partners' endpoints in the tests are receivers on 127.0.0.1 (as in development), and a
+# failed delivery is tried again within seconds, not minutes.
+WEBHOOK_SETTINGS: dict[str, Any] = {
+    "allow_local_endpoints": True,
+    "retry_delays_seconds": [0, 1, 2, 4],
+    "delivery_timeout_seconds": 3.0,
+}
+
 
 # The topics the platform's services publish on; where each ended when the platform started,
 # so a test can read everything the run put there (test_wire_events.py).
@@ -100,6 +108,7 @@ def platform(
             matching_database=matching_database,
             matching_settings=MATCHING_SETTINGS,
             webhook_database=webhook_database,
+            webhook_settings=WEBHOOK_SETTINGS,
         ) as running,
     ):
         pytestconfig.stash[_WIRE_START] = {

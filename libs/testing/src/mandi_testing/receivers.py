@@ -9,6 +9,7 @@ endpoint that accepts connections and never replies in time).
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import queue
 import threading
 import time
@@ -89,6 +90,8 @@ class LocalReceiver:
             pass
         finally:
             writer.close()
+            with contextlib.suppress(ConnectionError, asyncio.CancelledError):
+                await writer.wait_closed()
 
     @staticmethod
     async def _respond(writer: asyncio.StreamWriter, answer: Answer) -> None:
@@ -124,9 +127,12 @@ async def local_receiver(
         yield receiver
     finally:
         server.close()
-        # A stalled connection must not outlive the block: its handler is cancelled.
-        for task in list(receiver._serving):  # noqa: SLF001 - the receiver's own helper
+        # A kept-alive or stalled connection must not outlive the block: its handler is
+        # cancelled, and closes its socket before the block ends.
+        serving = list(receiver._serving)  # noqa: SLF001 - the receiver's own helper
+        for task in serving:
             task.cancel()
+        await asyncio.gather(*serving, return_exceptions=True)
 
 
 @contextmanager
