@@ -33,7 +33,7 @@ with its endpoint's secret. A delivery sent again (its first attempt timed out) 
             so that the run shows the dead endpoint's effect rather than an overload's.
   raw       the baselines, in the same run: --raw-posts of the burst's bodies POSTed, signed,
             straight to the same receivers with one pooled httpx client, as many in flight as
-            the dispatcher's default (256), then 8 (where that client does best here): POSTs/s
+            256 (httpcore's pool cost shows), then 8 (where that client does best): POSTs/s
             and the client's CPU per POST; signed POSTs at --rate for half of --seconds (sent ->
             received); one Kafka hop (produce -> consumed) at --rate.
 
@@ -103,7 +103,7 @@ TARGETS = {
 GATEWAY = "bench-webhooks-gateway-secret"
 PARTNER_EVENTS = events_topic("partners")
 RAW_TOPIC = "mandi.bench.webhooks-hop"
-_DISPATCH_CONCURRENCY = 256  # the service's default sends in flight: the raw burst's first run
+_DISPATCH_CONCURRENCY = 256  # the raw burst's first run: many in flight, as a busy dispatcher has
 _RAW_FEW = 8  # the raw burst's second run: where one httpx client does best on this machine
 _RAW_STEADY_CONNECTIONS = 16
 _CONTENT_TYPE = {"content-type": "application/json"}
