@@ -32,8 +32,8 @@ with its endpoint's secret. A delivery sent again (its first attempt timed out) 
             The rate is moderate for this service here (50/s each, well under its burst rate),
             so that the run shows the dead endpoint's effect rather than an overload's.
   raw       the baselines, in the same run: --raw-posts of the burst's bodies POSTed, signed,
-            straight to the same receivers with one pooled httpx client, as many in flight as
-            256 (httpcore's pool cost shows), then 8 (where that client does best): POSTs/s
+            straight to the same receivers with one pooled httpx client, 256 in flight (where
+            httpcore's pool cost shows), then 8 (where that client does best): POSTs/s
             and the client's CPU per POST; signed POSTs at --rate for half of --seconds (sent ->
             received); one Kafka hop (produce -> consumed) at --rate.
 
