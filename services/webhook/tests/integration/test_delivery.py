@@ -17,6 +17,7 @@ from decimal import Decimal
 from typing import Any
 from uuid import UUID, uuid4
 
+import asyncpg
 import pytest
 import standardwebhooks
 
@@ -28,6 +29,7 @@ from mandi_contracts import (
 )
 from mandi_errors import Conflict, NotFound
 from mandi_messaging.registry import Event
+from mandi_observability import bound_context
 from mandi_runtime import RunningService, SystemClock
 from mandi_testing.receivers import Answer, ReceivedRequest, local_receiver
 from mandi_webhook.adapters.sender import HttpSender
@@ -523,3 +525,31 @@ async def test_an_endpoint_rate_limit_spaces_its_deliveries(
             received = await receiver.wait_for(10, timeout=8)
     # A burst of five at once, then the other five after the bucket refilled (held back 1 s).
     assert received[-1].at - received[0].at >= 0.9
+
+
+async def test_what_a_delivery_causes_carries_the_correlation_of_the_event_it_delivers(
+    local_deps: WebhookDependencies, desk: Desk, dispatching: Dispatching, database: Any
+) -> None:
+    partner = uuid4()
+    async with local_receiver(lambda _n: Answer(status=410)) as receiver:
+        await _register(local_deps, desk, partner, receiver.url)
+        async with dispatching():
+            with bound_context(correlation_id="trade-conversation-1"):
+                await _publish(local_deps, desk, _approved(desk, partner))
+            await receiver.wait_for(1)
+            await asyncio.sleep(0.3)
+    connection = await asyncpg.connect(database.owner_url)
+    try:
+        rows = await connection.fetch(
+            "SELECT event_type, correlation_id, traceparent FROM outbox"
+            " WHERE tenant_id = $1 AND event_type NOT LIKE '%endpoint.created%'",
+            str(desk.tenant),
+        )
+    finally:
+        await connection.close()
+    caused = {row["event_type"].split(".")[1]: row["correlation_id"] for row in rows}
+    assert caused == {
+        "webhook_delivery": "trade-conversation-1",
+        "webhook_endpoint": "trade-conversation-1",
+    }
+    assert all(row["traceparent"] for row in rows)

@@ -24,7 +24,6 @@ from mandi_webhook.domain.endpoints import EndpointChanges
 from mandi_webhook.service_layer import endpoints
 from mandi_webhook.service_layer.dependencies import WebhookDependencies
 from mandi_webhook.service_layer.endpoints import Registration
-from mandi_webhook.service_layer.signing import signing_secrets
 from mandi_webhook.service_layer.views import EndpointWithSecretView
 from mandi_webhooks import EndpointRefused, WebhookSecret, webhook_headers
 
@@ -92,7 +91,7 @@ async def test_the_secret_is_shown_once_and_stored_sealed(
     async with deps.uow(desk.tenant) as uow:
         stored = await uow.endpoints.get(made.id)
     assert stored is not None
-    assert signing_secrets(stored, clock.now()) == (shown,)
+    assert stored.signing_secrets(clock.now()) == (shown,)
 
 
 async def test_a_replayed_registration_shows_its_secret_again_but_stores_it_sealed(
@@ -240,14 +239,14 @@ async def test_during_a_rotation_both_secrets_sign_and_after_it_the_new_one_alon
         endpoint = await uow.endpoints.get(made.id)
     assert endpoint is not None
 
-    during = signing_secrets(endpoint, clock.now() + timedelta(hours=23))
+    during = endpoint.signing_secrets(clock.now() + timedelta(hours=23))
     body, headers = _signed(during)
     assert during == (new, old)
     assert _verifies(old, body, headers)
     assert _verifies(new, body, headers)
     assert len(headers["webhook-signature"].split()) == 2
 
-    after = signing_secrets(endpoint, clock.now() + timedelta(hours=24))
+    after = endpoint.signing_secrets(clock.now() + timedelta(hours=24))
     body, headers = _signed(after)
     assert after == (new,)
     assert _verifies(new, body, headers)

@@ -17,7 +17,6 @@ from mandi_webhook.entrypoints.service import DEFINITION
 from mandi_webhook.service_layer import endpoints
 from mandi_webhook.service_layer.dependencies import WebhookDependencies
 from mandi_webhook.service_layer.endpoints import Registration
-from mandi_webhook.service_layer.signing import signing_secrets
 from mandi_webhook.service_layer.upkeep import reseal_all
 from mandi_webhooks import WebhookSecret
 
@@ -68,4 +67,4 @@ async def test_secrets_are_resealed_under_the_newest_key_and_still_sign(
     assert resealed == 1
     assert await _key_ids(database, desk.tenant) == ["k2"]
     assert endpoint is not None
-    assert signing_secrets(endpoint, clock.now()) == (WebhookSecret.parse(made.value.secret),)
+    assert endpoint.signing_secrets(clock.now()) == (WebhookSecret.parse(made.value.secret),)

@@ -272,10 +272,18 @@ class Dispatcher:
                 moved.append((after, Attempt(after.id, sent.attempted_at, sent.result), verdict))
             await uow.deliveries.record([(after, attempt) for after, attempt, _ in moved])
             for (after, attempt, verdict), sent in zip(moved, results, strict=True):
-                await self._announce(uow, after, attempt.result, verdict)
-                if verdict is Verdict.GONE:
-                    await disable_gone_endpoint(uow, sent.endpoint.id, self._clock.now())
-                    self._endpoints.pop(sent.endpoint.id, None)
+                if verdict is Verdict.RETRY:
+                    continue
+                # What a delivery's end causes carries on the conversation of its event.
+                with continued_operation(
+                    "webhook.delivery_ended",
+                    correlation_id=after.correlation_id,
+                    traceparent=after.traceparent,
+                ):
+                    await self._announce(uow, after, attempt.result, verdict)
+                    if verdict is Verdict.GONE:
+                        await disable_gone_endpoint(uow, sent.endpoint.id, self._clock.now())
+                        self._endpoints.pop(sent.endpoint.id, None)
             await uow.commit()
         for _after, _attempt, verdict in moved:
             ATTEMPTS.labels(verdict.value).inc()
@@ -283,8 +291,6 @@ class Dispatcher:
     async def _announce(
         self, uow: WebhookUnitOfWork, after: Delivery, result: AttemptResult, verdict: Verdict
     ) -> None:
-        if verdict is Verdict.RETRY:
-            return
         identity = {
             "tenant_id": uow.tenant_id,
             "delivery_id": after.id,
@@ -294,19 +300,14 @@ class Dispatcher:
             "public_type": after.event_type,
             "attempts": after.attempts,
         }
-        with continued_operation(
-            "webhook.delivery_ended",
-            correlation_id=after.correlation_id,
-            traceparent=after.traceparent,
-        ):
-            if verdict is Verdict.SUCCEEDED:
-                event: WebhookDeliverySucceeded | WebhookDeliveryExhausted = (
-                    WebhookDeliverySucceeded(**identity, status_code=result.status_code or 0)
-                )
-            else:
-                reason = "gone" if verdict is Verdict.GONE else "exhausted"
-                event = WebhookDeliveryExhausted(**identity, reason=f"{reason}: {result.summary}")
-            await uow.publish(event, subject=str(after.endpoint_id))
+        if verdict is Verdict.SUCCEEDED:
+            event: WebhookDeliverySucceeded | WebhookDeliveryExhausted = WebhookDeliverySucceeded(
+                **identity, status_code=result.status_code or 0
+            )
+        else:
+            reason = "gone" if verdict is Verdict.GONE else "exhausted"
+            event = WebhookDeliveryExhausted(**identity, reason=f"{reason}: {result.summary}")
+        await uow.publish(event, subject=str(after.endpoint_id))
 
     async def _known_tenants(self) -> list[UUID]:
         tenants, read_at = self._tenants
