@@ -67,6 +67,10 @@ WEBHOOK_SETTINGS: dict[str, Any] = {
 }
 
 
+# Checkpoints every few records and seconds, so an export's range is soon signed.
+AUDIT_SETTINGS: dict[str, Any] = {"checkpoint_every_records": 50, "checkpoint_every_seconds": 2}
+
+
 # The topics the platform's services publish on; where each ended when the platform started,
 # so a test can read everything the run put there (test_wire_events.py).
 EVENT_TOPICS = ("mandi.auth.events", "mandi.partners.events")
@@ -96,6 +100,7 @@ def platform(
             MatchingSettings.database_extensions,
         ) as matching_database,
         fresh_database(infrastructure.postgres_admin_url, "e2e_webhook") as webhook_database,
+        fresh_database(infrastructure.postgres_admin_url, "e2e_audit") as audit_database,
         running_platform(
             infrastructure,
             database,
@@ -109,6 +114,8 @@ def platform(
             matching_settings=MATCHING_SETTINGS,
             webhook_database=webhook_database,
             webhook_settings=WEBHOOK_SETTINGS,
+            audit_database=audit_database,
+            audit_settings=AUDIT_SETTINGS,
         ) as running,
     ):
         pytestconfig.stash[_WIRE_START] = {

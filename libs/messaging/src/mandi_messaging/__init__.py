@@ -1,6 +1,13 @@
 """Mandi's messaging: CloudEvents, versioned events, outbox, typed consumers, dead letters."""
 
 from mandi_messaging.asyncapi import asyncapi_document
+from mandi_messaging.batches import (
+    BatchConsumers,
+    BatchHandler,
+    ConsumerGroup,
+    ReceivedEvent,
+    Rejected,
+)
 from mandi_messaging.broker import FETCH_MAX_WAIT_MS, create_broker, start_broker
 from mandi_messaging.dead_letters import (
     DeadLetter,
@@ -72,7 +79,10 @@ __all__ = [
     "NOTIFY_CHANNEL",
     "RECORDS_PER_POLL",
     "SKIPS_PER_COMMIT",
+    "BatchConsumers",
+    "BatchHandler",
     "BatchPublisher",
+    "ConsumerGroup",
     "ConsumerRuntime",
     "Consumers",
     "DeadLetter",
@@ -94,6 +104,8 @@ __all__ = [
     "Outcome",
     "OutgoingMessage",
     "PermanentFailure",
+    "ReceivedEvent",
+    "Rejected",
     "RetryPolicy",
     "UndecodableEvent",
     "UnitOfWorkFactory",

@@ -13,14 +13,14 @@ from typing import Any, Union
 from faststream.kafka import KafkaBroker, KafkaRouter
 from faststream.specification import AsyncAPI
 
+from mandi_messaging.batches import ConsumerGroup
 from mandi_messaging.registry import Event
-from mandi_messaging.subscriptions import Consumers
 
 __all__ = ["asyncapi_document"]
 
 
 def asyncapi_document(
-    *consumers: Consumers,
+    *consumers: ConsumerGroup,
     service: str,
     version: str,
     publishes: Mapping[str, Sequence[type[Event]]] | None = None,

@@ -19,7 +19,7 @@ from faststream.kafka.message import KafkaMessage
 from mandi_messaging.delivery import DeliveryPipeline
 from mandi_observability.metrics import CONSUMER_LAG
 
-__all__ = ["ConsumerMiddleware"]
+__all__ = ["ConsumerMiddleware", "record_lag"]
 
 CallNext = Callable[[StreamMessage[Any]], Awaitable[Any]]
 
@@ -46,7 +46,7 @@ class ConsumerMiddleware(BaseMiddleware):
         if isinstance(kafka, AIOKafkaConsumer):
             if offsets:
                 await kafka.commit(offsets)
-            _record_lag(kafka, records, self._pipeline.group)
+            record_lag(kafka, records, self._pipeline.group)
         elif offsets:
             await msg.ack()  # FastStream's in-memory Kafka: there are no offsets to name
 
@@ -55,7 +55,8 @@ def _are_records(raw: object) -> bool:
     return isinstance(raw, Sequence) and all(isinstance(item, ConsumerRecord) for item in raw)
 
 
-def _record_lag(kafka: AIOKafkaConsumer, records: Sequence[ConsumerRecord], group: str) -> None:
+def record_lag(kafka: AIOKafkaConsumer, records: Sequence[ConsumerRecord], group: str) -> None:
+    """Sets each partition's lag behind its high watermark after a poll."""
     read_up_to = {
         TopicPartition(record.topic, record.partition): record.offset for record in records
     }

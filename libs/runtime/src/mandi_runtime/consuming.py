@@ -15,8 +15,8 @@ from aiokafka import AIOKafkaProducer
 
 from mandi_config import ServiceSettings
 from mandi_messaging import (
+    ConsumerGroup,
     ConsumerRuntime,
-    Consumers,
     DeadLetterPublisher,
     create_broker,
     ensure_topics,
@@ -31,7 +31,7 @@ __all__ = ["start_consumers"]
 
 async def start_consumers(
     name: str,
-    groups: Sequence[Consumers],
+    groups: Sequence[ConsumerGroup],
     resources: Resources[Any],
     wiring: Wiring[Any],
     producer: AIOKafkaProducer,

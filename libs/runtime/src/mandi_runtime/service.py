@@ -39,7 +39,7 @@ from mandi_db import (
     service_database,
 )
 from mandi_messaging import (
-    Consumers,
+    ConsumerGroup,
     Event,
     OutboxRelay,
     create_producer,
@@ -154,7 +154,7 @@ class ServiceDefinition(Generic[S, D]):
     # ASGI wrappers outside every middleware, for an endpoint too hot for them (the gateway's
     # authorize): each takes the app and the service's name.
     fast_paths: Sequence[Callable[[ASGIApp, str], ASGIApp]] = ()
-    consumers: Sequence[Consumers] = ()  # its consumer groups, each with its handlers
+    consumers: Sequence[ConsumerGroup] = ()  # its consumer groups, each with its handlers
     publishes: Sequence[type[Event]] = ()  # the events its outbox writes (AsyncAPI)
     # The replies it sends a saga on mandi.<name>.replies, through its outbox (AsyncAPI).
     replies: Sequence[type[Event]] = ()

@@ -67,6 +67,7 @@ class RunningPlatform:
     bureau: FakeBureau | None = None
     matching: RunningService | None = None
     webhook: RunningService | None = None
+    audit: RunningService | None = None
     # The serving processes a test may stop and start again, by service name.
     processes: Mapping[str, ServiceProcess] = field(default_factory=dict)
 
@@ -265,10 +266,13 @@ def running_platform(
     matching_settings: Mapping[str, object] | None = None,
     webhook_database: TestDatabase | None = None,
     webhook_settings: Mapping[str, object] | None = None,
+    audit_database: TestDatabase | None = None,
+    audit_settings: Mapping[str, object] | None = None,
     per_ip_rate: int = 1000,
     per_ip_burst: int = 2000,
 ) -> Iterator[RunningPlatform]:
-    """Auth (and partners, availability, risk, matching and webhook, each given a database),
+    """Auth (and partners, availability, risk, matching, webhook and audit, each given a
+    database),
     migrated and serving, nginx in front; all stopped when it ends. `*_settings` are a service's
     settings by field name (`{"step_deadline_seconds": 3}`)."""
     generated = service_secrets("auth")
@@ -317,6 +321,7 @@ def running_platform(
         plain = (
             ("matching", matching_database, matching_settings),
             ("webhook", webhook_database, webhook_settings),
+            ("audit", audit_database, audit_settings),
         )
         for name, database, settings in plain:
             if database is not None:
@@ -350,6 +355,7 @@ def running_platform(
             bureau=bureau,
             matching=_service_of(processes, "matching"),
             webhook=_service_of(processes, "webhook"),
+            audit=_service_of(processes, "audit"),
             processes=processes,
         )
 

@@ -47,6 +47,7 @@ ROLE_SCOPES: dict[PrincipalType, dict[str, frozenset[str]]] = {
                 "availability:*",
                 "matching:*",
                 "webhook:*",
+                "audit:read",  # the partner's own records, and its exports
             }
         ),
         "partner_user": frozenset({"partners:read", "availability:*", "matching:read"}),

@@ -1,0 +1,127 @@
+"""A partner's export: its own records of a time range in full, everyone else's in the same
+stretch of the chain as digests only, and the signed checkpoint that ends it (docs/audit-chain.md).
+
+The partner verifies it offline with the published keys: each of its records against its
+digest and link, the chain through the others' digests up to the checkpoint's signed hash, and
+the export's own signature over every byte. It learns nothing of others but that they exist.
+"""
+
+from __future__ import annotations
+
+from datetime import datetime
+from typing import Any
+from uuid import UUID
+
+from mandi_audit.domain.chain import GENESIS_HASH, AuditEntry
+from mandi_audit.domain.checkpoints import Checkpoint
+from mandi_audit.domain.exports import (
+    ExportHeader,
+    ExportWriter,
+    checkpoint_line,
+    digest_line,
+    header_line,
+    own_record_line,
+)
+from mandi_audit.service_layer.dependencies import AuditDependencies
+from mandi_audit.service_layer.ports import TenantReader
+from mandi_errors import InvalidInput, NotFound, PermissionDenied
+from mandi_security import Principal
+
+__all__ = ["export_for"]
+
+# Records an export may span (the partner's and the others' between them): a wider range is
+# asked for in parts.
+MAX_EXPORT_RECORDS = 200_000
+_CHUNK = 5000
+
+
+async def export_for(
+    deps: AuditDependencies,
+    principal: Principal,
+    start: datetime,
+    end: datetime,
+    partner_id: UUID | None = None,
+) -> bytes:
+    """The export of the partner's records that occurred in [start, end), as JSON Lines."""
+    principal.require_scope("audit:read")
+    partner = _partner_of(principal, partner_id)
+    if end <= start:
+        raise InvalidInput("The range ends before it starts.")
+    tenant = principal.tenant_id
+    async with deps.log.reading(tenant) as read:
+        span = await read.seq_range(start, end)
+        if span is None:
+            raise NotFound("No record of the tenant occurred in that time range.")
+        checkpoint = await read.covering_checkpoint(span[1])
+    if checkpoint is None:  # the range reaches the head, which is not signed yet: sign it now
+        now = deps.clock.now()
+        await deps.log.sign_heads([tenant], lambda t, s, h: deps.signer.sign(t, s, h, now), now)
+    async with deps.log.reading(tenant) as read:
+        checkpoint = checkpoint or await read.covering_checkpoint(span[1])
+        if checkpoint is None:
+            raise RuntimeError("the head was signed, yet no checkpoint covers it")
+        if checkpoint.seq - span[0] + 1 > MAX_EXPORT_RECORDS:
+            raise InvalidInput(
+                f"The export would span more than {MAX_EXPORT_RECORDS} records: ask for a "
+                "shorter time range."
+            )
+        header = ExportHeader(tenant, partner, start, end, span[0], GENESIS_HASH)
+        return await _written(deps, read, header, checkpoint)
+
+
+def _partner_of(principal: Principal, partner_id: UUID | None) -> UUID:
+    if principal.is_internal:
+        if partner_id is None:
+            raise InvalidInput("Name the partner whose export this is (partner_id).")
+        return partner_id
+    if partner_id is not None and partner_id != principal.partner_id:
+        raise PermissionDenied("A partner exports its own records only.")
+    if principal.partner_id is None:
+        raise PermissionDenied("A partner exports its own records only.")
+    return principal.partner_id
+
+
+async def _written(
+    deps: AuditDependencies, read: TenantReader, header: ExportHeader, checkpoint: Checkpoint
+) -> bytes:
+    first = header.start_seq
+    before = GENESIS_HASH if first == 1 else await read.hash_at(first - 1)
+    if before is None:
+        raise RuntimeError(f"record {first - 1} is missing from the chain")
+    header = ExportHeader(
+        header.tenant_id, header.partner_id, header.window_start, header.window_end, first, before
+    )
+    writer = ExportWriter()
+    lines = [writer.add(header_line(header))]
+    seq = first
+    while seq <= checkpoint.seq:
+        rows = await read.records(seq, checkpoint.seq, _CHUNK)
+        if not rows:
+            break
+        lines += [writer.add(_line(header, row)) for row in rows]
+        seq = rows[-1]["seq"] + 1
+    lines.append(writer.add(checkpoint_line(checkpoint)))
+    lines.append(writer.signature_line(deps.signer.sign_bytes))
+    return b"".join(lines)
+
+
+def _line(header: ExportHeader, record: Any) -> bytes:
+    """The record in full if it is the partner's and in the window, else its digest only."""
+    entry = AuditEntry(
+        tenant_id=header.tenant_id,
+        seq=record["seq"],
+        event_id=record["event_id"],
+        type=record["type"],
+        source=record["source"],
+        aggregate=record["aggregate"],
+        actor=record["actor"],
+        occurred_at=record["occurred_at"],
+        correlation_id=record["correlation_id"],
+        payload_digest=record["payload_digest"],
+    )
+    own = header.partner_id in record["parties"] and (
+        header.window_start <= entry.occurred_at < header.window_end
+    )
+    if own:
+        return own_record_line(entry, record["payload"], record["prev_hash"], record["hash"])
+    return digest_line(entry.seq, entry.digest(), record["hash"])

@@ -1,0 +1,129 @@
+"""Appending a poll of events to the tenants' chains, in one transaction, exactly once.
+
+Events already in the log (a poll read again after a crash or a rebalance) and repeats within
+the poll are left out, so a redelivered batch appends nothing. A tenant's head is signed in
+the same transaction once `checkpoint_every_records` have joined it since its last signature;
+the timed checkpoints are `checkpoints.sign_due`'s.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Sequence
+from contextlib import AbstractAsyncContextManager
+from dataclasses import dataclass
+from datetime import datetime
+from typing import Protocol
+from uuid import UUID
+
+from mandi_audit.domain.chain import payload_digest
+from mandi_audit.domain.checkpoints import Checkpoint, CheckpointSigner
+from mandi_audit.domain.records import ChainHead, Incoming, Linked, Unrecordable, describe, link_all
+from mandi_audit.service_layer.metrics import CHECKPOINTS_SIGNED, JOURNAL_APPENDED
+from mandi_messaging import ReceivedEvent, Rejected
+
+__all__ = ["Journal", "JournalWriter", "incoming_of"]
+
+
+class Journal(Protocol):
+    """The writer's transaction (adapters/journal.py)."""
+
+    async def known(self, event_ids: Sequence[str]) -> set[str]: ...
+
+    async def heads_locked(self, tenants: Sequence[UUID]) -> dict[UUID, tuple[ChainHead, int]]: ...
+
+    async def append(self, linked: Sequence[Linked], recorded_at: datetime) -> None: ...
+
+    async def add_checkpoints(self, checkpoints: Sequence[Checkpoint]) -> None: ...
+
+    async def move_chains(
+        self, heads: dict[UUID, ChainHead], signed: dict[UUID, int], now: datetime
+    ) -> None: ...
+
+    async def commit(self) -> None: ...
+
+
+@dataclass(frozen=True)
+class JournalWriter:
+    """Appends polls of events to the log (the journal consumer group's handler calls it)."""
+
+    transaction: Callable[[], AbstractAsyncContextManager[Journal]]
+    signer: CheckpointSigner
+    now: Callable[[], datetime]
+    checkpoint_every: int
+
+    async def write(self, events: Sequence[ReceivedEvent]) -> list[Rejected]:
+        """Appends what is new of the poll; the events it can never record, with why."""
+        incoming: list[Incoming] = []
+        rejected: list[Rejected] = []
+        for event in events:
+            try:
+                incoming.append(incoming_of(event))
+            except Unrecordable as error:
+                rejected.append(Rejected(event, str(error)))
+        if incoming:
+            await self._append(incoming)
+        return rejected
+
+    async def _append(self, incoming: list[Incoming]) -> None:
+        async with self.transaction() as journal:
+            known = await journal.known([record.event_id for record in incoming])
+            fresh = _first_of_each(incoming, known)
+            if not fresh:
+                return
+            state = await journal.heads_locked(sorted({record.tenant_id for record in fresh}))
+            heads = {tenant: head for tenant, (head, _) in state.items()}
+            linked = list(link_all(fresh, heads))
+            now = self.now()
+            await journal.append(linked, now)
+            checkpoints = self._due(linked, {t: signed for t, (_, signed) in state.items()}, now)
+            await journal.add_checkpoints(checkpoints)
+            await journal.move_chains(heads, {c.tenant_id: c.seq for c in checkpoints}, now)
+            await journal.commit()
+        JOURNAL_APPENDED.inc(len(linked))
+
+    def _due(
+        self, linked: list[Linked], signed: dict[UUID, int], now: datetime
+    ) -> list[Checkpoint]:
+        """A checkpoint at each record that is `checkpoint_every` past its chain's last one."""
+        made: list[Checkpoint] = []
+        for one in linked:
+            tenant = one.record.tenant_id
+            if one.seq - signed[tenant] >= self.checkpoint_every:
+                made.append(self.signer.sign(tenant, one.seq, one.hash, now))
+                signed[tenant] = one.seq
+        CHECKPOINTS_SIGNED.labels("records").inc(len(made))
+        return made
+
+
+def incoming_of(event: ReceivedEvent) -> Incoming:
+    """What the journal records of an event, as its envelope and payload carry it."""
+    envelope = event.envelope
+    texts = (envelope.id, envelope.type, envelope.source, envelope.subject, envelope.correlation_id)
+    if any(text and "\x00" in text for text in texts):
+        raise Unrecordable("an attribute holds a NUL character, which no text column can store")
+    if envelope.time.tzinfo is None:
+        raise Unrecordable("ce_time names no UTC offset")
+    actor, parties = describe(envelope.data, envelope.source)
+    return Incoming(
+        tenant_id=Incoming.tenant_named(envelope.tenant_id),
+        event_id=Incoming.checked_id(envelope.id),
+        type=envelope.type,
+        source=envelope.source,
+        aggregate=envelope.subject,
+        actor=actor.replace("\x00", ""),
+        occurred_at=envelope.time,
+        correlation_id=envelope.correlation_id or "",
+        payload=envelope.data,
+        payload_digest=payload_digest(envelope.data),
+        parties=parties,
+    )
+
+
+def _first_of_each(incoming: list[Incoming], known: set[str]) -> list[Incoming]:
+    fresh: list[Incoming] = []
+    seen = set(known)
+    for record in incoming:
+        if record.event_id not in seen:
+            seen.add(record.event_id)
+            fresh.append(record)
+    return fresh

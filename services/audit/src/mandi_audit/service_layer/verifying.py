@@ -1,0 +1,106 @@
+"""Verification as a use case: of one chain on request, and of every chain in the background.
+
+The background round (the leader's job) continues each chain from where the last round found it
+intact, with the hash it found there kept in memory, so each record is checked once per process
+lifetime and a boundary changed afterwards is still caught. A broken chain is checked again
+from its last good point every round, and counted in `mandi_audit_verification_broken_chains`
+until it is repaired from an archive.
+"""
+
+from __future__ import annotations
+
+import time
+from uuid import UUID
+
+from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PublicKey
+
+from mandi_audit.domain.checkpoints import Checkpoint, public_keys_of
+from mandi_audit.service_layer.checkpoints import key_set
+from mandi_audit.service_layer.dependencies import AuditDependencies
+from mandi_audit.service_layer.metrics import (
+    VERIFICATION_BROKEN,
+    VERIFICATION_COMPLETED_AT,
+    VERIFICATION_RECORDS,
+)
+from mandi_audit.service_layer.verification import VerificationReport, verify_chain
+from mandi_errors import PermissionDenied
+from mandi_observability import get_logger
+from mandi_security import Principal
+
+__all__ = ["verify_all", "verify_for"]
+
+_log = get_logger("mandi.audit.verification")
+
+
+async def published_keys(deps: AuditDependencies) -> dict[str, Ed25519PublicKey]:
+    """Every published key, ready to verify signatures."""
+    return public_keys_of(await key_set(deps))
+
+
+async def verify_for(
+    deps: AuditDependencies, principal: Principal, first: int, last: int | None
+) -> VerificationReport:
+    """Verifies the caller's tenant's chain, or records first..last of it (operators only)."""
+    principal.require_scope("audit:read")
+    if not principal.is_internal:
+        raise PermissionDenied("Partners verify their exports offline.")
+    if last is None or last - first + 1 > deps.verify_max_records:
+        last = first + deps.verify_max_records - 1
+    outside = deps.checkpoint_file.read().get(principal.tenant_id)
+    return await verify_chain(
+        deps.log,
+        await published_keys(deps),
+        principal.tenant_id,
+        first=first,
+        last=last,
+        chunk=deps.verify_chunk,
+        kept_outside=outside,
+    )
+
+
+async def verify_all(deps: AuditDependencies) -> int:
+    """One background round over every chain's new records; how many records it checked."""
+    keys = await published_keys(deps)
+    outside = deps.checkpoint_file.read()
+    broken = checked = 0
+    for chain in await deps.log.chains():
+        report = await _continue(deps, keys, chain.tenant_id, chain.head_seq, outside)
+        if report is None:
+            continue
+        checked += report.checked
+        if report.broken is not None:
+            broken += 1
+            _log.error(
+                "audit chain broken",
+                tenant_id=str(chain.tenant_id),
+                seq=report.broken.seq,
+                reason=report.broken.reason,
+            )
+    VERIFICATION_BROKEN.set(broken)
+    VERIFICATION_RECORDS.inc(checked)
+    VERIFICATION_COMPLETED_AT.set(time.time())
+    return checked
+
+
+async def _continue(
+    deps: AuditDependencies,
+    keys: dict[str, Ed25519PublicKey],
+    tenant_id: UUID,
+    head_seq: int,
+    outside: dict[UUID, Checkpoint],
+) -> VerificationReport | None:
+    verified_seq, verified_hash = deps.verified.heads.get(tenant_id, (0, None))
+    if head_seq <= verified_seq:
+        return None
+    report = await verify_chain(
+        deps.log,
+        keys,
+        tenant_id,
+        first=verified_seq + 1,
+        chunk=deps.verify_chunk,
+        known_hash_before=verified_hash,
+        kept_outside=outside.get(tenant_id),
+    )
+    if report.intact and report.checked:
+        deps.verified.heads[tenant_id] = (report.last_seq, report.head_hash)
+    return report
