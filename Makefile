@@ -83,6 +83,10 @@ bench-saga: infra-up ## Trade sagas through availability, risk and matching: acc
 bench-outbox: infra-up ## Raw Kafka produce vs outbox relay: events/s and commit→published latency
 	@$(RUN) python bench/outbox.py
 
+.PHONY: bench-audit
+bench-audit: infra-up ## Audit: events/s from Kafka into the hash chains beside a raw COPY of the same rows; verify events/s
+	@$(RUN) python bench/audit.py
+
 .PHONY: bench-webhooks
 bench-webhooks: infra-up ## Webhooks: signed deliveries/s, published→received p99 at 500/s, a healthy endpoint's p99 beside a dead one
 	@$(RUN) python bench/webhooks.py

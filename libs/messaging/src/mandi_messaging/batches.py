@@ -35,6 +35,7 @@ from functools import partial
 from typing import Any, Union
 
 from aiokafka import AIOKafkaConsumer, ConsumerRecord, TopicPartition
+from aiokafka.errors import KafkaError
 from faststream import AckPolicy, BaseMiddleware, ContextRepo, StreamMessage
 from faststream.kafka import KafkaRouter
 from faststream.kafka.message import KafkaMessage
@@ -50,7 +51,14 @@ from mandi_messaging.retry import PermanentFailure
 from mandi_messaging.subscriptions import Consumers
 from mandi_observability.metrics import CONSUMER_HANDLER_OUTCOMES
 
-__all__ = ["BatchConsumers", "BatchHandler", "ConsumerGroup", "ReceivedEvent", "Rejected"]
+__all__ = [
+    "BatchConsumers",
+    "BatchHandler",
+    "ConsumerGroup",
+    "ReceivedEvent",
+    "Rejected",
+    "RejectedByHandler",
+]
 
 _log = logging.getLogger(__name__)
 
@@ -74,7 +82,7 @@ class Rejected:
 BatchHandler = Callable[..., Awaitable[Sequence[Rejected]]]
 
 
-class _RejectedByHandler(PermanentFailure):
+class RejectedByHandler(PermanentFailure):
     """Why a batch handler refused an event (the dead letter's reason)."""
 
 
@@ -133,14 +141,16 @@ class BatchConsumers:
         if missing:
             raise TypeError(f"{self.group}'s handler asks for {', '.join(missing)}, not provided")
         arguments = {name: runtime.dependencies[name] for name in self._parameters}
-        run = _PollRunner(self.group, partial(self._handler, **arguments), runtime.dead_letters)
-        router = KafkaRouter(middlewares=[partial(_BatchMiddleware, run=run)])
+        runner = _PollRunner(self.group, partial(self._handler, **arguments), runtime.dead_letters)
+        router = KafkaRouter(middlewares=[partial(_BatchMiddleware, pipeline=_Pipeline(runner))])
         polls: LogicSubscriber[Any] = router.subscriber(
             *self.topics,
             **self._settings(),
             batch=True,
             max_records=self.max_records,
             batch_timeout_ms=FETCH_MAX_WAIT_MS,
+            parser=_poll_as_is,
+            decoder=_nothing_to_decode,
             **options,
         )
         polls(_handled_by_the_runner)
@@ -192,8 +202,9 @@ class _PollRunner:
                 continue
             events.append(ReceivedEvent(envelope, record))
             outcomes[record.topic, Outcome.PROCESSED] += 1
-        for refusal in await self._handler(events) if events else ():
-            await self._dead_letter(refusal.event.record, _RejectedByHandler(refusal.reason))
+        refusals = await self._handler(events) if events else ()
+        for refusal in refusals or ():
+            await self._dead_letter(refusal.event.record, RejectedByHandler(refusal.reason))
             outcomes[refusal.event.record.topic, Outcome.PROCESSED] -= 1
             outcomes[refusal.event.record.topic, Outcome.DEAD_LETTERED] += 1
         for (topic, outcome), count in outcomes.items():
@@ -204,33 +215,106 @@ class _PollRunner:
         await self._dead_letters.publish(record, error, group=self.group, attempts=1)
 
 
-class _BatchMiddleware(BaseMiddleware):
-    """Runs a poll through the group's runner in place of a handler, then commits it."""
+class _Pipeline:
+    """A group's polls in flight: the one being applied and the one before it, committed in order.
 
-    def __init__(self, msg: Any, /, *, context: ContextRepo, run: _PollRunner) -> None:
+    While the database writes one poll, the next is already read, decoded and prepared by the
+    handler (which, for the journal, then waits for the first's locks): the process's work and
+    the database's overlap instead of taking turns. A poll is committed only once it and every
+    poll before it are applied. When one fails, it and what came after it are read again: each
+    partition goes back to the first record not applied, never further, after a pause.
+    """
+
+    def __init__(self, runner: _PollRunner) -> None:
+        self.runner = runner
+        self.in_flight: asyncio.Future[bool] | None = None
+        self.rewind: dict[TopicPartition, int] = {}
+
+    async def take(self, records: Sequence[ConsumerRecord], kafka: AIOKafkaConsumer) -> None:
+        """Starts applying a poll; returns once the poll before it is settled."""
+        if self.rewind:  # read before the rewind: it is read again after the pause
+            await self._recover(kafka)
+            return
+        previous = self.in_flight
+        self.in_flight = asyncio.ensure_future(self._settle(records, kafka, previous))
+        if previous is not None:
+            await asyncio.wait([previous])
+
+    async def _settle(
+        self,
+        records: Sequence[ConsumerRecord],
+        kafka: AIOKafkaConsumer,
+        previous: asyncio.Future[bool] | None,
+    ) -> bool:
+        """Applies the poll, then commits it if every poll before it was; True if it did."""
+        try:
+            await self.runner.run(records)
+            applied = True
+        except Exception:  # noqa: BLE001 - whatever failed, the poll is read again after a pause
+            _log.exception("a poll of %s failed; it is read again", self.runner.group)
+            applied = False
+        in_order = previous is None or await previous
+        if applied and in_order:
+            await _commit(kafka, records, self.runner.group)
+            self.runner.backoff.succeeded()
+            return True
+        for record in records:  # each partition back to its first record not applied
+            partition = TopicPartition(record.topic, record.partition)
+            self.rewind[partition] = min(self.rewind.get(partition, record.offset), record.offset)
+        _seek(kafka, self.rewind)  # at once: an idle group reads them again too
+        return False
+
+    async def _recover(self, kafka: AIOKafkaConsumer) -> None:
+        if self.in_flight is not None:
+            await asyncio.wait([self.in_flight])
+        _seek(kafka, self.rewind)
+        self.rewind, self.in_flight = {}, None
+        await asyncio.sleep(self.runner.backoff.failed())
+
+
+async def _commit(kafka: AIOKafkaConsumer, records: Sequence[ConsumerRecord], group: str) -> None:
+    try:
+        await kafka.commit(_next_offsets(records))
+    except KafkaError:
+        # The partitions moved to another member meanwhile: it reads these records again, and
+        # a handler idempotent on event ids applies nothing twice.
+        _log.warning("the offsets of a poll of %s could not be committed", group, exc_info=True)
+        return
+    record_lag(kafka, records, group)
+
+
+def _seek(kafka: AIOKafkaConsumer, positions: dict[TopicPartition, int]) -> None:
+    assigned = kafka.assignment()
+    for partition, offset in positions.items():
+        if partition in assigned:
+            kafka.seek(partition, offset)
+
+
+class _BatchMiddleware(BaseMiddleware):
+    """Hands each poll to the group's pipeline in place of a handler."""
+
+    def __init__(self, msg: Any, /, *, context: ContextRepo, pipeline: _Pipeline) -> None:
         super().__init__(msg, context=context)
-        self._run = run
+        self._pipeline = pipeline
 
     async def consume_scope(self, call_next: Any, msg: StreamMessage[Any]) -> Any:  # noqa: ARG002 - the runner calls the handler
-        """Commits the poll once the handler returned; else pauses and reads it again."""
+        """Starts the poll on the real Kafka; in FastStream's in-memory Kafka (tests), applies
+        it then acknowledges it, or reads it again."""
         records = msg.raw_message
         if not isinstance(msg, KafkaMessage) or not isinstance(records, Sequence):
             raise TypeError("a batch consumer group subscribes a batch of records")
-        try:
-            await self._run.run(records)
-        except Exception:  # noqa: BLE001 - whatever failed, the poll is read again after a pause
-            pause = self._run.backoff.failed()
-            _log.exception("a poll of %s failed; read again in %.1fs", self._run.group, pause)
-            await asyncio.sleep(pause)
-            await msg.nack()  # seek back: read again, never skipped
-            return None
-        self._run.backoff.succeeded()
         kafka = msg.consumer
         if isinstance(kafka, AIOKafkaConsumer):
-            await kafka.commit(_next_offsets(records))
-            record_lag(kafka, records, self._run.group)
-        else:
-            await msg.ack()  # FastStream's in-memory Kafka: there are no offsets to name
+            await self._pipeline.take(records, kafka)
+            return None
+        try:
+            await self._pipeline.runner.run(records)
+        except Exception:  # noqa: BLE001 - whatever failed, the poll is read again after a pause
+            _log.exception("a poll of %s failed; read again", self._pipeline.runner.group)
+            await asyncio.sleep(self._pipeline.runner.backoff.failed())
+            await msg.nack()
+            return None
+        await msg.ack()
         return None
 
 
@@ -266,6 +350,23 @@ def _described_call(
 def _newest_models(registry: EventRegistry) -> list[type[Event]]:
     names = sorted({event_name(model.event_type) or "" for model in registry.models()} - {""})
     return [registry.latest(name) for name in names]
+
+
+async def _poll_as_is(
+    records: tuple[ConsumerRecord, ...],
+    parse: Callable[[tuple[ConsumerRecord, ...]], Awaitable[StreamMessage[Any]]],
+) -> StreamMessage[Any]:
+    """FastStream's message of a poll, without its decoding of every record's headers and
+    body, which the runner does once, its own way: FastStream parses the first record only."""
+    # Its headers need not be UTF-8 (such a record is dead-lettered by the runner).
+    first = dataclasses.replace(records[0], headers=[])
+    message = await parse((first,))
+    message.raw_message = tuple(records)
+    return message
+
+
+async def _nothing_to_decode(message: StreamMessage[Any], decode: Any) -> None:
+    """The runner hands the records over as they are: nothing for FastStream to decode."""
 
 
 async def _handled_by_the_runner() -> None:

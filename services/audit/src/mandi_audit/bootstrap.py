@@ -40,6 +40,7 @@ def build(resources: Resources[Settings]) -> Wiring[AuditDependencies]:
         checkpoint_every_seconds=settings.checkpoint_every_seconds,
         verify_chunk=settings.verify_batch_size,
         verify_max_records=settings.verify_max_records,
+        verify_concurrency=settings.verify_concurrency,
     )
     # Timed signatures are checked a few times per period, so none is much later than due.
     signing_round = max(0.5, min(30.0, settings.checkpoint_every_seconds / 4))

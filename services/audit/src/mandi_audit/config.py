@@ -35,3 +35,5 @@ class Settings(ServiceSettings):
     # Records read per round trip when verifying, and the most one API call verifies.
     verify_batch_size: int = Field(default=5000, ge=1)
     verify_max_records: int = Field(default=1_000_000, ge=1)
+    # Chains the background verification checks at once (the database computes their digests).
+    verify_concurrency: int = Field(default=4, ge=1, le=16)

@@ -6,8 +6,7 @@ writer (a replica mid-rebalance) waits for the first to commit and then reads th
 `UNIQUE (tenant_id, seq)` and `UNIQUE (tenant_id, prev_hash)` refuse a fork should anything
 get past that; the whole batch then rolls back and is read again.
 
-The records go in by one multi-row INSERT (COPY is refused under row-level security); their
-event ids are unique, so a batch read again appends nothing.
+The records go in by COPY; their event ids are unique, so a batch read again appends nothing.
 """
 
 from __future__ import annotations
@@ -45,19 +44,6 @@ JOURNAL_COLUMNS = (
     "prev_hash",
     "hash",
 )
-# COPY is refused on a table under row-level security: one INSERT of arrays, as fast.
-_INSERT = """
-    INSERT INTO audit_records (
-        tenant_id, seq, event_id, type, source, aggregate, actor, occurred_at, correlation_id,
-        payload_digest, payload, parties, recorded_at, prev_hash, hash
-    )
-    SELECT t, s, e, ty, so, ag, ac, oc, co, pd, pl, pa::uuid[], ra, ph, h
-    FROM unnest(
-        $1::uuid[], $2::bigint[], $3::text[], $4::text[], $5::text[], $6::text[], $7::text[],
-        $8::timestamptz[], $9::text[], $10::bytea[], $11::bytea[], $12::text[], $13::timestamptz[],
-        $14::bytea[], $15::bytea[]
-    ) AS r (t, s, e, ty, so, ag, ac, oc, co, pd, pl, pa, ra, ph, h)
-"""
 _AS_WRITER = "SELECT set_config('mandi.audit_writer', 'on', true)"
 _KNOWN = "SELECT event_id FROM audit_records WHERE event_id = ANY($1::text[])"
 # unnest keeps the array's (sorted) order, so the locks are always taken in that order.
@@ -98,7 +84,7 @@ def record_row(linked: Linked, recorded_at: datetime) -> tuple[object, ...]:
         record.correlation_id,
         record.payload_digest,
         record.payload,
-        "{" + ",".join(map(str, record.parties)) + "}",  # uuid[] as its text: unnest of uuid[][]
+        record.parties,
         recorded_at,
         linked.prev_hash,
         linked.hash,
@@ -152,10 +138,11 @@ class JournalTransaction:
         }
 
     async def append(self, linked: Iterable[Linked], recorded_at: datetime) -> None:
-        """Writes the linked records in one multi-row INSERT (one array per column)."""
-        columns = list(zip(*(record_row(one, recorded_at) for one in linked), strict=True))
-        if columns:
-            await self.driver.execute(_INSERT, *columns)
+        """Writes the linked records by COPY."""
+        rows = [record_row(one, recorded_at) for one in linked]
+        await self.driver.copy_records_to_table(
+            "audit_records", records=rows, columns=JOURNAL_COLUMNS
+        )
 
     async def add_checkpoints(self, checkpoints: Sequence[Checkpoint]) -> None:
         """Keeps signed heads."""

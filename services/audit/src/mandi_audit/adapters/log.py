@@ -21,11 +21,27 @@ from mandi_db.queries import driver_of
 
 __all__ = ["SqlAuditLog", "TenantLog"]
 
-# In STORED_FIELDS order.
+# In STORED_FIELDS order. The record's digest is computed here, from the stored fields, as
+# domain/chain.py lays out version 1 of the encoding (each text: its UTF-8 length, then it; the
+# database's encoding is UTF-8, which the migration makes sure of, so a text's bytes as sent are
+# its UTF-8 bytes).
 _STORED = """
-    SELECT seq, event_id, type, source, aggregate, actor, correlation_id,
-        (extract(epoch FROM occurred_at) * 1000000)::bigint AS occurred_us,
-        payload_digest, sha256(payload) = payload_digest AS payload_intact, prev_hash, hash
+    SELECT seq,
+        sha256(
+            '\\x6d616e64692d61756469742f310a'::bytea
+            || uuid_send(tenant_id) || int8send(seq)
+            || int8send((extract(epoch FROM occurred_at) * 1000000)::bigint)
+            || payload_digest
+            || int4send(octet_length(event_id)) || textsend(event_id)
+            || int4send(octet_length(type)) || textsend(type)
+            || int4send(octet_length(source)) || textsend(source)
+            || int4send(octet_length(aggregate))
+            || textsend(aggregate)
+            || int4send(octet_length(actor)) || textsend(actor)
+            || int4send(octet_length(correlation_id))
+            || textsend(correlation_id)
+        ) AS digest,
+        sha256(payload) = payload_digest AS payload_intact, prev_hash, hash
     FROM audit_records
     WHERE tenant_id = $1 AND seq >= $2 AND seq <= $3
     ORDER BY seq

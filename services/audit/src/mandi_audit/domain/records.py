@@ -9,9 +9,11 @@ full exactly the records it is a party to.
 
 from __future__ import annotations
 
+import re
 from collections.abc import Iterator, Mapping, Sequence
 from dataclasses import dataclass
 from datetime import datetime
+from functools import lru_cache
 from typing import Any
 from uuid import UUID
 
@@ -36,6 +38,7 @@ PARTY_FIELDS = ("partner_id", "buyer_id", "seller_id", "counterparty_id")
 # `*_by` fields that name no principal: a reservation's holder is a trade or a requirement.
 _NOT_ACTORS = frozenset({"reserved_by"})
 _MAX_ID_LENGTH = 200
+_UUID = re.compile(r"[0-9a-fA-F]{8}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{12}")
 
 
 class Unrecordable(ValueError):
@@ -56,17 +59,14 @@ class Incoming:
     correlation_id: str
     payload: bytes
     payload_digest: bytes
-    parties: tuple[UUID, ...]
+    parties: tuple[str, ...]  # canonical UUIDs (lower case, hyphenated)
 
     @staticmethod
     def tenant_named(text: str | None) -> UUID:
         """The chain an envelope's tenant names: the platform's when none is named."""
         if not text:
             return PLATFORM_TENANT
-        try:
-            return UUID(text)
-        except ValueError as error:
-            raise Unrecordable(f"the tenant {text[:60]!r} is not a UUID") from error
+        return _tenant(text)
 
     @staticmethod
     def checked_id(event_id: str) -> str:
@@ -76,7 +76,15 @@ class Incoming:
         return event_id
 
 
-def describe(payload: bytes, source: str) -> tuple[str, tuple[UUID, ...]]:
+@lru_cache(maxsize=4096)  # a few tenants name most events: each parsed once
+def _tenant(text: str) -> UUID:
+    try:
+        return UUID(text)
+    except ValueError as error:
+        raise Unrecordable(f"the tenant {text[:60]!r} is not a UUID") from error
+
+
+def describe(payload: bytes, source: str) -> tuple[str, tuple[str, ...]]:
     """The actor and the parties of an event, from its payload (see the module's docstring)."""
     try:
         data = orjson.loads(payload)
@@ -94,15 +102,12 @@ def _actor(data: Mapping[str, Any]) -> str | None:
     return None
 
 
-def _parties(data: Mapping[str, Any]) -> tuple[UUID, ...]:
-    found: list[UUID] = []
+def _parties(data: Mapping[str, Any]) -> tuple[str, ...]:
+    found: list[str] = []
     for name in PARTY_FIELDS:
         value = data.get(name)
-        if isinstance(value, str):
-            try:
-                party = UUID(value)
-            except ValueError:
-                continue
+        if isinstance(value, str) and _UUID.fullmatch(value):
+            party = value.lower()
             if party not in found:
                 found.append(party)
     return tuple(found)

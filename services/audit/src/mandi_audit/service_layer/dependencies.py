@@ -33,4 +33,5 @@ class AuditDependencies:
     checkpoint_every_seconds: float
     verify_chunk: int
     verify_max_records: int
+    verify_concurrency: int = 4
     verified: VerifiedHeads = field(default_factory=VerifiedHeads)

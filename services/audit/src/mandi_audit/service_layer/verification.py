@@ -104,7 +104,6 @@ async def _hash_before(read: TenantReader, first: int) -> bytes | None:
 
 async def _walk_range(read: TenantReader, walk: ChainWalk, last: int, chunk: int) -> None:
     """Reads and checks chunk after chunk, the database reading the next while one is checked."""
-    tenant = read.tenant_id.bytes
     reading = asyncio.ensure_future(read.stored(walk.next_seq, last, chunk))
     while True:
         rows = await reading
@@ -115,7 +114,7 @@ async def _walk_range(read: TenantReader, walk: ChainWalk, last: int, chunk: int
             following = rows[-1]["seq"] + 1
             reading = asyncio.ensure_future(read.stored(following, last, chunk))
             await asyncio.sleep(0)  # lets the next query go out before this chunk is checked
-        if walk_stored(walk, tenant, rows) is not None or not more:
+        if walk_stored(walk, rows) is not None or not more:
             if more:
                 await reading  # never leave a query running on the connection
             return

@@ -9,6 +9,7 @@ until it is repaired from an archive.
 
 from __future__ import annotations
 
+import asyncio
 import time
 from uuid import UUID
 
@@ -22,6 +23,7 @@ from mandi_audit.service_layer.metrics import (
     VERIFICATION_COMPLETED_AT,
     VERIFICATION_RECORDS,
 )
+from mandi_audit.service_layer.ports import ChainState
 from mandi_audit.service_layer.verification import VerificationReport, verify_chain
 from mandi_errors import PermissionDenied
 from mandi_observability import get_logger
@@ -59,24 +61,23 @@ async def verify_for(
 
 
 async def verify_all(deps: AuditDependencies) -> int:
-    """One background round over every chain's new records; how many records it checked."""
+    """One background round over every chain's new records, `verify_concurrency` chains at a
+    time (the database computes digests while this process links them); how many records it
+    checked."""
     keys = await published_keys(deps)
     outside = deps.checkpoint_file.read()
-    broken = checked = 0
-    for chain in await deps.log.chains():
-        report = await _continue(deps, keys, chain.tenant_id, chain.head_seq, outside)
-        if report is None:
-            continue
-        checked += report.checked
-        if report.broken is not None:
-            broken += 1
-            _log.error(
-                "audit chain broken",
-                tenant_id=str(chain.tenant_id),
-                seq=report.broken.seq,
-                reason=report.broken.reason,
-            )
-    VERIFICATION_BROKEN.set(broken)
+    room = asyncio.Semaphore(deps.verify_concurrency)
+
+    async def one(chain: ChainState) -> VerificationReport | None:
+        async with room:
+            return await _continue(deps, keys, chain.tenant_id, chain.head_seq, outside)
+
+    reports = await asyncio.gather(*(one(chain) for chain in await deps.log.chains()))
+    broken = [(r.tenant_id, r.broken) for r in reports if r is not None and r.broken is not None]
+    for tenant_id, link in broken:
+        _log.error("audit chain broken", tenant_id=str(tenant_id), seq=link.seq, reason=link.reason)
+    checked = sum(report.checked for report in reports if report is not None)
+    VERIFICATION_BROKEN.set(len(broken))
     VERIFICATION_RECORDS.inc(checked)
     VERIFICATION_COMPLETED_AT.set(time.time())
     return checked

@@ -14,7 +14,9 @@ branch_labels = None
 depends_on = None
 
 _APPEND_ONLY = ("audit_records", "audit_checkpoints", "audit_signing_keys")
-_TENANT_TABLES = ("audit_records", "audit_checkpoints", "audit_chains")
+# Not audit_records: COPY, the journal's way in, is refused on a table under row-level
+# security. Every read of it names its tenant, from a verified principal (adapters/log.py).
+_TENANT_TABLES = ("audit_checkpoints", "audit_chains")
 # The journal's writer appends to many tenants' chains in one transaction: it alone sets this.
 _WRITER = "current_setting('mandi.audit_writer', true) = 'on'"
 _TABLES = """
@@ -121,8 +123,24 @@ def _writer_policy(table: str) -> str:
     return f"CREATE POLICY journal_writer ON {table} USING ({_WRITER}) WITH CHECK ({_WRITER})"
 
 
+# The verifier lays out the canonical encoding in SQL from texts' bytes as the database keeps
+# them (adapters/log.py): they must be UTF-8.
+_UTF8_ONLY = """
+DO $$
+BEGIN
+    IF pg_encoding_to_char(
+        (SELECT encoding FROM pg_database WHERE datname = current_database())
+    ) <> 'UTF8' THEN
+        RAISE EXCEPTION 'the audit log needs a UTF8 database';
+    END IF;
+END
+$$
+"""
+
+
 def upgrade() -> None:
     statements = [
+        _UTF8_ONLY,
         *(statement.strip() for statement in _TABLES.split(";\n") if statement.strip()),
         _REFUSE_CHANGE,
         *(statement for table in _APPEND_ONLY for statement in _append_only(table)),
