@@ -34,8 +34,8 @@ import resource
 import time
 import uuid
 from contextlib import ExitStack
-from pathlib import Path
 from datetime import UTC, datetime
+from pathlib import Path
 
 import asyncpg
 from aiokafka import AIOKafkaProducer
