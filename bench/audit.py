@@ -38,11 +38,13 @@ from datetime import UTC, datetime
 from pathlib import Path
 
 import asyncpg
+import uvloop
 from aiokafka import AIOKafkaProducer
 from benchlib import cpu_seconds, report, save
 from sqlalchemy.engine import make_url
 
 from mandi_audit.config import Settings
+from mandi_audit.entrypoints.consumers import RECORDS_PER_POLL as POLL
 from mandi_audit.entrypoints.consumers import append_to_chains
 from mandi_audit.entrypoints.service import DEFINITION
 from mandi_audit.service_layer.checkpoints import publish_keys
@@ -62,7 +64,6 @@ from mandi_testing import find_infrastructure, fresh_database
 from mandi_testing.kafka import create_topics, delete_topics
 from mandi_testing.platform import settings_values
 
-POLL = 2000  # the journal's records per poll (entrypoints/consumers.py)
 _TYPES = (
     "mandi.partners.partner_approved.v1",
     "mandi.availability.availability_published.v1",
@@ -265,14 +266,14 @@ def main() -> None:
         asyncio.run(_fill(bootstrap, topic, _envelopes(args.events, tenants, args.payload_bytes)))
         print("ingesting")
         figures: dict[str, float] = {"events": args.events, "tenants": args.tenants}
-        figures |= asyncio.run(_ingest(settings, bootstrap, topic, args.events))
+        figures |= uvloop.run(_ingest(settings, bootstrap, topic, args.events))
         print("raw COPY of the same rows")
         figures |= asyncio.run(_raw_copy(superuser.render_as_string(hide_password=False)))
         figures["ingest_share_of_raw_copy"] = round(
             figures["ingest_events_per_s"] / figures["raw_copy_events_per_s"], 2
         )
         print("verifying")
-        figures |= asyncio.run(_verify(settings))
+        figures |= uvloop.run(_verify(settings))
     report(
         figures,
         {

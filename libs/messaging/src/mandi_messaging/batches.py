@@ -32,7 +32,7 @@ import logging
 from collections import Counter
 from collections.abc import Awaitable, Callable, Sequence
 from functools import partial
-from typing import Any, Union
+from typing import Any, NamedTuple, Union
 
 from aiokafka import AIOKafkaConsumer, ConsumerRecord, TopicPartition
 from aiokafka.errors import KafkaError
@@ -42,7 +42,7 @@ from faststream.kafka.message import KafkaMessage
 from faststream.kafka.subscriber.usecase import LogicSubscriber
 
 from mandi_messaging.broker import FETCH_MAX_WAIT_MS
-from mandi_messaging.dead_letters import addressed_elsewhere, is_discard
+from mandi_messaging.dead_letters import not_for
 from mandi_messaging.delivery import ConsumerRuntime, DeadLetterSink, Outcome
 from mandi_messaging.envelope import Envelope, MalformedEnvelope
 from mandi_messaging.middleware import record_lag
@@ -63,9 +63,8 @@ __all__ = [
 _log = logging.getLogger(__name__)
 
 
-@dataclasses.dataclass(frozen=True, slots=True)
-class ReceivedEvent:
-    """One event of a poll: its envelope and the record it came in."""
+class ReceivedEvent(NamedTuple):
+    """One event of a poll: its envelope and the record it came in (a tuple: thousands a poll)."""
 
     envelope: Envelope
     record: ConsumerRecord
@@ -191,7 +190,7 @@ class _PollRunner:
         events: list[ReceivedEvent] = []
         outcomes: Counter[tuple[str, Outcome]] = Counter()
         for record in records:
-            if addressed_elsewhere(record.headers, self.group) or is_discard(record.headers):
+            if not_for(record.headers, self.group):
                 outcomes[record.topic, Outcome.SKIPPED] += 1
                 continue
             try:

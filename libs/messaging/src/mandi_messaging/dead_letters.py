@@ -58,6 +58,15 @@ def addressed_elsewhere(headers: Headers, group: str) -> bool:
     return addressee is not None and addressee != group
 
 
+def not_for(headers: Headers, group: str) -> bool:
+    """`addressed_elsewhere or is_discard`, in one pass over the headers (a batch group asks
+    it of every record)."""
+    for key, value in headers:
+        if key in _ADDRESSING and (key == _DISCARD or value.decode(errors="replace") != group):
+            return True
+    return False
+
+
 def is_discard(headers: Headers) -> bool:
     """True for the marker an operator's discard sends in place of the dead letter."""
     return _header(headers, _DISCARD) is not None

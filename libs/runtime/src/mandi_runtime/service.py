@@ -17,6 +17,7 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
+import gc
 from collections.abc import AsyncIterator, Awaitable, Callable, Mapping, Sequence
 from contextlib import AbstractAsyncContextManager, AsyncExitStack, asynccontextmanager
 from dataclasses import dataclass, field
@@ -232,7 +233,16 @@ async def running(
             )
         if background:
             await _start_background(service, stack)
+        # What starting made (modules, models, clients) lives as long as the process: out of the
+        # collector's sight, each collection scans only what requests and messages make.
+        gc.freeze()
+        # A poll or a burst of requests makes thousands of objects at once: collecting every 700
+        # allocations scanned each of them again and again (3 µs of an audited event's 30).
+        gc.set_threshold(_YOUNG_OBJECTS_PER_COLLECTION, *gc.get_threshold()[1:])
         yield service
+
+
+_YOUNG_OBJECTS_PER_COLLECTION = 20_000
 
 
 def _database(definition: ServiceDefinition[S, D], settings: S) -> ServiceDatabase:

@@ -22,6 +22,7 @@ from sqlalchemy.ext.asyncio import async_sessionmaker
 
 from mandi_audit.domain.checkpoints import Checkpoint
 from mandi_audit.domain.records import ChainHead, Linked
+from mandi_audit.service_layer.journal import AlreadyRecorded
 from mandi_db import TenantAwareSession, TenantlessUnitOfWork
 from mandi_db.queries import driver_of
 
@@ -140,9 +141,14 @@ class JournalTransaction:
     async def append(self, linked: Iterable[Linked], recorded_at: datetime) -> None:
         """Writes the linked records by COPY."""
         rows = [record_row(one, recorded_at) for one in linked]
-        await self.driver.copy_records_to_table(
-            "audit_records", records=rows, columns=JOURNAL_COLUMNS
-        )
+        try:
+            await self.driver.copy_records_to_table(
+                "audit_records", records=rows, columns=JOURNAL_COLUMNS
+            )
+        except asyncpg.UniqueViolationError as error:
+            if error.constraint_name == "audit_records_event_once":
+                raise AlreadyRecorded from error
+            raise
 
     async def add_checkpoints(self, checkpoints: Sequence[Checkpoint]) -> None:
         """Keeps signed heads."""

@@ -21,7 +21,11 @@ from mandi_audit.domain.records import ChainHead, Incoming, Linked, Unrecordable
 from mandi_audit.service_layer.metrics import CHECKPOINTS_SIGNED, JOURNAL_APPENDED
 from mandi_messaging import ReceivedEvent, Rejected
 
-__all__ = ["Journal", "JournalWriter", "incoming_of"]
+__all__ = ["AlreadyRecorded", "Journal", "JournalWriter", "incoming_of"]
+
+
+class AlreadyRecorded(Exception):
+    """The log holds an event of the batch already (its id is unique): nothing was appended."""
 
 
 class Journal(Protocol):
@@ -31,7 +35,8 @@ class Journal(Protocol):
 
     async def heads_locked(self, tenants: Sequence[UUID]) -> dict[UUID, tuple[ChainHead, int]]: ...
 
-    async def append(self, linked: Sequence[Linked], recorded_at: datetime) -> None: ...
+    async def append(self, linked: Sequence[Linked], recorded_at: datetime) -> None:
+        """Raises AlreadyRecorded if the log holds one of these events already."""
 
     async def add_checkpoints(self, checkpoints: Sequence[Checkpoint]) -> None: ...
 
@@ -65,8 +70,19 @@ class JournalWriter:
         return rejected
 
     async def _append(self, incoming: list[Incoming]) -> None:
+        """Appends, first without asking which events the log holds already (they are rare: a
+        poll read again after a crash or a rebalance); if one is there, the log refuses the
+        batch as a whole, and it is appended again without those."""
+        try:
+            await self._append_new(incoming, known=set())
+        except AlreadyRecorded:
+            await self._append_new(incoming, known=None)
+
+    async def _append_new(self, incoming: list[Incoming], known: set[str] | None) -> None:
+        """Appends the events not in `known` (None: asks the log which it holds)."""
         async with self.transaction() as journal:
-            known = await journal.known([record.event_id for record in incoming])
+            if known is None:
+                known = await journal.known([record.event_id for record in incoming])
             fresh = _first_of_each(incoming, known)
             if not fresh:
                 return
@@ -80,6 +96,7 @@ class JournalWriter:
             await journal.move_chains(heads, {c.tenant_id: c.seq for c in checkpoints}, now)
             await journal.commit()
         JOURNAL_APPENDED.inc(len(linked))
+        CHECKPOINTS_SIGNED.labels("records").inc(len(checkpoints))
 
     def _due(
         self, linked: list[Linked], signed: dict[UUID, int], now: datetime
@@ -91,15 +108,14 @@ class JournalWriter:
             if one.seq - signed[tenant] >= self.checkpoint_every:
                 made.append(self.signer.sign(tenant, one.seq, one.hash, now))
                 signed[tenant] = one.seq
-        CHECKPOINTS_SIGNED.labels("records").inc(len(made))
         return made
 
 
 def incoming_of(event: ReceivedEvent) -> Incoming:
     """What the journal records of an event, as its envelope and payload carry it."""
     envelope = event.envelope
-    texts = (envelope.id, envelope.type, envelope.source, envelope.subject, envelope.correlation_id)
-    if any(text and "\x00" in text for text in texts):
+    correlation_id = envelope.correlation_id or ""
+    if "\x00" in f"{envelope.id}{envelope.type}{envelope.source}{envelope.subject}{correlation_id}":
         raise Unrecordable("an attribute holds a NUL character, which no text column can store")
     if envelope.time.tzinfo is None:
         raise Unrecordable("ce_time names no UTC offset")
@@ -112,7 +128,7 @@ def incoming_of(event: ReceivedEvent) -> Incoming:
         aggregate=envelope.subject,
         actor=actor.replace("\x00", ""),
         occurred_at=envelope.time,
-        correlation_id=envelope.correlation_id or "",
+        correlation_id=correlation_id,
         payload=envelope.data,
         payload_digest=payload_digest(envelope.data),
         parties=parties,
