@@ -59,7 +59,7 @@ from mandi_messaging import (
     create_broker,
     start_broker,
 )
-from mandi_runtime import migrate, running
+from mandi_runtime import migrate, running, settle_the_heap
 from mandi_testing import find_infrastructure, fresh_database
 from mandi_testing.kafka import create_topics, delete_topics
 from mandi_testing.platform import settings_values
@@ -170,6 +170,7 @@ async def _ingest(settings: Settings, bootstrap: str, topic: str, count: int) ->
         broker.include_router(journal.router(runtime))
         before = JOURNAL_APPENDED._value.get()  # noqa: SLF001 - the process's own counter
         await start_broker(broker, bootstrap)
+        settle_the_heap()  # as serve and consume do once started
         try:
             first_at = first_count = None
             while True:
@@ -230,6 +231,7 @@ async def _raw_copy(superuser_url: str) -> dict[str, float]:
 async def _verify(settings: Settings) -> dict[str, float]:
     """The background job's round over every chain, as the service's leader runs it."""
     async with running(DEFINITION, settings, background=False) as service:
+        settle_the_heap()
         started, cpu, postgres_before = time.perf_counter(), _cpu(), _postgres_cpu()
         checked = await verify_all(service.deps)
         elapsed, cpu = time.perf_counter() - started, _cpu() - cpu

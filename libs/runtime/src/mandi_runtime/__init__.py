@@ -25,6 +25,7 @@ from mandi_runtime.service import (
     ServiceDefinition,
     Wiring,
     running,
+    settle_the_heap,
 )
 
 __all__ = [
@@ -49,4 +50,5 @@ __all__ = [
     "running",
     "serve",
     "service_main",
+    "settle_the_heap",
 ]

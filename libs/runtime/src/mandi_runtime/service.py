@@ -62,6 +62,7 @@ __all__ = [
     "ServiceDefinition",
     "Wiring",
     "running",
+    "settle_the_heap",
 ]
 
 S = TypeVar("S", bound=ServiceSettings)
@@ -233,16 +234,23 @@ async def running(
             )
         if background:
             await _start_background(service, stack)
-        # What starting made (modules, models, clients) lives as long as the process: out of the
-        # collector's sight, each collection scans only what requests and messages make.
-        gc.freeze()
-        # A poll or a burst of requests makes thousands of objects at once: collecting every 700
-        # allocations scanned each of them again and again (3 µs of an audited event's 30).
-        gc.set_threshold(_YOUNG_OBJECTS_PER_COLLECTION, *gc.get_threshold()[1:])
+        if background or consume:
+            settle_the_heap()
         yield service
 
 
 _YOUNG_OBJECTS_PER_COLLECTION = 20_000
+
+
+def settle_the_heap() -> None:
+    """Once a serving process has started: what starting made (modules, models, clients) lives
+    as long as the process, so it is put out of the collector's sight (after collecting what is
+    garbage already), and a collection comes every 20000 new objects, not 700: a poll or a burst
+    of requests makes thousands at once, which were scanned again and again (3 µs of an audited
+    event's 30)."""
+    gc.collect()
+    gc.freeze()
+    gc.set_threshold(_YOUNG_OBJECTS_PER_COLLECTION, *gc.get_threshold()[1:])
 
 
 def _database(definition: ServiceDefinition[S, D], settings: S) -> ServiceDatabase:
