@@ -110,6 +110,10 @@ SCENARIOS = (
         "/api/v1/matching/proposals?limit=20",
         cpu={"matching": "matching_list_cpu_ms"},
     ),
+    # The audit log's page of records, before the writes: the journal is idle meanwhile.
+    Scenario(
+        "audit_list", "GET", "/api/v1/audit/records?limit=20", cpu={"audit": "audit_list_cpu_ms"}
+    ),
     Scenario(
         "read",
         "GET",
@@ -272,6 +276,7 @@ def _processes(platform: RunningPlatform) -> dict[str, list[int]]:
         "partners": platform.partners,
         "availability": platform.availability,
         "matching": platform.matching,
+        "audit": platform.audit,
     }
     processes = {}
     for name, service in services.items():
@@ -381,7 +386,7 @@ def _measure(bench: _Bench, args: argparse.Namespace) -> dict[str, float]:
 
 def _report(figures: dict[str, float], args: argparse.Namespace) -> None:
     print(f"CPU ms per request at {args.rate:g}/s, {args.count} requests, through the gateway:")
-    processes = ("partners", "availability", "matching", "auth", "nginx")
+    processes = ("partners", "availability", "matching", "audit", "auth", "nginx")
     print(f"  {'scenario':12}" + "".join(f"{name:>13}" for name in processes) + "  failures")
     for scenario in (scenario for scenario in SCENARIOS if f"{scenario.name}_failures" in figures):
         cells = "".join(f"{figures[f'{scenario.name}_{name}_cpu_ms']:>13}" for name in processes)
@@ -418,6 +423,7 @@ def main() -> None:
         matching_database = stack.enter_context(
             fresh_database(admin_url, "bench_api_matching", MatchingSettings.database_extensions)
         )
+        audit_database = stack.enter_context(fresh_database(admin_url, "bench_api_audit"))
         workdir = Path(stack.enter_context(tempfile.TemporaryDirectory(prefix="bench-api-")))
         platform = stack.enter_context(
             running_platform(
@@ -428,6 +434,7 @@ def main() -> None:
                 partners_database=partners_database,
                 availability_database=availability_database,
                 matching_database=matching_database,
+                audit_database=audit_database,
                 per_ip_rate=1_000_000,
                 per_ip_burst=1_000_000,
             )

@@ -6,6 +6,7 @@ README shows, learning nothing of the other party's own records."""
 from __future__ import annotations
 
 import asyncio
+import importlib
 import json
 import subprocess
 import sys
@@ -149,3 +150,21 @@ def _when(record: dict[str, object]) -> datetime:
 def _verify(export: Path, keys: Path) -> subprocess.CompletedProcess[str]:
     command = [sys.executable, "-m", "mandi_audit", "verify", str(export), "--keys", str(keys)]
     return subprocess.run(command, capture_output=True, text=True, check=False, timeout=60)
+
+
+def test_the_journal_reads_every_topic_the_platform_publishes_or_consumes() -> None:
+    services = [
+        line.split()[0]
+        for line in (Path(__file__).parents[1] / "deploy/local/services.txt")
+        .read_text()
+        .splitlines()
+        if line.strip() and not line.startswith("#") and not line.startswith("audit")
+    ]
+    topics: set[str] = set()
+    for name in services:
+        definition = importlib.import_module(f"mandi_{name}.entrypoints.service").DEFINITION
+        topics |= {definition.topic} if definition.topic else set()
+        topics |= {topic for group in definition.consumers for topic in group.topics}
+
+    assert len(services) >= 6
+    assert topics - set(AUDITED_TOPICS) == set()

@@ -29,6 +29,8 @@ write_service_env() { # service, port
     # partners calls a KYC verifier, risk a credit bureau; locally those are the fakes dev.sh starts.
     [ "$service" = partners ] && echo "${prefix}VERIFIER_URL=http://127.0.0.1:${MANDI_FAKE_VERIFIER_PORT:-58190}"
     [ "$service" = risk ] && echo "${prefix}BUREAU_URL=http://127.0.0.1:${MANDI_FAKE_BUREAU_PORT:-58191}"
+    # audit keeps each tenant's newest signed checkpoint outside its database, in this file.
+    [ "$service" = audit ] && echo "${prefix}CHECKPOINT_FILE=$LOCAL_DIR/audit/checkpoints.json"
     local svc setting kind file
     while read -r svc setting kind file; do
       [ "$svc" = "$service" ] || continue

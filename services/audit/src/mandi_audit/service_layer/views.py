@@ -26,7 +26,7 @@ class RecordView(_View):
 
     seq: int = Field(description="Its place in the tenant's chain, from 1.")
     event_id: str
-    type: str = Field(description="The CloudEvents type, e.g. mandi.partners.partner_approved.v1.")
+    type: str = Field(description="The CloudEvents type, e.g. mandi.partner.approved.v1.")
     source: str = Field(description="The service that produced it.")
     aggregate: str = Field(description="What it is about (the CloudEvents subject).")
     actor: str = Field(description="Who did it: the principal it names, or the service.")
