@@ -139,7 +139,9 @@ down() {
 }
 
 stop_one() { # name: one service stopped, as an outage would; `up` starts it again
-  services | grep -qx "$1" || die "no service $1; the services are: $(echo $(services))"
+  # grep -q stops reading at the first match: under pipefail, piping `services` into it could fail.
+  local known; known="$(services)"
+  grep -qx "$1" <<<"$known" || die "no service $1; the services are: $(echo $known)"
   stop_group "$1" "$PIDS/$1.pid"
 }
 

@@ -11,11 +11,13 @@ from __future__ import annotations
 
 import asyncio
 import time
+from dataclasses import dataclass
 from uuid import UUID
 
 from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PublicKey
 
 from mandi_audit.domain.checkpoints import Checkpoint, public_keys_of
+from mandi_audit.domain.verification import BrokenLink
 from mandi_audit.service_layer.checkpoints import key_set
 from mandi_audit.service_layer.dependencies import AuditDependencies
 from mandi_audit.service_layer.metrics import (
@@ -29,7 +31,7 @@ from mandi_errors import PermissionDenied
 from mandi_observability import get_logger
 from mandi_security import Principal
 
-__all__ = ["verify_all", "verify_for"]
+__all__ = ["Round", "verify_all", "verify_for", "verify_round"]
 
 _log = get_logger("mandi.audit.verification")
 
@@ -60,10 +62,22 @@ async def verify_for(
     )
 
 
+@dataclass(frozen=True)
+class Round:
+    """What one round over every chain found."""
+
+    checked: int
+    broken: list[tuple[UUID, BrokenLink]]
+
+
 async def verify_all(deps: AuditDependencies) -> int:
-    """One background round over every chain's new records, `verify_concurrency` chains at a
-    time (the database computes digests while this process links them); how many records it
-    checked."""
+    """The background job: one round over every chain's new records; how many it checked."""
+    return (await verify_round(deps)).checked
+
+
+async def verify_round(deps: AuditDependencies) -> Round:
+    """Every chain's new records, `verify_concurrency` chains at a time (the database computes
+    digests while this process links them); each broken chain logged with its first link."""
     keys = await published_keys(deps)
     outside = deps.checkpoint_file.read()
     room = asyncio.Semaphore(deps.verify_concurrency)
@@ -80,7 +94,7 @@ async def verify_all(deps: AuditDependencies) -> int:
     VERIFICATION_BROKEN.set(len(broken))
     VERIFICATION_RECORDS.inc(checked)
     VERIFICATION_COMPLETED_AT.set(time.time())
-    return checked
+    return Round(checked, broken)
 
 
 async def _continue(
