@@ -29,6 +29,8 @@ from mandi_security import Principal
 
 __all__ = ["export_for"]
 
+# The partner an operator's export of the tenant's whole log names: every record is in full.
+WHOLE_TENANT = UUID(int=0)
 # Records an export may span (the partner's and the others' between them): a wider range is
 # asked for in parts.
 MAX_EXPORT_RECORDS = 200_000
@@ -45,12 +47,10 @@ async def export_for(
     """The export of the partner's records that occurred in [start, end), as JSON Lines."""
     principal.require_scope("audit:read")
     partner = _partner_of(principal, partner_id)
-    if end <= start:
-        raise InvalidInput("The range ends before it starts.")
     tenant = principal.tenant_id
     async with deps.log.reading(tenant) as read:
-        span = await read.seq_range(start, end)
-        if span is None:
+        span = await read.seq_range(start, end) if start < end else None
+        if span is None:  # an empty range (`to` not after `from`) has none either
             raise NotFound("No record of the tenant occurred in that time range.")
         checkpoint = await read.covering_checkpoint(span[1])
     if checkpoint is None:  # the range reaches the head, which is not signed yet: sign it now
@@ -70,10 +70,8 @@ async def export_for(
 
 
 def _partner_of(principal: Principal, partner_id: UUID | None) -> UUID:
-    if principal.is_internal:
-        if partner_id is None:
-            raise InvalidInput("Name the partner whose export this is (partner_id).")
-        return partner_id
+    if principal.is_internal:  # operator staff: a partner's export, or the whole tenant's
+        return partner_id or WHOLE_TENANT
     if partner_id is not None and partner_id != principal.partner_id:
         raise PermissionDenied("A partner exports its own records only.")
     if principal.partner_id is None:
@@ -119,9 +117,8 @@ def _line(header: ExportHeader, record: Any) -> bytes:
         correlation_id=record["correlation_id"],
         payload_digest=record["payload_digest"],
     )
-    own = header.partner_id in record["parties"] and (
-        header.window_start <= entry.occurred_at < header.window_end
-    )
+    concerned = header.partner_id == WHOLE_TENANT or header.partner_id in record["parties"]
+    own = concerned and (header.window_start <= entry.occurred_at < header.window_end)
     if own:
         return own_record_line(entry, record["payload"], record["prev_hash"], record["hash"])
     return digest_line(entry.seq, entry.digest(), record["hash"])

@@ -7,9 +7,9 @@ from typing import Annotated
 from uuid import UUID
 
 from fastapi import APIRouter, Query, Response
-from pydantic import AwareDatetime
 
 from mandi_audit.entrypoints.http.deps import DepsDep
+from mandi_audit.entrypoints.http.schemas import Moment, Text
 from mandi_audit.service_layer import checkpoints, exports, records, verifying
 from mandi_audit.service_layer.ports import RecordFilter
 from mandi_audit.service_layer.views import (
@@ -26,7 +26,6 @@ router = APIRouter()
 
 _EXPORT_TYPE = "application/x-ndjson"
 _SEQ_CURSOR = r"^[0-9]{1,18}$"
-Text = Annotated[str | None, Query(min_length=1, max_length=200)]
 
 
 @router.get("/records", response_model=list[RecordView], tags=["records"])
@@ -39,8 +38,8 @@ async def find_records(
     actor: Text = None,
     type: Text = None,  # noqa: A002 - the query parameter's name
     correlation_id: Text = None,
-    occurred_from: Annotated[AwareDatetime | None, Query(alias="from")] = None,
-    occurred_to: Annotated[AwareDatetime | None, Query(alias="to")] = None,
+    occurred_from: Annotated[Moment | None, Query(alias="from")] = None,
+    occurred_to: Annotated[Moment | None, Query(alias="to")] = None,
     limit: Annotated[int, Query(ge=1, le=500)] = 100,
     cursor: Annotated[str | None, Query(pattern=_SEQ_CURSOR)] = None,
 ) -> list[RecordView]:
@@ -86,8 +85,8 @@ async def export(
     *,
     principal: PrincipalDep,
     deps: DepsDep,
-    occurred_from: Annotated[AwareDatetime, Query(alias="from")],
-    occurred_to: Annotated[AwareDatetime, Query(alias="to")],
+    occurred_from: Annotated[Moment, Query(alias="from")],
+    occurred_to: Annotated[Moment, Query(alias="to")],
     partner_id: UUID | None = None,
 ) -> Response:
     """The caller's partner's records of [from, to) in full, the rest of that stretch of the
