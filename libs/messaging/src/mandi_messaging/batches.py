@@ -79,6 +79,9 @@ class Rejected:
 
 
 BatchHandler = Callable[..., Awaitable[Sequence[Rejected]]]
+# A poll is decoded a slice at a time, letting the event loop run between slices: the write of
+# the poll before it (a COPY larger than the socket's buffer) goes on meanwhile.
+_RECORDS_BETWEEN_YIELDS = 500
 
 
 class RejectedByHandler(PermanentFailure):
@@ -189,7 +192,9 @@ class _PollRunner:
         """Applies the poll; returns once every record's outcome is durable, else raises."""
         events: list[ReceivedEvent] = []
         outcomes: Counter[tuple[str, Outcome]] = Counter()
-        for record in records:
+        for position, record in enumerate(records):
+            if position % _RECORDS_BETWEEN_YIELDS == 0:
+                await asyncio.sleep(0)  # the poll before may still be streaming to the database
             if not_for(record.headers, self.group):
                 outcomes[record.topic, Outcome.SKIPPED] += 1
                 continue

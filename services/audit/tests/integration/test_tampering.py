@@ -184,3 +184,17 @@ async def test_a_forged_checkpoint_is_caught(
     assert report.broken is not None
     assert report.broken.seq == 20
     assert "signature" in report.broken.reason
+
+
+async def test_records_cut_off_the_end_past_the_last_checkpoint_are_caught(
+    deps: AuditDependencies, chain: UUID, superuser: asyncpg.Connection
+) -> None:
+    await _tamper(
+        superuser, "DELETE FROM audit_records WHERE tenant_id = $1 AND seq > $2", chain, 27
+    )
+
+    report = await _verify(deps, chain)
+
+    assert report.broken is not None
+    assert report.broken.seq == 28
+    assert "missing" in report.broken.reason

@@ -21,32 +21,42 @@ from mandi_db.queries import driver_of
 
 __all__ = ["SqlAuditLog", "TenantLog"]
 
-# In STORED_FIELDS order. The record's digest is computed here, from the stored fields, as
-# domain/chain.py lays out version 1 of the encoding (each text: its UTF-8 length, then it; the
-# database's encoding is UTF-8, which the migration makes sure of, so a text's bytes as sent are
-# its UTF-8 bytes).
+# A chunk of a tenant's chain, checked here, and in STORED_FIELDS order the rows worth a look
+# (domain/stored.py): the chunk's first and last, every row where a link does not hold, those
+# signed by a checkpoint ($4). Each digest is computed from the stored fields as domain/chain.py
+# lays out version 1 of the encoding (each text: its UTF-8 length, then it; the database's
+# encoding is UTF-8, which the migration makes sure of, so a text's bytes as sent are UTF-8).
 _STORED = """
-    SELECT seq,
-        sha256(
-            '\\x6d616e64692d61756469742f310a'::bytea
-            || uuid_send(tenant_id) || int8send(seq)
-            || int8send((extract(epoch FROM occurred_at) * 1000000)::bigint)
-            || payload_digest
-            || int4send(octet_length(event_id)) || textsend(event_id)
-            || int4send(octet_length(type)) || textsend(type)
-            || int4send(octet_length(source)) || textsend(source)
-            || int4send(octet_length(aggregate))
-            || textsend(aggregate)
-            || int4send(octet_length(actor)) || textsend(actor)
-            || int4send(octet_length(correlation_id))
-            || textsend(correlation_id)
-        ) AS digest,
-        sha256(payload) = payload_digest AS payload_intact, prev_hash, hash
-    FROM audit_records
-    WHERE tenant_id = $1 AND seq >= $2 AND seq <= $3
+    SELECT seq, digest, payload_intact, prev_hash, hash, prior_seq, prior_hash
+    FROM (
+        SELECT seq, digest, payload_intact, prev_hash, hash,
+            lag(seq) OVER chain AS prior_seq, lag(hash) OVER chain AS prior_hash,
+            lead(seq) OVER chain AS following_seq
+        FROM (
+            SELECT seq, prev_hash, hash, sha256(payload) = payload_digest AS payload_intact,
+                sha256(
+                    '\\x6d616e64692d61756469742f310a'::bytea
+                    || uuid_send(tenant_id) || int8send(seq)
+                    || int8send((extract(epoch FROM occurred_at) * 1000000)::bigint)
+                    || payload_digest
+                    || int4send(octet_length(event_id)) || textsend(event_id)
+                    || int4send(octet_length(type)) || textsend(type)
+                    || int4send(octet_length(source)) || textsend(source)
+                    || int4send(octet_length(aggregate)) || textsend(aggregate)
+                    || int4send(octet_length(actor)) || textsend(actor)
+                    || int4send(octet_length(correlation_id)) || textsend(correlation_id)
+                ) AS digest
+            FROM audit_records
+            WHERE tenant_id = $1 AND seq >= $2 AND seq <= $3
+        ) AS chunk
+        WINDOW chain AS (ORDER BY seq)
+    ) AS linked
+    WHERE prior_seq IS NULL OR following_seq IS NULL
+        OR seq <> prior_seq + 1 OR prev_hash <> prior_hash OR NOT payload_intact
+        OR sha256(prev_hash || digest) <> hash OR seq = ANY($4::bigint[])
     ORDER BY seq
-    LIMIT $4
 """
+_RECORDED_HEAD = "SELECT head_seq FROM audit_chains WHERE tenant_id = $1"
 _HASH_AT = "SELECT hash FROM audit_records WHERE tenant_id = $1 AND seq = $2"
 _CHECKPOINTS = """
     SELECT tenant_id, seq, hash, signed_at, key_id, signature FROM audit_checkpoints
@@ -109,9 +119,22 @@ _RANGE = """
 class TenantLog(ReadTransaction):
     """One tenant's log in a READ ONLY transaction (one snapshot for everything read in it)."""
 
-    async def stored(self, first: int, last: int, limit: int) -> list[asyncpg.Record]:
-        """Records first..last as the verifier reads them (STORED_FIELDS), at most `limit`."""
-        return await self.driver.fetch(_STORED, self.tenant_id, first, last, limit)
+    async def stored(
+        self, first: int, last: int, signed: Sequence[int] = ()
+    ) -> list[asyncpg.Record]:
+        """Of records first..last, those the verifier looks at (domain/stored.py), in
+        STORED_FIELDS order; `signed` are the seqs checkpoints name."""
+        return await self.driver.fetch(_STORED, self.tenant_id, first, last, list(signed))
+
+    async def serially(self) -> None:
+        """No parallel workers for the rest of the transaction: verification runs several
+        chains at once already, and each chunk is too small to pay for starting workers."""
+        await self.driver.execute("SET LOCAL max_parallel_workers_per_gather = 0")
+
+    async def recorded_head(self) -> int:
+        """The seq of the chain's head as the journal's bookkeeping has it (0: no chain)."""
+        head: int | None = await self.driver.fetchval(_RECORDED_HEAD, self.tenant_id)
+        return head or 0
 
     async def hash_at(self, seq: int) -> bytes | None:
         """The stored hash of one record."""

@@ -8,6 +8,7 @@ the timed checkpoints are `checkpoints.sign_due`'s.
 
 from __future__ import annotations
 
+import asyncio
 from collections.abc import Callable, Sequence
 from contextlib import AbstractAsyncContextManager
 from dataclasses import dataclass
@@ -22,6 +23,9 @@ from mandi_audit.service_layer.metrics import CHECKPOINTS_SIGNED, JOURNAL_APPEND
 from mandi_messaging import ReceivedEvent, Rejected
 
 __all__ = ["AlreadyRecorded", "Journal", "JournalWriter", "incoming_of"]
+
+# Events prepared between two turns of the event loop (see `JournalWriter.write`).
+_EVENTS_BETWEEN_YIELDS = 500
 
 
 class AlreadyRecorded(Exception):
@@ -60,7 +64,9 @@ class JournalWriter:
         """Appends what is new of the poll; the events it can never record, with why."""
         incoming: list[Incoming] = []
         rejected: list[Rejected] = []
-        for event in events:
+        for position, event in enumerate(events):
+            if position % _EVENTS_BETWEEN_YIELDS == 0:
+                await asyncio.sleep(0)  # the poll before may still be streaming to the database
             try:
                 incoming.append(incoming_of(event))
             except Unrecordable as error:

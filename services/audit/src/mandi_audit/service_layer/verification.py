@@ -7,13 +7,12 @@ hash it signed: a tail rewritten with a recomputed chain is caught there. A chec
 outside the database (the checkpoint file) is compared too, so removing checkpoint rows along
 with the records does not hide a rewrite.
 
-The range is read in chunks in one READ ONLY transaction (one snapshot); the next chunk is
-already being read by the database while this one is checked.
+The range is read in chunks in one READ ONLY transaction (one snapshot), the database doing the
+hashing (domain/stored.py): chains are verified a few at a time, each on its own connection.
 """
 
 from __future__ import annotations
 
-import asyncio
 from collections.abc import Mapping
 from dataclasses import dataclass
 from uuid import UUID
@@ -27,8 +26,6 @@ from mandi_audit.domain.verification import BrokenLink, ChainWalk
 from mandi_audit.service_layer.ports import AuditLog, TenantReader
 
 __all__ = ["VerificationReport", "verify_chain"]
-
-_LAST_SEQ = 2**63 - 1
 
 
 @dataclass(frozen=True, slots=True)
@@ -65,8 +62,10 @@ async def verify_chain(
     `known_hash_before` is the hash of record first-1 as an earlier verification found it (the
     stored one is taken otherwise); `kept_outside` a checkpoint from outside the database.
     """
-    last = _LAST_SEQ if last is None else last
     async with log.reading(tenant_id) as read:
+        await read.serially()
+        head = await read.recorded_head()  # the journal's word: records cut off the end show
+        last = head if last is None else min(last, head)
         start = known_hash_before or await _hash_before(read, first)
         if start is None:
             missing = BrokenLink(first - 1, "the record before the range is missing")
@@ -103,21 +102,17 @@ async def _hash_before(read: TenantReader, first: int) -> bytes | None:
 
 
 async def _walk_range(read: TenantReader, walk: ChainWalk, last: int, chunk: int) -> None:
-    """Reads and checks chunk after chunk, the database reading the next while one is checked."""
-    reading = asyncio.ensure_future(read.stored(walk.next_seq, last, chunk))
-    while True:
-        rows = await reading
-        if not rows:
-            return
-        more = len(rows) == chunk and rows[-1]["seq"] < last
-        if more:
-            following = rows[-1]["seq"] + 1
-            reading = asyncio.ensure_future(read.stored(following, last, chunk))
-            await asyncio.sleep(0)  # lets the next query go out before this chunk is checked
-        if walk_stored(walk, rows) is not None or not more:
-            if more:
-                await reading  # never leave a query running on the connection
-            return
+    """Has the database check chunk after chunk of seqs; looks at the rows it hands over."""
+    signed = sorted(walk.checkpoints)
+    start = walk.next_seq
+    while walk.broken is None and start <= last:
+        end = min(last, start + chunk - 1)
+        walk_stored(walk, await read.stored(start, end, signed))
+        start = end + 1
+    if walk.broken is None and walk.next_seq <= last:
+        walk.broken = BrokenLink(
+            walk.next_seq, f"records {walk.next_seq} to {last} are missing from the chain"
+        )
 
 
 def _first_forged(
