@@ -33,6 +33,7 @@ import random
 import resource
 import time
 import uuid
+from collections.abc import Callable
 from contextlib import ExitStack
 from datetime import UTC, datetime
 from pathlib import Path
@@ -127,21 +128,33 @@ async def _fill(bootstrap: str, topic: str, envelopes: list[Envelope]) -> None:
 
 def _postgres_cpu() -> dict[int, float]:
     """CPU seconds of every PostgreSQL process now, by pid."""
+    return _cpu_of(lambda command: command.startswith(b"postgres") or b"/bin/postgres" in command)
+
+
+def _kafka_cpu() -> dict[int, float]:
+    """CPU seconds of the Kafka broker's JVM now."""
+    return _cpu_of(lambda command: b"java" in command and b"kafka" in command)
+
+
+def _cpu_of(wanted: Callable[[bytes], bool]) -> dict[int, float]:
     found = {}
     for entry in Path("/proc").iterdir():
         if entry.name.isdigit():
             try:
-                command = (entry / "cmdline").read_bytes()
-                if command.startswith(b"postgres") or b"/bin/postgres" in command:
+                if wanted((entry / "cmdline").read_bytes()):
                     found[int(entry.name)] = cpu_seconds(int(entry.name))
             except OSError:  # gone meanwhile
                 continue
     return found
 
 
+def _spent(now: dict[int, float], before: dict[int, float]) -> float:
+    """CPU seconds since `before` (processes that ended meanwhile are not seen)."""
+    return sum(spent - before.get(pid, 0.0) for pid, spent in now.items())
+
+
 def _postgres_spent(before: dict[int, float]) -> float:
-    """PostgreSQL's CPU seconds since `before` (processes that ended meanwhile are not seen)."""
-    return sum(spent - before.get(pid, 0.0) for pid, spent in _postgres_cpu().items())
+    return _spent(_postgres_cpu(), before)
 
 
 def _cpu() -> float:
@@ -177,10 +190,11 @@ async def _ingest(settings: Settings, bootstrap: str, topic: str, count: int) ->
                 appended = JOURNAL_APPENDED._value.get() - before  # noqa: SLF001
                 if appended and first_at is None:
                     first_at, first_count, cpu_at_first = time.perf_counter(), appended, _cpu()
-                    postgres_at_first = _postgres_cpu()
+                    postgres_at_first, kafka_at_first = _postgres_cpu(), _kafka_cpu()
                 if appended >= count:
                     ended, cpu_at_end = time.perf_counter(), _cpu()
                     postgres = _postgres_spent(postgres_at_first)
+                    kafka = _spent(_kafka_cpu(), kafka_at_first)
                     break
                 await asyncio.sleep(0.005)
         finally:
@@ -195,6 +209,7 @@ async def _ingest(settings: Settings, bootstrap: str, topic: str, count: int) ->
                 (cpu_at_end - cpu_at_first) / measured * 1e6, 1
             ),
             "ingest_postgres_cpu_us_per_event": round(postgres / measured * 1e6, 1),
+            "ingest_kafka_cpu_us_per_event": round(kafka / measured * 1e6, 1),
         }
 
 

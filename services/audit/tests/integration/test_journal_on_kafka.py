@@ -6,6 +6,7 @@ from __future__ import annotations
 import asyncio
 import random
 from collections.abc import Awaitable, Callable, Sequence
+from dataclasses import replace
 from uuid import UUID, uuid4
 
 import asyncpg
@@ -116,3 +117,20 @@ async def test_concurrent_writers_of_the_same_tenants_never_fork_a_chain(
         tenants,
     )
     assert forks == 0
+
+
+async def test_writers_that_link_ahead_from_stale_heads_link_again_under_the_locks(
+    deps: AuditDependencies,
+    many: Callable[..., Sequence[ReceivedEvent]],
+) -> None:
+    tenant = uuid4()
+    first, second = deps.journal, replace(deps.journal, expected_heads={})
+    await first.write(many(tenant, 3))
+    await second.write(many(tenant, 3))  # `first` expects the head it left at seq 3
+    await first.write(many(tenant, 3))  # linked ahead from seq 3, found at seq 6: linked again
+    await second.write(many(tenant, 3))
+
+    report = await verify_chain(deps.log, await published_keys(deps), tenant)
+    assert report.intact, report.broken
+    assert report.checked == 12
+    assert first.expected_heads[tenant].seq == 9

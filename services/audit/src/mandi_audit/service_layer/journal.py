@@ -11,7 +11,7 @@ from __future__ import annotations
 import asyncio
 from collections.abc import Callable, Sequence
 from contextlib import AbstractAsyncContextManager
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from datetime import datetime
 from typing import Protocol
 from uuid import UUID
@@ -59,6 +59,11 @@ class JournalWriter:
     signer: CheckpointSigner
     now: Callable[[], datetime]
     checkpoint_every: int
+    # Each chain's head as this writer last linked it. A poll is linked from these before its
+    # transaction waits for the chains' locks (while the database still writes the poll before),
+    # then checked against the heads read under the locks, and linked again from those if they
+    # differ: another writer moved a chain, or the poll before failed.
+    expected_heads: dict[UUID, ChainHead] = field(default_factory=dict)
 
     async def write(self, events: Sequence[ReceivedEvent]) -> list[Rejected]:
         """Appends what is new of the poll; the events it can never record, with why."""
@@ -92,17 +97,47 @@ class JournalWriter:
             fresh = _first_of_each(incoming, known)
             if not fresh:
                 return
-            state = await journal.heads_locked(sorted({record.tenant_id for record in fresh}))
-            heads = {tenant: head for tenant, (head, _) in state.items()}
-            linked = list(link_all(fresh, heads))
+            tenants = sorted({record.tenant_id for record in fresh})
+            ahead = self._linked_ahead(fresh, tenants)
+            try:
+                state = await journal.heads_locked(tenants)
+            except BaseException:
+                self.expected_heads.clear()
+                raise
+            heads, linked = self._linked(fresh, state, ahead)
             now = self.now()
             await journal.append(linked, now)
             checkpoints = self._due(linked, {t: signed for t, (_, signed) in state.items()}, now)
             await journal.add_checkpoints(checkpoints)
             await journal.move_chains(heads, {c.tenant_id: c.seq for c in checkpoints}, now)
-            await journal.commit()
+            try:
+                await journal.commit()
+            except BaseException:
+                self.expected_heads.clear()
+                raise
         JOURNAL_APPENDED.inc(len(linked))
         CHECKPOINTS_SIGNED.labels("records").inc(len(checkpoints))
+
+    def _linked_ahead(self, fresh: list[Incoming], tenants: list[UUID]) -> _Ahead | None:
+        """The poll linked from the heads this writer expects, if it expects every one."""
+        starts = {tenant: self.expected_heads.get(tenant) for tenant in tenants}
+        if any(start is None for start in starts.values()):
+            return None
+        heads = {t: ChainHead(start.seq, start.hash) for t, start in starts.items() if start}
+        linked = list(link_all(fresh, heads))
+        self.expected_heads.update(heads)  # the next poll links on from these
+        return _Ahead({t: s for t, s in starts.items() if s}, heads, linked)
+
+    def _linked(
+        self, fresh: list[Incoming], state: dict[UUID, tuple[ChainHead, int]], ahead: _Ahead | None
+    ) -> tuple[dict[UUID, ChainHead], list[Linked]]:
+        """The poll's links: as made ahead when the chains' heads are as expected, else anew."""
+        if ahead is not None and all(ahead.starts[t] == head for t, (head, _) in state.items()):
+            return ahead.heads, ahead.linked
+        heads = {tenant: head for tenant, (head, _) in state.items()}
+        linked = list(link_all(fresh, heads))
+        self.expected_heads.update(heads)
+        return heads, linked
 
     def _due(
         self, linked: list[Linked], signed: dict[UUID, int], now: datetime
@@ -115,6 +150,16 @@ class JournalWriter:
                 made.append(self.signer.sign(tenant, one.seq, one.hash, now))
                 signed[tenant] = one.seq
         return made
+
+
+@dataclass(frozen=True, slots=True)
+class _Ahead:
+    """A poll linked before its transaction had the chains' locks: the heads it started from,
+    where it left them, and its links."""
+
+    starts: dict[UUID, ChainHead]
+    heads: dict[UUID, ChainHead]
+    linked: list[Linked]
 
 
 def incoming_of(event: ReceivedEvent) -> Incoming:
