@@ -36,7 +36,7 @@ from typing import Any, NamedTuple, Union
 
 from aiokafka import AIOKafkaConsumer, ConsumerRecord, TopicPartition
 from aiokafka.errors import KafkaError
-from faststream import AckPolicy, BaseMiddleware, ContextRepo, StreamMessage
+from faststream import BaseMiddleware, ContextRepo, StreamMessage
 from faststream.kafka import KafkaRouter
 from faststream.kafka.message import KafkaMessage
 from faststream.kafka.subscriber.usecase import LogicSubscriber
@@ -48,7 +48,7 @@ from mandi_messaging.envelope import Envelope, MalformedEnvelope
 from mandi_messaging.middleware import record_lag
 from mandi_messaging.registry import Event, EventRegistry, event_name
 from mandi_messaging.retry import PermanentFailure
-from mandi_messaging.subscriptions import Consumers
+from mandi_messaging.subscriptions import Consumers, group_settings
 from mandi_observability.metrics import CONSUMER_HANDLER_OUTCOMES
 
 __all__ = [
@@ -165,13 +165,7 @@ class BatchConsumers:
         return subscriber
 
     def _settings(self) -> dict[str, Any]:
-        return {
-            "title": f"{','.join(self.topics)}:{self.group}",
-            "group_id": self.group,
-            "ack_policy": AckPolicy.MANUAL,
-            "auto_offset_reset": "earliest",
-            "fetch_max_wait_ms": FETCH_MAX_WAIT_MS,
-        }
+        return group_settings(self.group, self.topics)
 
 
 class _PollRunner:

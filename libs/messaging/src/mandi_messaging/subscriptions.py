@@ -43,7 +43,7 @@ from mandi_messaging.delivery import (
 from mandi_messaging.middleware import ConsumerMiddleware
 from mandi_messaging.registry import Event, EventRegistry, event_name
 
-__all__ = ["RECORDS_PER_POLL", "Consumers", "Handler"]
+__all__ = ["RECORDS_PER_POLL", "Consumers", "Handler", "group_settings"]
 
 EventT = TypeVar("EventT", bound=Event)
 P = ParamSpec("P")
@@ -123,13 +123,7 @@ class Consumers:
         return subscriber
 
     def _settings(self) -> dict[str, Any]:
-        return {
-            "title": f"{','.join(self.topics)}:{self.group}",
-            "group_id": self.group,
-            "ack_policy": AckPolicy.MANUAL,
-            "auto_offset_reset": "earliest",
-            "fetch_max_wait_ms": FETCH_MAX_WAIT_MS,
-        }
+        return group_settings(self.group, self.topics)
 
     def _register(self, model: type[Event], handler: Callable[..., Awaitable[None]]) -> None:
         name = event_name(model.event_type)
@@ -154,6 +148,18 @@ class Consumers:
                     f"{registration.handler_name} asks for {', '.join(missing)}, "
                     "which the consumer runtime does not provide"
                 )
+
+
+def group_settings(group: str, topics: Sequence[str]) -> dict[str, Any]:
+    """A group's FastStream subscriber settings: manual acknowledgement (offsets are committed
+    once outcomes are durable), from the earliest record when the group is new."""
+    return {
+        "title": f"{','.join(topics)}:{group}",
+        "group_id": group,
+        "ack_policy": AckPolicy.MANUAL,
+        "auto_offset_reset": "earliest",
+        "fetch_max_wait_ms": FETCH_MAX_WAIT_MS,
+    }
 
 
 def _dependency_names(handler: Callable[..., Awaitable[None]]) -> tuple[str, ...]:

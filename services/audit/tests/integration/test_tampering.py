@@ -6,7 +6,8 @@ service's back with the append-only triggers disabled, and verifies.
 
 from __future__ import annotations
 
-from collections.abc import Callable, Sequence
+from collections.abc import AsyncIterator, Callable, Sequence
+from contextlib import asynccontextmanager
 from uuid import UUID, uuid4
 
 import asyncpg
@@ -33,11 +34,20 @@ async def _verify(deps: AuditDependencies, tenant: UUID) -> VerificationReport:
     return await verify_chain(deps.log, await published_keys(deps), tenant)
 
 
-async def _tamper(superuser: asyncpg.Connection, statement: str, *arguments: object) -> None:
+@asynccontextmanager
+async def _tampering(
+    superuser: asyncpg.Connection, table: str = "audit_records"
+) -> AsyncIterator[None]:
+    """A transaction of a superuser's with the table's append-only triggers off."""
     async with superuser.transaction():
-        await superuser.execute("ALTER TABLE audit_records DISABLE TRIGGER USER")
+        await superuser.execute(f"ALTER TABLE {table} DISABLE TRIGGER USER")
+        yield
+        await superuser.execute(f"ALTER TABLE {table} ENABLE TRIGGER USER")
+
+
+async def _tamper(superuser: asyncpg.Connection, statement: str, *arguments: object) -> None:
+    async with _tampering(superuser):
         await superuser.execute(statement, *arguments)
-        await superuser.execute("ALTER TABLE audit_records ENABLE TRIGGER USER")
 
 
 async def test_an_untouched_chain_verifies(deps: AuditDependencies, chain: UUID) -> None:
@@ -84,12 +94,10 @@ async def test_two_reordered_records_are_caught(
     deps: AuditDependencies, chain: UUID, superuser: asyncpg.Connection
 ) -> None:
     swap = "UPDATE audit_records SET seq = $3 WHERE tenant_id = $1 AND seq = $2"
-    async with superuser.transaction():
-        await superuser.execute("ALTER TABLE audit_records DISABLE TRIGGER USER")
+    async with _tampering(superuser):
         await superuser.execute(swap, chain, 5, 1_000_000)
         await superuser.execute(swap, chain, 6, 5)
         await superuser.execute(swap, chain, 1_000_000, 6)
-        await superuser.execute("ALTER TABLE audit_records ENABLE TRIGGER USER")
 
     report = await _verify(deps, chain)
 
@@ -107,8 +115,7 @@ async def _rewrite_tail(superuser: asyncpg.Connection, tenant: UUID, from_seq: i
         from_seq,
     )
     head = rows[0]["prev_hash"]
-    async with superuser.transaction():
-        await superuser.execute("ALTER TABLE audit_records DISABLE TRIGGER USER")
+    async with _tampering(superuser):
         for row in rows:
             payload = b'{"approved_by": "forger"}' if row["seq"] == from_seq else row["payload"]
             digest = payload_digest(payload)
@@ -133,7 +140,6 @@ async def _rewrite_tail(superuser: asyncpg.Connection, tenant: UUID, from_seq: i
                 chained,
             )
             head = chained
-        await superuser.execute("ALTER TABLE audit_records ENABLE TRIGGER USER")
 
 
 async def test_a_tail_rewritten_with_a_recomputed_chain_is_caught_by_the_signed_checkpoint(
@@ -153,10 +159,8 @@ async def test_a_rewrite_that_also_removes_the_checkpoints_is_caught_by_the_file
 ) -> None:
     await sign_due(deps)  # the newest checkpoint (seq 30) goes to the file as well
     await _rewrite_tail(superuser, chain, 15)
-    async with superuser.transaction():
-        await superuser.execute("ALTER TABLE audit_checkpoints DISABLE TRIGGER USER")
+    async with _tampering(superuser, "audit_checkpoints"):
         await superuser.execute("DELETE FROM audit_checkpoints WHERE tenant_id = $1", chain)
-        await superuser.execute("ALTER TABLE audit_checkpoints ENABLE TRIGGER USER")
     operator = Principal(chain, "operator-1", PrincipalType.INTERNAL, scopes=frozenset({"*:read"}))
 
     report = await verify_for(deps, operator, 1, None)
@@ -169,15 +173,13 @@ async def test_a_rewrite_that_also_removes_the_checkpoints_is_caught_by_the_file
 async def test_a_forged_checkpoint_is_caught(
     deps: AuditDependencies, chain: UUID, superuser: asyncpg.Connection
 ) -> None:
-    async with superuser.transaction():
-        await superuser.execute("ALTER TABLE audit_checkpoints DISABLE TRIGGER USER")
+    async with _tampering(superuser, "audit_checkpoints"):
         await superuser.execute(
             "UPDATE audit_checkpoints SET hash = $3 WHERE tenant_id = $1 AND seq = $2",
             chain,
             20,
             bytes(32),
         )
-        await superuser.execute("ALTER TABLE audit_checkpoints ENABLE TRIGGER USER")
 
     report = await _verify(deps, chain)
 
