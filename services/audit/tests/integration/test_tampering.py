@@ -200,3 +200,22 @@ async def test_records_cut_off_the_end_past_the_last_checkpoint_are_caught(
     assert report.broken is not None
     assert report.broken.seq == 28
     assert "missing" in report.broken.reason
+
+
+async def test_a_cut_hidden_in_the_bookkeeping_and_checkpoints_is_caught_by_the_file_outside(
+    deps: AuditDependencies, chain: UUID, superuser: asyncpg.Connection
+) -> None:
+    await sign_due(deps)  # the newest checkpoint (seq 30) goes to the file as well
+    await _tamper(superuser, "DELETE FROM audit_records WHERE tenant_id = $1 AND seq > 27", chain)
+    await superuser.execute("UPDATE audit_chains SET head_seq = 27 WHERE tenant_id = $1", chain)
+    async with _tampering(superuser, "audit_checkpoints"):
+        await superuser.execute(
+            "DELETE FROM audit_checkpoints WHERE tenant_id = $1 AND seq > 27", chain
+        )
+    operator = Principal(chain, "operator-1", PrincipalType.INTERNAL, scopes=frozenset({"*:read"}))
+
+    report = await verify_for(deps, operator, 1, None)
+
+    assert report.broken is not None
+    assert report.broken.seq == 28
+    assert "30 was signed" in report.broken.reason

@@ -1,11 +1,11 @@
 """Verifying a tenant's chain, or a range of it, against its records and its signed checkpoints.
 
-Each record's digest and link are recomputed from what is stored; the payload's digest is
-compared by the database beside each row, so payloads need not travel. Every checkpoint in the
-range must carry a valid signature by a published key, and the chain must have exactly the
-hash it signed: a tail rewritten with a recomputed chain is caught there. A checkpoint kept
-outside the database (the checkpoint file) is compared too, so removing checkpoint rows along
-with the records does not hide a rewrite.
+Each record's digest, its payload's digest and its link are recomputed from what is stored
+(domain/stored.py). Every checkpoint from the range's start on must carry a valid signature by a
+published key, and the chain must have exactly the hash it signed: a tail rewritten with a
+recomputed chain is caught there, and so is a chain that ends before a signed seq. A checkpoint
+kept outside the database (the checkpoint file) counts too, so removing checkpoint rows along
+with records, and the chain's bookkeeping of its head, does not hide a rewrite or a cut.
 
 The range is read in chunks in one READ ONLY transaction (one snapshot), the database doing the
 hashing (domain/stored.py): chains are verified a few at a time, each on its own connection.
@@ -26,6 +26,8 @@ from mandi_audit.domain.verification import BrokenLink, ChainWalk
 from mandi_audit.service_layer.ports import AuditLog, TenantReader
 
 __all__ = ["VerificationReport", "verify_chain"]
+
+_LAST_SEQ = 2**63 - 1
 
 
 @dataclass(frozen=True, slots=True)
@@ -70,8 +72,8 @@ async def verify_chain(
         if start is None:
             missing = BrokenLink(first - 1, "the record before the range is missing")
             return VerificationReport(tenant_id, first, first - 1, 0, 0, missing, GENESIS_HASH)
-        signed = await read.checkpoints(first, last)
-        if kept_outside is not None and first <= kept_outside.seq <= last:
+        signed = await read.checkpoints(first, _LAST_SEQ)  # past `last` too: the chain's end
+        if kept_outside is not None and first <= kept_outside.seq:
             signed.append(kept_outside)
         forged = _first_forged(signed, public_keys)
         walk = ChainWalk(
@@ -83,7 +85,7 @@ async def verify_chain(
             walk.broken = BrokenLink(forged.seq, "a checkpoint's signature does not verify")
         else:
             await _walk_range(read, walk, last, chunk)
-        broken = walk.broken or _unreached(walk, signed)
+        broken = walk.broken or _unreached(walk, signed, last, head)
     return VerificationReport(
         tenant_id=tenant_id,
         first_seq=first,
@@ -134,9 +136,14 @@ def _signed_hashes(checkpoints: list[Checkpoint], forged: Checkpoint | None) -> 
     return hashes
 
 
-def _unreached(walk: ChainWalk, checkpoints: list[Checkpoint]) -> BrokenLink | None:
-    """A checkpoint past the last record: records it signed are gone."""
-    beyond = [c.seq for c in checkpoints if c.seq >= walk.next_seq]
+def _unreached(
+    walk: ChainWalk, checkpoints: list[Checkpoint], last: int, head: int
+) -> BrokenLink | None:
+    """A signed seq the chain does not reach (in the range, or past its head): records it
+    signed are gone."""
+    beyond = [
+        c.seq for c in checkpoints if walk.next_seq <= c.seq <= last or c.seq > max(head, last)
+    ]
     if not beyond:
         return None
     return BrokenLink(
