@@ -81,6 +81,15 @@ async def test_a_database_nobody_listens_for_reads_as_away() -> None:
     assert database_unavailable(refused.value)
 
 
+def test_a_pooled_connection_left_failed_by_a_restart_reads_as_the_database_away() -> None:
+    # What the next statement on such a connection raised in a restart under load (CI).
+    failed = asyncpg.InternalClientError(
+        'cannot switch to state 13; protocol is in the "failed" state'
+    )
+
+    assert database_unavailable(failed)
+
+
 @pytest.mark.parametrize(
     "statement",
     ["SELECT CAST(:value AS integer)", "SELECT * FROM no_such_table WHERE x = :value"],

@@ -21,6 +21,9 @@ _SERVER_AWAY = (
     asyncpg.TooManyConnectionsError,  # 53300
     exc.TimeoutError,  # no pooled connection came free in time
     exc.DisconnectionError,
+    # A pooled connection whose server went away mid-statement is left in asyncpg's "failed"
+    # protocol state; the next statement on it raises this before reaching the server.
+    asyncpg.InternalClientError,
 )
 
 

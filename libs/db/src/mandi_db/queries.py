@@ -17,6 +17,7 @@ Two ways to run one:
 
 from __future__ import annotations
 
+import contextlib
 from collections.abc import Callable, Mapping, Sequence
 from types import TracebackType
 from typing import TYPE_CHECKING, Any, Self, cast
@@ -148,6 +149,9 @@ class ReadTransaction:
             transaction = driver.transaction(readonly=True)
             await transaction.start()
         except BaseException:
+            # A connection that could not even begin is not handed out again.
+            with contextlib.suppress(Exception):
+                await pooled.invalidate()
             await pooled.close()
             raise
         self._pooled, self._driver, self._transaction = pooled, driver, transaction

@@ -5,17 +5,18 @@ from __future__ import annotations
 
 import base64
 import json
-from collections.abc import Callable
+from collections.abc import Callable, Sequence
 from datetime import timedelta
 from uuid import UUID, uuid4
 
+import asyncpg
 import pytest
 
 from mandi_audit.domain.exports import verify_export
 from mandi_audit.service_layer.dependencies import AuditDependencies
-from mandi_audit.service_layer.exports import export_for
+from mandi_audit.service_layer.exports import archive_segment, export_for
 from mandi_audit.service_layer.verifying import published_keys
-from mandi_errors import NotFound, PermissionDenied
+from mandi_errors import Conflict, NotFound, PermissionDenied
 from mandi_messaging import ReceivedEvent
 from mandi_security import Principal, PrincipalType
 from mandi_testing.fakes import FakeClock
@@ -113,3 +114,36 @@ async def test_an_empty_range_and_another_partners_export_are_refused(
         await export_for(deps, _partner(tenant, mine), clock.now(), clock.now())
     with pytest.raises(PermissionDenied):
         await export_for(deps, _partner(tenant, mine), clock.now(), later, partner_id=theirs)
+
+
+async def test_a_verified_segment_is_archived_whole_and_verifies_offline(
+    deps: AuditDependencies, many: Callable[..., Sequence[ReceivedEvent]]
+) -> None:
+    tenant = uuid4()
+    await deps.journal.write(many(tenant, 13))  # signed at 10
+
+    archived = await archive_segment(deps, tenant, 1, 10)
+
+    check = verify_export(archived, await published_keys(deps))
+    assert check.ok, (check.line, check.reason)
+    assert (check.own_records, check.other_records, check.checkpoint_seq) == (10, 0, 10)
+    with pytest.raises(NotFound):  # 11..13 are not signed yet: no whole segment ends there
+        await archive_segment(deps, tenant, 11, 13)
+
+
+async def test_a_segment_that_does_not_verify_is_not_archived(
+    deps: AuditDependencies,
+    many: Callable[..., Sequence[ReceivedEvent]],
+    superuser: asyncpg.Connection,
+) -> None:
+    tenant = uuid4()
+    await deps.journal.write(many(tenant, 10))
+    async with superuser.transaction():
+        await superuser.execute("ALTER TABLE audit_records DISABLE TRIGGER USER")
+        await superuser.execute(
+            "UPDATE audit_records SET payload = '{}' WHERE tenant_id = $1 AND seq = 4", tenant
+        )
+        await superuser.execute("ALTER TABLE audit_records ENABLE TRIGGER USER")
+
+    with pytest.raises(Conflict, match="seq 4"):
+        await archive_segment(deps, tenant, 1, 10)

@@ -7,7 +7,7 @@ tenant's records only; the background jobs list the chains as the journal's writ
 from __future__ import annotations
 
 from collections.abc import Callable, Sequence
-from datetime import datetime
+from datetime import datetime, timedelta
 from typing import Any
 from uuid import UUID
 
@@ -104,6 +104,10 @@ _RECORD_COLUMNS = """
     seq, event_id, type, source, aggregate, actor, occurred_at, correlation_id, payload_digest,
     payload, parties, recorded_at, prev_hash, hash
 """
+_TIME_SPAN = """
+    SELECT min(occurred_at) AS earliest, max(occurred_at) AS latest FROM audit_records
+    WHERE tenant_id = $1 AND seq >= $2 AND seq <= $3
+"""
 _SEQ_RANGE_OF_TIMES = """
     SELECT min(seq) AS first, max(seq) AS last FROM audit_records
     WHERE tenant_id = $1 AND occurred_at >= $2 AND occurred_at < $3
@@ -155,6 +159,13 @@ class TenantLog(ReadTransaction):
         """The first and last seq of the records that occurred in [start, end)."""
         row = await self.driver.fetchrow(_SEQ_RANGE_OF_TIMES, self.tenant_id, start, end)
         return None if row is None or row["first"] is None else (row["first"], row["last"])
+
+    async def time_span(self, first: int, last: int) -> tuple[datetime, datetime]:
+        """From the earliest record of first..last to just after its latest."""
+        row = await self.driver.fetchrow(_TIME_SPAN, self.tenant_id, first, last)
+        if row is None or row["earliest"] is None:
+            raise LookupError(f"no record of the tenant between seq {first} and {last}")
+        return row["earliest"], row["latest"] + timedelta(microseconds=1)
 
     async def records(self, first: int, last: int, limit: int) -> list[asyncpg.Record]:
         """Whole records first..last, at most `limit`."""

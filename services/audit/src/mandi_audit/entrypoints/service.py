@@ -2,14 +2,17 @@
 
 from __future__ import annotations
 
+import asyncio
 from importlib import resources
+from pathlib import Path
 from typing import Any
+from uuid import UUID
 
 from mandi_audit.bootstrap import build
 from mandi_audit.config import Settings
 from mandi_audit.entrypoints.consumers import journal
 from mandi_audit.entrypoints.http.routes import router
-from mandi_audit.service_layer import verifying
+from mandi_audit.service_layer import exports, verifying
 from mandi_audit.service_layer.dependencies import AuditDependencies
 from mandi_errors import Conflict
 from mandi_runtime import Command, RunningService, ServiceDefinition
@@ -28,6 +31,19 @@ async def _check_chains(service: AuditRunning, _args: Any) -> None:
         raise Conflict(f"{len(outcome.broken)} chains do not verify")
 
 
+async def _archive(service: AuditRunning, args: Any) -> None:
+    archived = await exports.archive_segment(service.deps, args.tenant, args.first, args.through)
+    await asyncio.to_thread(Path(args.output).write_bytes, archived)
+    print(f"archived records {args.first} to {args.through} (and on to their checkpoint)")  # noqa: T201
+
+
+def _archive_arguments(parser: Any) -> None:
+    parser.add_argument("--tenant", type=UUID, required=True)
+    parser.add_argument("--from", dest="first", type=int, default=1, help="the first seq (1)")
+    parser.add_argument("--through", type=int, required=True, help="the last seq to archive")
+    parser.add_argument("--output", required=True, help="the file to write")
+
+
 DEFINITION = ServiceDefinition(
     name="audit",
     settings=Settings,
@@ -36,6 +52,12 @@ DEFINITION = ServiceDefinition(
     consumers=[journal],
     migrations=resources.files("mandi_audit") / "migrations",
     commands=[
-        Command("check-chains", "verify every tenant's chain now, as the job does", _check_chains)
+        Command("check-chains", "verify every tenant's chain now, as the job does", _check_chains),
+        Command(
+            "archive",
+            "write a verified segment of a tenant's chain to a file (offline-verifiable)",
+            _archive,
+            _archive_arguments,
+        ),
     ],
 )

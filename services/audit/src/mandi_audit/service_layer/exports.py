@@ -13,7 +13,7 @@ from typing import Any
 from uuid import UUID
 
 from mandi_audit.domain.chain import GENESIS_HASH, AuditEntry
-from mandi_audit.domain.checkpoints import Checkpoint
+from mandi_audit.domain.checkpoints import Checkpoint, public_keys_of
 from mandi_audit.domain.exports import (
     ExportHeader,
     ExportWriter,
@@ -22,12 +22,14 @@ from mandi_audit.domain.exports import (
     header_line,
     own_record_line,
 )
+from mandi_audit.service_layer.checkpoints import key_set
 from mandi_audit.service_layer.dependencies import AuditDependencies
 from mandi_audit.service_layer.ports import TenantReader
-from mandi_errors import InvalidInput, NotFound, PermissionDenied
+from mandi_audit.service_layer.verification import verify_chain
+from mandi_errors import Conflict, InvalidInput, NotFound, PermissionDenied
 from mandi_security import Principal
 
-__all__ = ["export_for"]
+__all__ = ["archive_segment", "export_for"]
 
 # The partner an operator's export of the tenant's whole log names: every record is in full.
 WHOLE_TENANT = UUID(int=0)
@@ -66,6 +68,28 @@ async def export_for(
                 "shorter time range."
             )
         header = ExportHeader(tenant, partner, start, end, span[0], GENESIS_HASH)
+        return await _written(deps, read, header, checkpoint)
+
+
+async def archive_segment(deps: AuditDependencies, tenant_id: UUID, first: int, last: int) -> bytes:
+    """A whole segment of a tenant's chain, records first..last and on to the checkpoint that
+    signs its end, every record in full, once the segment verifies: what retention keeps
+    elsewhere (the export format, so `python -m mandi_audit verify` checks it offline)."""
+    keys = public_keys_of(await key_set(deps))
+    report = await verify_chain(deps.log, keys, tenant_id, first=first, last=last)
+    if report.broken is not None:
+        raise Conflict(
+            f"The segment does not verify (seq {report.broken.seq}: {report.broken.reason}): "
+            "it is not archived."
+        )
+    async with deps.log.reading(tenant_id) as read:
+        checkpoint = await read.covering_checkpoint(last)
+        if report.last_seq < last or checkpoint is None:
+            raise NotFound(f"No signed segment of the tenant's chain ends at or after seq {last}.")
+        if checkpoint.seq - first + 1 > MAX_EXPORT_RECORDS:
+            raise InvalidInput(f"A segment holds at most {MAX_EXPORT_RECORDS} records.")
+        start, end = await read.time_span(first, checkpoint.seq)
+        header = ExportHeader(tenant_id, WHOLE_TENANT, start, end, first, GENESIS_HASH)
         return await _written(deps, read, header, checkpoint)
 
 
