@@ -1,6 +1,6 @@
 """A consumer group in batch mode: one handler takes a whole poll's events at once.
 
-    journal = BatchConsumers(group="audit", topics=[...], registry=EVENTS, max_records=2000)
+    journal = BatchConsumers(group="audit", topics=[...], registry=EVENTS, max_records=5000)
 
     @journal.handle
     async def append(events: Sequence[ReceivedEvent], writer: AuditWriter) -> Sequence[Rejected]:
@@ -17,6 +17,10 @@ each event, the batch handler owns for the whole poll:
 - when it raises (a database that blinks), nothing is committed: the poll is read again after
   a pause that doubles up to a ceiling, never skipped;
 - replays addressed to another group and operators' discard markers are not handed to it.
+
+On the real Kafka the next poll is handed over while the handler still writes the one before
+(see `_Pipeline`): their work overlaps, and polls are committed in order, each once it and every
+poll before it are applied.
 
 Its other parameters are filled by name from the runtime's `dependencies`, like a typed
 handler's. For the AsyncAPI document the group is described as one call taking any event of
