@@ -9,11 +9,15 @@ import platform
 import signal
 import subprocess
 import time
-from collections.abc import Iterator
+from collections.abc import Awaitable, Callable, Iterator
 from contextlib import contextmanager
 from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
+
+from aiokafka import AIOKafkaConsumer
+
+from mandi_messaging import create_producer, ensure_topics
 
 RESULTS = Path(__file__).parent / "results"
 
@@ -171,3 +175,53 @@ async def settled(pids: dict[str, list[int]], seconds: float = 120.0) -> None:
         await asyncio.sleep(0.5)
         busiest = max(sum(map(cpu_seconds, found)) - before[name] for name, found in pids.items())
         quiet = quiet + 1 if busiest < 0.05 else 0  # noqa: PLR2004 - a tenth of a core
+
+
+async def paced(rate: float, count: int, each: Callable[[int], Awaitable[None]]) -> None:
+    """Calls `each(index)` `count` times, the index-th at index / rate seconds from now."""
+    started = time.perf_counter()
+    for index in range(count):
+        delay = started + index / rate - time.perf_counter()
+        if delay > 0:
+            await asyncio.sleep(delay)
+        await each(index)
+
+
+async def raw_kafka_hop(
+    bootstrap: str, topic: str, rate: float, count: int, *, acknowledged: bool
+) -> list[float]:
+    """The baseline of one Kafka hop: `count` messages produced on `topic` at `rate` and consumed,
+    each produced -> consumed in ms. `acknowledged` awaits each send's acknowledgement before
+    the next (as a relay does), else sends are only handed to the producer."""
+    await ensure_topics(bootstrap, [topic])
+    consumer = AIOKafkaConsumer(topic, bootstrap_servers=bootstrap, auto_offset_reset="latest")
+    producer = create_producer(bootstrap, client_id=f"bench-{topic}")
+    await consumer.start()
+    await producer.start()
+    sent: dict[bytes, float] = {}
+    seen: dict[bytes, float] = {}
+
+    async def read() -> None:
+        async for record in consumer:
+            seen[record.value] = time.perf_counter()
+
+    async def produce(index: int) -> None:
+        value = str(index).encode()
+        sent[value] = time.perf_counter()
+        if acknowledged:
+            await producer.send_and_wait(topic, value=value)
+        else:
+            await producer.send(topic, value=value)
+
+    reader = asyncio.create_task(read())
+    try:
+        await asyncio.sleep(1.0)  # the consumer has its partitions
+        await paced(rate, count, produce)
+        deadline = time.monotonic() + 10
+        while len(seen) < len(sent) and time.monotonic() < deadline:
+            await asyncio.sleep(0.01)
+    finally:
+        reader.cancel()
+        await producer.stop()
+        await consumer.stop()
+    return [1000 * (seen[value] - moment) for value, moment in sent.items() if value in seen]

@@ -51,11 +51,11 @@ from typing import Any
 import asyncpg
 import httpx
 from aiokafka import AIOKafkaConsumer, TopicPartition
-from benchlib import cpu_seconds, listening_pids, percentile, profiled, report, save
+from benchlib import cpu_seconds, listening_pids, percentile, profiled, raw_kafka_hop, report, save
 from commands import skip_backlog
 
 from mandi_contracts import EVENTS, PartnerApproved, PartnerRegistered
-from mandi_messaging import create_producer, ensure_topics, events_topic
+from mandi_messaging import create_producer, events_topic
 from mandi_security import GATEWAY_SECRET_HEADER, Principal, PrincipalType, gateway_headers
 from mandi_testing import Infrastructure, as_tenant, find_infrastructure, fresh_database
 from mandi_testing.messaging import envelope_of
@@ -459,38 +459,6 @@ def _split(proposals: list[str]) -> tuple[list[str], list[str]]:
     return proposals[:cut], proposals[cut:]
 
 
-async def _raw_hop(bootstrap: str, count: int, rate: float) -> list[float]:
-    """The baseline: one Kafka hop, produced at a steady rate and consumed, in ms."""
-    await ensure_topics(bootstrap, [RAW_TOPIC])
-    consumer = AIOKafkaConsumer(RAW_TOPIC, bootstrap_servers=bootstrap, auto_offset_reset="latest")
-    producer = create_producer(bootstrap, client_id="bench-saga-raw")
-    await consumer.start()
-    await producer.start()
-    sent: dict[bytes, float] = {}
-    seen: dict[bytes, float] = {}
-
-    async def read() -> None:
-        async for record in consumer:
-            seen[record.value] = time.perf_counter()
-
-    reader = asyncio.create_task(read())
-    try:
-        await asyncio.sleep(1.0)  # the consumer has its partitions
-        for index in range(count):
-            value = str(index).encode()
-            sent[value] = time.perf_counter()
-            await producer.send_and_wait(RAW_TOPIC, value=value)
-            await asyncio.sleep(1 / rate)
-        deadline = time.monotonic() + 10
-        while len(seen) < count and time.monotonic() < deadline:
-            await asyncio.sleep(0.01)
-    finally:
-        reader.cancel()
-        await producer.stop()
-        await consumer.stop()
-    return [1000 * (seen[value] - sent[value]) for value in sent if value in seen]
-
-
 def _cpu(pids: list[int]) -> dict[int, float]:
     """Each process's CPU seconds so far; a process that has ended is left out (a database
     connection closed meanwhile: its share is lost, so PostgreSQL's figure is a floor)."""
@@ -555,7 +523,10 @@ async def _measure(args: argparse.Namespace, desk: Desk, bootstrap: str) -> dict
             figures |= _spread("match", matched)
         finally:
             await watch.stop()
-    figures |= _spread("raw_kafka_hop", await _raw_hop(bootstrap, args.latency_sagas, args.rate))
+    figures |= _spread(
+        "raw_kafka_hop",
+        await raw_kafka_hop(bootstrap, RAW_TOPIC, args.rate, args.latency_sagas, acknowledged=True),
+    )
     figures["sagas_failed"] = len(watch.failed)
     return figures
 

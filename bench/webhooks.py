@@ -57,7 +57,7 @@ import subprocess
 import sys
 import time
 import uuid
-from collections.abc import Awaitable, Callable, Collection, Iterable
+from collections.abc import Callable, Collection, Iterable
 from contextlib import AsyncExitStack, ExitStack
 from dataclasses import dataclass
 from multiprocessing.connection import Connection
@@ -67,8 +67,17 @@ from typing import Any
 
 import asyncpg
 import httpx
-from aiokafka import AIOKafkaConsumer, AIOKafkaProducer
-from benchlib import cpu_seconds, listening_pids, percentile, profiled, save, settled
+from aiokafka import AIOKafkaProducer
+from benchlib import (
+    cpu_seconds,
+    listening_pids,
+    paced,
+    percentile,
+    profiled,
+    raw_kafka_hop,
+    save,
+    settled,
+)
 from commands import consumer_pid, skip_backlog
 
 from mandi_contracts import EVENTS, PartnerApproved
@@ -76,7 +85,6 @@ from mandi_contracts.public import audience
 from mandi_messaging import (
     create_producer,
     create_sequencing_tables,
-    ensure_topics,
     events_topic,
 )
 from mandi_security import GATEWAY_SECRET_HEADER, Principal, PrincipalType, gateway_headers
@@ -401,16 +409,6 @@ def _sequencing_tables_added(environment: dict[str, str], owner_url: str) -> boo
     return asyncio.run(add())
 
 
-async def _paced(rate: float, count: int, each: Callable[[int], Awaitable[None]]) -> None:
-    """Calls `each(index)` `count` times, the index-th at index / rate seconds from now."""
-    started = time.perf_counter()
-    for index in range(count):
-        delay = started + index / rate - time.perf_counter()
-        if delay > 0:
-            await asyncio.sleep(delay)
-        await each(index)
-
-
 def _first_arrivals(arrivals: Iterable[Arrival], wanted: Collection[str]) -> dict[str, float]:
     """When each wanted webhook id first arrived (one sent again arrives again)."""
     first: dict[str, float] = {}
@@ -499,7 +497,7 @@ async def _steady(
     """Events at `rate` for `seconds`, round robin over `partners`: each one's send time, and
     the arrivals until every one has been received."""
     count = round(rate * seconds)
-    await _paced(rate, count, lambda index: publisher.approve(partners[index % len(partners)]))
+    await paced(rate, count, lambda index: publisher.approve(partners[index % len(partners)]))
     sent = await publisher.sent()
     return sent, await desk.collect(sent, "steady run")
 
@@ -544,7 +542,7 @@ async def _dead_run(
     watch = asyncio.create_task(_breaker_opened(desk))
     started = time.perf_counter()
     both = [healthy.partner, dead.partner]
-    await _paced(2 * rate, 2 * round(rate * seconds), lambda i: publisher.approve(both[i % 2]))
+    await paced(2 * rate, 2 * round(rate * seconds), lambda i: publisher.approve(both[i % 2]))
     sent = await publisher.sent()
     partner_of = publisher.partner_of
     beside = {each: at for each, at in sent.items() if partner_of[each] == healthy.partner}
@@ -631,42 +629,9 @@ async def _raw_steady(
             hook = hooks[index % len(hooks)]
             posting.append(asyncio.create_task(_raw_post(client, hook, webhook_id, body)))
 
-        await _paced(rate, round(rate * seconds), post)
+        await paced(rate, round(rate * seconds), post)
         await asyncio.gather(*posting)
     return _latencies(sent, await desk.collect(sent, "raw steady run"))
-
-
-async def _raw_hop(bootstrap: str, rate: float, seconds: float) -> list[float]:
-    """One Kafka hop, produced at `rate` for `seconds` and consumed; in ms."""
-    await ensure_topics(bootstrap, [RAW_TOPIC])
-    consumer = AIOKafkaConsumer(RAW_TOPIC, bootstrap_servers=bootstrap, auto_offset_reset="latest")
-    producer = create_producer(bootstrap, client_id="bench-webhooks-raw")
-    await consumer.start()
-    await producer.start()
-    sent: dict[bytes, float] = {}
-    seen: dict[bytes, float] = {}
-
-    async def read() -> None:
-        async for record in consumer:
-            seen[record.value] = time.perf_counter()
-
-    async def produce(index: int) -> None:
-        value = str(index).encode()
-        sent[value] = time.perf_counter()
-        await producer.send(RAW_TOPIC, value=value)
-
-    reader = asyncio.create_task(read())
-    try:
-        await asyncio.sleep(1.0)  # the consumer has its partitions
-        await _paced(rate, round(rate * seconds), produce)
-        deadline = time.monotonic() + 10
-        while len(seen) < len(sent) and time.monotonic() < deadline:
-            await asyncio.sleep(0.01)
-    finally:
-        reader.cancel()
-        await producer.stop()
-        await consumer.stop()
-    return [1000 * (seen[value] - moment) for value, moment in sent.items() if value in seen]
 
 
 def _cpu(processes: dict[str, list[int]]) -> dict[str, dict[int, float]]:
@@ -738,7 +703,12 @@ async def _raw_baselines(
     figures |= await _raw_burst(desk, hooks, bodies, _RAW_FEW, f"raw_deliveries_{_RAW_FEW}")
     half = args.seconds / 2
     figures |= _spread("raw_post", await _raw_steady(desk, hooks, bodies[0][1], args.rate, half))
-    figures |= _spread("raw_kafka_hop", await _raw_hop(desk.bootstrap, args.rate, half))
+    figures |= _spread(
+        "raw_kafka_hop",
+        await raw_kafka_hop(
+            desk.bootstrap, RAW_TOPIC, args.rate, round(args.rate * half), acknowledged=False
+        ),
+    )
     return figures
 
 
