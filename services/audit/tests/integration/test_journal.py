@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from collections.abc import Callable, Sequence
 from dataclasses import replace
+from datetime import datetime, timedelta, timezone
 from uuid import UUID, uuid4
 
 import asyncpg
@@ -66,12 +67,16 @@ async def test_events_that_can_never_be_recorded_are_handed_back_with_why(
         replace(not_a_tenant.envelope, tenant_id="not-a-uuid"), not_a_tenant.record
     )
     with_nul = event(tenant, subject="partner\x00one")
+    plain = event(tenant)
+    year_one_east = datetime(1, 1, 1, tzinfo=timezone(timedelta(hours=14)))  # before UTC's year 1
+    before_utc = type(plain)(replace(plain.envelope, time=year_one_east), plain.record)
 
-    rejected = await deps.journal.write([good, not_a_tenant, with_nul])
+    rejected = await deps.journal.write([good, not_a_tenant, with_nul, before_utc])
 
-    assert [(r.event, "UUID" in r.reason or "NUL" in r.reason) for r in rejected] == [
-        (not_a_tenant, True),
-        (with_nul, True),
+    assert [(r.event, r.reason) for r in rejected] == [
+        (not_a_tenant, "the tenant 'not-a-uuid' is not a UUID"),
+        (with_nul, "an attribute holds a NUL character, which no text column can store"),
+        (before_utc, "ce_time is out of the range a UTC timestamp holds"),
     ]
     report = await verify_chain(deps.log, await published_keys(deps), tenant)
     assert (report.intact, report.checked) == (True, 1)

@@ -8,16 +8,20 @@ from __future__ import annotations
 
 from collections.abc import AsyncIterator, Callable, Sequence
 from contextlib import asynccontextmanager
+from dataclasses import replace
+from pathlib import Path
 from uuid import UUID, uuid4
 
 import asyncpg
 import pytest
 
+from mandi_audit.adapters.checkpoint_file import CheckpointFile
 from mandi_audit.domain.chain import link_hash, payload_digest, record_digest
 from mandi_audit.service_layer.checkpoints import sign_due
 from mandi_audit.service_layer.dependencies import AuditDependencies
 from mandi_audit.service_layer.verification import VerificationReport, verify_chain
 from mandi_audit.service_layer.verifying import published_keys, verify_for
+from mandi_errors import Conflict
 from mandi_messaging import ReceivedEvent
 from mandi_security import Principal, PrincipalType
 
@@ -219,3 +223,24 @@ async def test_a_cut_hidden_in_the_bookkeeping_and_checkpoints_is_caught_by_the_
     assert report.broken is not None
     assert report.broken.seq == 28
     assert "30 was signed" in report.broken.reason
+
+
+async def test_an_unreadable_checkpoint_file_refuses_verification_rather_than_skip_it(
+    deps: AuditDependencies, chain: UUID, tmp_path: Path
+) -> None:
+    damaged = tmp_path / "checkpoints.json"
+    damaged.write_text('{"checkpoints": {"not a tenant": 1}}')
+    operator = Principal(chain, "operator-1", PrincipalType.INTERNAL, scopes=frozenset({"*:read"}))
+
+    with pytest.raises(Conflict, match="cannot be read"):
+        await verify_for(
+            replace(deps, checkpoint_file=CheckpointFile(str(damaged))), operator, 1, None
+        )
+
+
+async def test_a_range_past_the_head_has_nothing_to_check_and_nothing_broken(
+    deps: AuditDependencies, chain: UUID
+) -> None:
+    report = await verify_chain(deps.log, await published_keys(deps), chain, first=31)
+
+    assert (report.intact, report.checked, report.last_seq) == (True, 0, 30)

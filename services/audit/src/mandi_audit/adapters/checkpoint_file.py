@@ -16,6 +16,7 @@ from pathlib import Path
 from uuid import UUID
 
 from mandi_audit.domain.checkpoints import Checkpoint
+from mandi_audit.service_layer.ports import CheckpointFileUnreadable
 
 __all__ = ["CheckpointFile", "checkpoint_document", "checkpoint_of"]
 
@@ -58,10 +59,14 @@ class CheckpointFile:
         """The kept checkpoints by tenant (none when there is no file yet)."""
         if self._path is None or not self._path.exists():
             return {}
-        document = json.loads(self._path.read_text())
-        return {
-            UUID(tenant): checkpoint_of(kept) for tenant, kept in document["checkpoints"].items()
-        }
+        try:
+            document = json.loads(self._path.read_text())
+            return {
+                UUID(tenant): checkpoint_of(kept)
+                for tenant, kept in document["checkpoints"].items()
+            }
+        except (OSError, ValueError, KeyError, TypeError, AttributeError) as error:
+            raise CheckpointFileUnreadable(f"{self._path}: {error}") from error
 
     def keep(self, checkpoints: Iterable[Checkpoint]) -> int:
         """Keeps each tenant's newest of these with what the file has; how many changed."""

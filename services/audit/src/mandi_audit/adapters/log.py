@@ -18,6 +18,7 @@ from mandi_audit.domain.checkpoints import Checkpoint
 from mandi_audit.service_layer.ports import ChainState, RecordFilter
 from mandi_db import ReadTransaction, TenantAwareSession, TenantlessUnitOfWork
 from mandi_db.queries import driver_of
+from mandi_errors import NotFound
 
 __all__ = ["SqlAuditLog", "TenantLog"]
 
@@ -164,7 +165,7 @@ class TenantLog(ReadTransaction):
         """From the earliest record of first..last to just after its latest."""
         row = await self.driver.fetchrow(_TIME_SPAN, self.tenant_id, first, last)
         if row is None or row["earliest"] is None:
-            raise LookupError(f"no record of the tenant between seq {first} and {last}")
+            raise NotFound(f"No record of the tenant between seq {first} and {last}.")
         return row["earliest"], row["latest"] + timedelta(microseconds=1)
 
     async def records(self, first: int, last: int, limit: int) -> list[asyncpg.Record]:

@@ -5,7 +5,7 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from uuid import UUID
 
-from mandi_audit.domain.checkpoints import Checkpoint, CheckpointSigner
+from mandi_audit.domain.checkpoints import CheckpointSigner
 from mandi_audit.service_layer.journal import JournalWriter
 from mandi_audit.service_layer.ports import AuditLog, CheckpointKeeper
 from mandi_runtime import Clock
@@ -17,7 +17,7 @@ __all__ = ["AuditDependencies", "VerifiedHeads"]
 class VerifiedHeads:
     """How far the background verification has found each chain intact (in this process)."""
 
-    checkpoints: dict[UUID, Checkpoint] = field(default_factory=dict)
+    # Each chain's last seq found intact, and its hash there.
     heads: dict[UUID, tuple[int, bytes]] = field(default_factory=dict)
 
 

@@ -31,6 +31,10 @@ from mandi_security import Principal
 
 __all__ = ["archive_segment", "export_for"]
 
+_DOES_NOT_HOLD = (
+    "The tenant's chain does not hold where this export would start or end: verify it "
+    "(GET /api/v1/audit/verification)."
+)
 # The partner an operator's export of the tenant's whole log names: every record is in full.
 WHOLE_TENANT = UUID(int=0)
 # Records an export may span (the partner's and the others' between them): a wider range is
@@ -60,8 +64,8 @@ async def export_for(
         await deps.log.sign_heads([tenant], lambda t, s, h: deps.signer.sign(t, s, h, now), now)
     async with deps.log.reading(tenant) as read:
         checkpoint = checkpoint or await read.covering_checkpoint(span[1])
-        if checkpoint is None:
-            raise RuntimeError("the head was signed, yet no checkpoint covers it")
+        if checkpoint is None:  # its bookkeeping was tampered with: the head is not its head
+            raise Conflict(_DOES_NOT_HOLD)
         if checkpoint.seq - span[0] + 1 > MAX_EXPORT_RECORDS:
             raise InvalidInput(
                 f"The export would span more than {MAX_EXPORT_RECORDS} records: ask for a "
@@ -96,9 +100,7 @@ async def archive_segment(deps: AuditDependencies, tenant_id: UUID, first: int, 
 def _partner_of(principal: Principal, partner_id: UUID | None) -> UUID:
     if principal.is_internal:  # operator staff: a partner's export, or the whole tenant's
         return partner_id or WHOLE_TENANT
-    if partner_id is not None and partner_id != principal.partner_id:
-        raise PermissionDenied("A partner exports its own records only.")
-    if principal.partner_id is None:
+    if principal.partner_id is None or partner_id not in (None, principal.partner_id):
         raise PermissionDenied("A partner exports its own records only.")
     return principal.partner_id
 
@@ -109,7 +111,7 @@ async def _written(
     first = header.start_seq
     before = GENESIS_HASH if first == 1 else await read.hash_at(first - 1)
     if before is None:
-        raise RuntimeError(f"record {first - 1} is missing from the chain")
+        raise Conflict(_DOES_NOT_HOLD)
     header = ExportHeader(
         header.tenant_id, header.partner_id, header.window_start, header.window_end, first, before
     )

@@ -12,7 +12,7 @@ import asyncio
 from collections.abc import Callable, Sequence
 from contextlib import AbstractAsyncContextManager
 from dataclasses import dataclass, field
-from datetime import datetime
+from datetime import UTC, datetime
 from typing import Protocol
 from uuid import UUID
 
@@ -170,6 +170,10 @@ def incoming_of(event: ReceivedEvent) -> Incoming:
         raise Unrecordable("an attribute holds a NUL character, which no text column can store")
     if envelope.time.tzinfo is None:
         raise Unrecordable("ce_time names no UTC offset")
+    try:
+        occurred_at = envelope.time.astimezone(UTC)
+    except OverflowError as error:  # year 1 east of UTC, or 9999 west of it
+        raise Unrecordable("ce_time is out of the range a UTC timestamp holds") from error
     actor, parties = describe(envelope.data, envelope.source)
     return Incoming(
         tenant_id=Incoming.tenant_named(envelope.tenant_id),
@@ -178,7 +182,7 @@ def incoming_of(event: ReceivedEvent) -> Incoming:
         source=envelope.source,
         aggregate=envelope.subject,
         actor=actor.replace("\x00", ""),
-        occurred_at=envelope.time,
+        occurred_at=occurred_at,
         correlation_id=correlation_id,
         payload=envelope.data,
         payload_digest=payload_digest(envelope.data),

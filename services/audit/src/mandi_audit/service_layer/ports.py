@@ -11,7 +11,14 @@ from uuid import UUID
 
 from mandi_audit.domain.checkpoints import Checkpoint
 
-__all__ = ["AuditLog", "ChainState", "CheckpointKeeper", "RecordFilter", "TenantReader"]
+__all__ = [
+    "AuditLog",
+    "ChainState",
+    "CheckpointFileUnreadable",
+    "CheckpointKeeper",
+    "RecordFilter",
+    "TenantReader",
+]
 
 
 @dataclass(frozen=True, slots=True)
@@ -83,9 +90,15 @@ class AuditLog(Protocol):
     async def published_keys(self) -> dict[str, bytes]: ...
 
 
+class CheckpointFileUnreadable(Exception):
+    """The checkpoints kept outside the database cannot be read: verification against them,
+    the point of keeping them there, cannot be done (it fails rather than skip them)."""
+
+
 class CheckpointKeeper(Protocol):
     """Where each tenant's newest checkpoint is kept outside the database."""
 
-    def read(self) -> dict[UUID, Checkpoint]: ...
+    def read(self) -> dict[UUID, Checkpoint]:
+        """Raises CheckpointFileUnreadable when the kept checkpoints cannot be read."""
 
     def keep(self, checkpoints: Iterable[Checkpoint]) -> int: ...

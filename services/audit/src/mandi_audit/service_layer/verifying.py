@@ -25,9 +25,9 @@ from mandi_audit.service_layer.metrics import (
     VERIFICATION_COMPLETED_AT,
     VERIFICATION_RECORDS,
 )
-from mandi_audit.service_layer.ports import ChainState
+from mandi_audit.service_layer.ports import ChainState, CheckpointFileUnreadable
 from mandi_audit.service_layer.verification import VerificationReport, verify_chain
-from mandi_errors import PermissionDenied
+from mandi_errors import Conflict, PermissionDenied
 from mandi_observability import get_logger
 from mandi_security import Principal
 
@@ -50,7 +50,14 @@ async def verify_for(
         raise PermissionDenied("Partners verify their exports offline.")
     if last is None or last - first + 1 > deps.verify_max_records:
         last = first + deps.verify_max_records - 1
-    outside = deps.checkpoint_file.read().get(principal.tenant_id)
+    try:
+        outside = deps.checkpoint_file.read().get(principal.tenant_id)
+    except CheckpointFileUnreadable as error:
+        _log.error("checkpoint file unreadable", error=str(error))
+        raise Conflict(
+            "The checkpoints kept outside the database cannot be read, so the chain cannot be "
+            "verified against them; operators must restore the checkpoint file."
+        ) from error
     return await verify_chain(
         deps.log,
         await published_keys(deps),
